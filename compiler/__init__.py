@@ -1,0 +1,1 @@
+"""The deterministic PipeGen compiler: parse, check, lower, emit."""

@@ -1,0 +1,308 @@
+"""Lowering: checked IR -> Flink SQL statements.
+
+The query of each stage is the same on every target; a target (``targets/``)
+decides only how tables are declared and named. Identifiers and literals are
+quoted by ``dialect.ident`` and ``dialect.lit``; nothing else writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import ir
+from . import types as T
+from .analyze import Analysis, Relation, Scope
+from .dialect import ident, lit
+
+OR, AND, NOT, PRED, SUM, PRODUCT, UNARY, ATOM = range(1, 9)
+LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "%": ATOM}
+COMPARE_SQL = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+DIFF_UNITS = {"seconds_between": "SECOND", "minutes_between": "MINUTE"}
+
+
+def interval(d: ir.Duration) -> str:
+    """A Flink interval literal, in the largest unit that divides the duration."""
+    ms = d.millis
+    for unit, size in (("DAY", 86_400_000), ("HOUR", 3_600_000), ("MINUTE", 60_000), ("SECOND", 1000)):
+        if ms % size == 0 and ms >= size:
+            value = ms // size
+            digits = len(str(value))
+            precision = f"({digits})" if digits > 2 else ""
+            return f"INTERVAL {lit(str(value))} {unit}{precision}"
+    if ms == 0:
+        return f"INTERVAL {lit('0')} SECOND"
+    seconds = f"{ms // 1000}.{ms % 1000:03d}"
+    digits = len(str(ms // 1000))
+    precision = f"({max(digits, 2)}, 3)"
+    return f"INTERVAL {lit(seconds)} SECOND{precision}"
+
+
+def level(e: ir.Expr) -> int:
+    if isinstance(e, ir.Binary):
+        return PRED if e.op in COMPARE_SQL else LEVEL[e.op]
+    if isinstance(e, ir.Not):
+        return NOT
+    if isinstance(e, (ir.IsNull, ir.Between, ir.InList, ir.Like)):
+        return PRED
+    if isinstance(e, ir.Neg):
+        return UNARY
+    return ATOM
+
+
+@dataclass
+class ExprContext:
+    """How names are written: ``column`` maps a path to SQL; ``over`` is appended to aggregate calls."""
+
+    column: Callable[[tuple[str, ...]], str]
+    over: str | None = None
+    substitute: dict[str, ir.Expr] | None = None  # having: measure name -> its expression
+
+
+def plain_columns(path: tuple[str, ...]) -> str:
+    return ".".join(ident(p) for p in path)
+
+
+def scoped_columns(scope: Scope) -> Callable[[tuple[str, ...]], str]:
+    """Qualify every column with its table so joins are unambiguous."""
+
+    def column(path: tuple[str, ...]) -> str:
+        _t, q, _err = scope.resolve(path)
+        if q is not None and path[0] != q:
+            path = (q, *path)
+        return plain_columns(path)
+
+    return column
+
+
+def sql(e: ir.Expr, cx: ExprContext, need: int = OR) -> str:
+    text = _sql(e, cx)
+    return f"({text})" if level(e) < need else text
+
+
+def _sql(e: ir.Expr, cx: ExprContext) -> str:
+    if isinstance(e, ir.NumberLit):
+        return e.text
+    if isinstance(e, ir.StringLit):
+        return lit(e.value)
+    if isinstance(e, ir.BoolLit):
+        return "TRUE" if e.value else "FALSE"
+    if isinstance(e, ir.NullLit):
+        return "NULL"
+    if isinstance(e, ir.IntervalLit):
+        return interval(e.duration)
+    if isinstance(e, ir.Column):
+        if cx.substitute and len(e.path) == 1 and e.path[0] in cx.substitute:
+            return sql(cx.substitute[e.path[0]], cx, ATOM)
+        return cx.column(e.path)
+    if isinstance(e, ir.Not):
+        return f"NOT {sql(e.operand, cx, NOT)}"
+    if isinstance(e, ir.Neg):
+        return f"-{sql(e.operand, cx, UNARY)}"
+    if isinstance(e, ir.Binary):
+        if e.op in COMPARE_SQL:
+            return f"{sql(e.left, cx, SUM)} {COMPARE_SQL[e.op]} {sql(e.right, cx, SUM)}"
+        if e.op == "%":
+            return f"MOD({sql(e.left, cx)}, {sql(e.right, cx)})"
+        lv = LEVEL[e.op]
+        return f"{sql(e.left, cx, lv)} {e.op.upper()} {sql(e.right, cx, lv + 1)}"
+    if isinstance(e, ir.IsNull):
+        return f"{sql(e.operand, cx, SUM)} IS {'NOT ' if e.negated else ''}NULL"
+    if isinstance(e, ir.Between):
+        return (f"{sql(e.operand, cx, SUM)} {'NOT ' if e.negated else ''}BETWEEN {sql(e.low, cx, SUM)} "
+                f"AND {sql(e.high, cx, SUM)}")
+    if isinstance(e, ir.InList):
+        items = ", ".join(sql(i, cx) for i in e.items)
+        return f"{sql(e.operand, cx, SUM)} {'NOT ' if e.negated else ''}IN ({items})"
+    if isinstance(e, ir.Like):
+        return f"{sql(e.operand, cx, SUM)} {'NOT ' if e.negated else ''}LIKE {lit(e.pattern)}"
+    if isinstance(e, ir.Case):
+        parts = ["CASE"] + [f"WHEN {sql(w.condition, cx)} THEN {sql(w.result, cx)}" for w in e.whens]
+        if e.otherwise is not None:
+            parts.append(f"ELSE {sql(e.otherwise, cx)}")
+        return " ".join(parts + ["END"])
+    if isinstance(e, ir.Cast):
+        return f"CAST({sql(e.operand, cx)} AS {T.from_spec(e.to, True).sql(ident, not_null=False)})"
+    if isinstance(e, ir.Call):
+        return _call(e, cx)
+    raise TypeError(e)  # pragma: no cover
+
+
+def _call(e: ir.Call, cx: ExprContext) -> str:
+    name, kind, _lo, _hi = T.FUNCTIONS[e.name]
+    if e.star:
+        text = f"{name}(*)"
+    elif e.name in DIFF_UNITS:
+        text = f"TIMESTAMPDIFF({DIFF_UNITS[e.name]}, {sql(e.args[0], cx)}, {sql(e.args[1], cx)})"
+    elif e.name == "avg":
+        text = f"AVG(CAST({sql(e.args[0], cx)} AS DOUBLE))"
+    elif e.distinct:
+        text = f"{name}(DISTINCT {sql(e.args[0], cx)})"
+    else:
+        text = f"{name}(" + ", ".join(sql(a, cx) for a in e.args) + ")"
+    if kind == "agg" and cx.over is not None:
+        text += f" OVER {cx.over}"
+    return text
+
+
+def select_list(items: list[tuple[str, str]]) -> str:
+    """Lines of ``expr AS name`` (or just the name when it is the same column)."""
+    out = []
+    for name, text in items:
+        out.append(text if text == ident(name) else f"{text} AS {ident(name)}")
+    return ",\n".join(f"  {x}" for x in out)
+
+
+class Lowering:
+    """Builds the query of each stage; ``table`` names the SQL table or view of a statement."""
+
+    def __init__(self, analysis: Analysis, table: Callable[[str], str]):
+        self.a = analysis
+        self.table = table
+
+    def rel(self, name: str) -> Relation:
+        return self.a.relations[name]
+
+    def query(self, st: Any) -> str:
+        return getattr(self, f"_{st.kind}")(st)
+
+    # ---------------------------------------------------------------- stages
+    def _single_cx(self, st: Any) -> ExprContext:
+        return ExprContext(plain_columns)
+
+    def _transform(self, st: ir.Transform) -> str:
+        inp = self.rel(st.input)
+        cx = self._single_cx(st)
+        if st.select is None:
+            items = [(c.name, ident(c.name)) for c in inp.columns]
+        else:
+            items = [(c.name, ident(c.name)) for c in inp.columns] if st.select.star else []
+            for it in st.select.items:
+                name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
+                items.append((name, sql(it.expr, cx)))
+        text = f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}"
+        if st.where is not None:
+            text += f"\nWHERE {sql(st.where, cx)}"
+        return text
+
+    def _aggregate(self, st: ir.Aggregate) -> str:
+        cx = self._single_cx(st)
+        items: list[tuple[str, str]] = []
+        group: list[str] = []
+        if st.window is not None:
+            w = st.window
+            src = f"TABLE {self.table(st.input)}"
+            col = f"DESCRIPTOR({ident(w.column)})"
+            if isinstance(w, ir.Tumble):
+                tvf = f"TUMBLE({src}, {col}, {interval(w.size)})"
+            elif isinstance(w, ir.Hop):
+                tvf = f"HOP({src}, {col}, {interval(w.slide)}, {interval(w.size)})"
+            elif isinstance(w, ir.Session):
+                keys = ", ".join(ident(g.path[0]) for g in st.group_by)
+                part = f" PARTITION BY {keys}" if keys else ""
+                tvf = f"SESSION({src}{part}, {col}, {interval(w.gap)})"
+            else:
+                tvf = f"CUMULATE({src}, {col}, {interval(w.step)}, {interval(w.size)})"
+            source = f"TABLE(\n  {tvf})"
+            for c in ("window_start", "window_end", "window_time"):
+                items.append((c, ident(c)))
+                group.append(ident(c))
+        else:
+            source = self.table(st.input)
+        for g in st.group_by:
+            items.append((g.path[-1], sql(g, cx)))
+            group.append(sql(g, cx))
+        for m in st.measures:
+            items.append((m.name, sql(m.expr, cx)))
+        text = f"SELECT\n{select_list(items)}\nFROM {source}"
+        if st.where is not None:
+            text += f"\nWHERE {sql(st.where, cx)}"
+        if group:
+            text += "\nGROUP BY " + ", ".join(group)
+        if st.having is not None:
+            hx = ExprContext(plain_columns, substitute={m.name: m.expr for m in st.measures})
+            text += f"\nHAVING {sql(st.having, hx)}"
+        return text
+
+    def _rolling(self, st: ir.Rolling) -> str:
+        inp = self.rel(st.input)
+        cx = ExprContext(plain_columns, over=ident("w"))
+        items = [(c.name, ident(c.name)) for c in inp.columns]
+        items += [(m.name, sql(m.expr, cx)) for m in st.measures]
+        o = st.over
+        if isinstance(o, ir.OverRange):
+            frame = f"RANGE BETWEEN {interval(o.preceding)} PRECEDING AND CURRENT ROW"
+        else:
+            frame = f"ROWS BETWEEN {o.rows - 1} PRECEDING AND CURRENT ROW"
+        part = ""
+        if st.partition_by:
+            part = "  PARTITION BY " + ", ".join(sql(p, self._single_cx(st)) for p in st.partition_by) + "\n"
+        return (f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}\nWINDOW {ident('w')} AS (\n"
+                f"{part}  ORDER BY {ident(o.column)}\n  {frame})")
+
+    def _join(self, st: ir.Join) -> str:
+        left, right = self.rel(st.left), self.rel(st.right)
+        scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
+        cx = ExprContext(scoped_columns(scope))
+        items = []
+        for it in st.select.items:
+            name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
+            items.append((name, sql(it.expr, cx)))
+        lt, rt = self.table(st.left), self.table(st.right)
+        join = "LEFT JOIN" if st.outer_left else "JOIN"
+        on = sql(st.on, cx, AND)
+        if st.join_kind == "temporal":
+            text = (f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(left.event_time or '')}\n"
+                    f"  ON {sql(st.on, cx)}")
+        elif st.join_kind == "interval":
+            assert st.before is not None and st.after is not None
+            le = f"{lt}.{ident(left.event_time or '')}"
+            re_ = f"{rt}.{ident(right.event_time or '')}"
+            text = (f"FROM {lt}\n{join} {rt}\n  ON {on}\n  AND {re_} BETWEEN {le} - {interval(st.before)} "
+                    f"AND {le} + {interval(st.after)}")
+        else:
+            text = f"FROM {lt}\n{join} {rt}\n  ON {sql(st.on, cx)}"
+        return f"SELECT\n{select_list(items)}\n{text}"
+
+    def _dedup(self, st: ir.Dedup) -> str:
+        inp = self.rel(st.input)
+        rn = ident("pipegen_row_num")
+        order = "ASC" if st.keep == "first" else "DESC"
+        keys = ", ".join(ident(k) for k in st.key)
+        cols = ",\n".join(f"  {ident(c.name)}" for c in inp.columns)
+        return (f"SELECT\n{cols}\nFROM (\n  SELECT *,\n    ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY "
+                f"{ident(inp.event_time or '')} {order}) AS {rn}\n  FROM {self.table(st.input)})\nWHERE {rn} = 1")
+
+    def _topn(self, st: ir.TopN) -> str:
+        inp = self.rel(st.input)
+        rel = self.rel(st.name)
+        rn = ident("rownum")
+        parts = [ident("window_start"), ident("window_end")] if rel.windowed else []
+        parts += [sql(p, self._single_cx(st)) for p in st.partition_by]
+        part = f"PARTITION BY {', '.join(parts)} " if parts else ""
+        order = ", ".join(f"{sql(o.column, self._single_cx(st))} {o.direction.upper()}" for o in st.order_by)
+        cols = ",\n".join(f"  {ident(c.name)}" for c in inp.columns) + f",\n  {rn}"
+        return (f"SELECT\n{cols}\nFROM (\n  SELECT *,\n    ROW_NUMBER() OVER ({part}ORDER BY {order}) AS {rn}\n"
+                f"  FROM {self.table(st.input)})\nWHERE {rn} <= {st.limit}")
+
+    def _pattern(self, st: ir.Pattern) -> str:
+        inp = self.rel(st.input)
+        cx = ExprContext(plain_columns)
+        lines = []
+        if st.partition_by:
+            lines.append("PARTITION BY " + ", ".join(sql(p, cx) for p in st.partition_by))
+        lines.append(f"ORDER BY {ident(inp.event_time or '')}")
+        lines.append("MEASURES\n" + ",\n".join(f"    {sql(m.expr, cx)} AS {ident(m.name)}" for m in st.measures))
+        lines.append("ONE ROW PER MATCH")
+        lines.append("AFTER MATCH SKIP PAST LAST ROW")
+        seq = " ".join(f"{ident(t.variable)}{t.quantifier or ''}" for t in st.sequence)
+        within = f" WITHIN {interval(st.within)}" if st.within is not None else ""
+        lines.append(f"PATTERN ({seq}){within}")
+        lines.append("DEFINE\n" + ",\n".join(f"    {ident(d.variable)} AS {sql(d.condition, cx)}" for d in st.defines))
+        body = "\n".join(f"  {x}" for x in lines)
+        return f"SELECT *\nFROM {self.table(st.input)}\nMATCH_RECOGNIZE (\n{body}\n)"
+
+    def insert(self, sink: ir.Sink) -> str:
+        inp = self.rel(sink.input)
+        cols = ", ".join(ident(c.name) for c in inp.columns)
+        return f"INSERT INTO {self.table(sink.name)}\nSELECT {cols}\nFROM {self.table(sink.input)}"

@@ -1,0 +1,637 @@
+"""Spec text -> IR.
+
+Lark's LALR parser builds a tree from ``grammar/pgl.lark``; ``ToIR`` turns
+the tree into IR nodes that remember their positions. Syntax errors become
+diagnostics: when the whole file does not parse, each top-level statement is
+parsed on its own so that one run reports every broken statement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from pydantic import ValidationError
+
+from pipegen.grammar import grammar_text
+
+from . import ir
+from .diagnostics import Diagnostic
+
+STATEMENT_KEYWORDS = ("pipeline", "source", "transform", "aggregate", "rolling", "join", "dedup", "topn", "pattern", "sink")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        start=["start", "pipeline", "statement"],
+        cache=False,
+    )
+
+
+def keywords() -> frozenset[str]:
+    """Every word the grammar reserves somewhere; the printer quotes names equal to one."""
+    words = set()
+    for term in _parser().terminals:
+        pattern = term.pattern
+        if pattern.type == "str" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", pattern.value):
+            words.add(pattern.value)
+    return frozenset(words)
+
+
+def _span(meta: Any) -> ir.Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return ir.Span(line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column)
+
+
+def _tok_span(tok: Token) -> ir.Span:
+    return ir.Span(line=tok.line, column=tok.column, end_line=tok.end_line, end_column=tok.end_column)
+
+
+def _name(tok: Token) -> str:
+    text = str(tok)
+    return text[1:-1] if text.startswith("`") else text
+
+
+def _string(tok: Token) -> str:
+    body = str(tok)[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+@dataclass(frozen=True)
+class Clause:
+    tag: str
+    value: Any
+    span: ir.Span | None
+
+
+class InvalidValue(Exception):
+    def __init__(self, message: str, span: ir.Span | None, hint: str | None = None):
+        super().__init__(message)
+        self.span = span
+        self.hint = hint
+
+
+def _clauses(children: list[Any]) -> tuple[dict[str, Any], dict[str, ir.Span]]:
+    values: dict[str, Any] = {}
+    spans: dict[str, ir.Span] = {}
+    for c in children:
+        if isinstance(c, Clause):
+            values[c.tag] = c.value
+            if c.span is not None:
+                spans[c.tag] = c.span
+    return values, spans
+
+
+def _names(children: list[Any]) -> list[Token]:
+    return [c for c in children if isinstance(c, Token) and c.type == "NAME"]
+
+
+@v_args(meta=True)
+class ToIR(Transformer):
+    """Parse tree -> IR nodes."""
+
+    # ----------------------------------------------------------- helpers
+    def _build(self, cls: type, meta: Any, spans: dict[str, ir.Span] | None = None, **kw: Any) -> Any:
+        try:
+            return cls(span=_span(meta), spans=spans or {}, **kw)
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise InvalidValue(f"invalid {loc}: {err['msg']}", _span(meta)) from None
+
+    def _clause(self, tag: str, value: Any, meta: Any) -> Clause:
+        return Clause(tag, value, _span(meta))
+
+    # ----------------------------------------------------------- start
+    def start(self, meta: Any, children: list[Any]) -> ir.Spec:
+        return ir.Spec(pipeline=children[0], statements=tuple(children[1:]), span=_span(meta))
+
+    def pipeline(self, meta: Any, children: list[Any]) -> ir.Pipeline:
+        name = children[0]
+        values, spans = _clauses(children[1:])
+        spans["name"] = _tok_span(name)
+        return self._build(ir.Pipeline, meta, spans, name=_name(name), **values)
+
+    def description(self, meta, c):
+        return self._clause("description", _string(c[0]), meta)
+
+    def domain(self, meta, c):
+        return self._clause("domain", _name(c[0]), meta)
+
+    def parallelism(self, meta, c):
+        return self._clause("parallelism", int(c[0]), meta)
+
+    def checkpoint(self, meta, c):
+        return self._clause("checkpoint", c[0], meta)
+
+    def state_ttl(self, meta, c):
+        return self._clause("state_ttl", c[0], meta)
+
+    def duration(self, meta, c):
+        return self._build(ir.Duration, meta, value=int(c[0]), unit=str(c[1]))
+
+    def unit(self, meta, c):
+        return str(c[0])
+
+    # ----------------------------------------------------------- source
+    def source(self, meta, c):
+        name = c[0]
+        fields = tuple(x for x in c[1:] if isinstance(x, ir.FieldDef))
+        values, spans = _clauses(c[1:])
+        spans["name"] = _tok_span(name)
+        if "event_time" in values:
+            et = values.pop("event_time")
+            values["event_time"] = et[0]
+            if et[1] is not None:
+                values["watermark"] = et[1]
+                spans["watermark"] = et[2]
+        return self._build(ir.Source, meta, spans, name=_name(name), fields=fields, **values)
+
+    def topic(self, meta, c):
+        return self._clause("topic", _string(c[0]), meta)
+
+    def format(self, meta, c):
+        return self._clause("format", c[0], meta)
+
+    def format_name(self, meta, c):
+        return str(c[0])
+
+    def key(self, meta, c):
+        return self._clause("key", tuple(_name(t) for t in _names(c)), meta)
+
+    def mode(self, meta, c):
+        return self._clause("mode", c[0], meta)
+
+    def mode_name(self, meta, c):
+        return str(c[0])
+
+    def event_time(self, meta, c):
+        wm = c[1] if len(c) > 1 else None
+        return self._clause("event_time", (_name(c[0]), wm[0] if wm else None, wm[1] if wm else None), meta)
+
+    def watermark(self, meta, c):
+        return (c[0], _span(meta))
+
+    def generate(self, meta, c):
+        values, spans = _clauses(c)
+        hints = tuple(x for x in c if isinstance(x, (ir.RangeHint, ir.WeightsHint)))
+        return self._clause("generate", self._build(ir.Generate, meta, spans, hints=hints, **values), meta)
+
+    def rate(self, meta, c):
+        return self._clause("rate", int(c[0]), meta)
+
+    def range_hint(self, meta, c):
+        return self._build(ir.RangeHint, meta, field=_name(c[0]), low=c[1], high=c[2])
+
+    def weights_hint(self, meta, c):
+        return self._build(ir.WeightsHint, meta, field=_name(c[0]), weights=tuple(c[1:]))
+
+    def weight(self, meta, c):
+        return self._build(ir.Weight, meta, symbol=_name(c[0]), weight=c[1])
+
+    def field(self, meta, c):
+        name, typ = c[0], c[1]
+        nullable = any(isinstance(x, Token) and x.type == "NULLABLE" for x in c[2:])
+        default = next((x.value for x in c[2:] if isinstance(x, Clause) and x.tag == "default"), None)
+        doc = next((_string(x) for x in c[2:] if isinstance(x, Token) and x.type == "STRING"), None)
+        return self._build(
+            ir.FieldDef, meta, {"name": _tok_span(name)}, name=_name(name), type=typ, nullable=nullable,
+            default=default, doc=doc,
+        )
+
+    def field_default(self, meta, c):
+        return self._clause("default", c[0], meta)
+
+    def primitive_type(self, meta, c):
+        return self._build(ir.PrimitiveType, meta, name=c[0])
+
+    def primitive(self, meta, c):
+        return str(c[0])
+
+    def decimal_type(self, meta, c):
+        p, s = int(c[0]), int(c[1])
+        if s > p:
+            raise InvalidValue(f"decimal scale {s} is larger than its precision {p}", _span(meta),
+                               "write decimal(precision, scale) with scale <= precision, e.g. decimal(10, 2)")
+        return self._build(ir.DecimalType, meta, precision=p, scale=s)
+
+    def timestamp_type(self, meta, c):
+        p = int(c[0])
+        if p not in (3, 6):
+            raise InvalidValue(f"timestamp precision must be 3 (millis) or 6 (micros), not {p}", _span(meta),
+                               "write timestamp(3) for milliseconds or timestamp(6) for microseconds")
+        return self._build(ir.TimestampType, meta, precision=p)
+
+    def enum_type(self, meta, c):
+        return self._build(ir.EnumType, meta, symbols=tuple(_name(t) for t in c))
+
+    def record_type(self, meta, c):
+        return self._build(ir.RecordType, meta, fields=tuple(c))
+
+    def array_type(self, meta, c):
+        return self._build(ir.ArrayType, meta, items=c[0], items_nullable=len(c) > 1)
+
+    def map_type(self, meta, c):
+        return self._build(ir.MapType, meta, values=c[0], values_nullable=len(c) > 1)
+
+    # ----------------------------------------------------------- stages
+    def _stage(self, cls: type, meta: Any, c: list[Any], inputs: tuple[str, ...] = ("input",), **kw: Any) -> Any:
+        name = c[0]
+        spans = {"name": _tok_span(name)}
+        fields: dict[str, Any] = {"name": _name(name)}
+        for i, role in enumerate(inputs):
+            spans[role] = _tok_span(c[1 + i])
+            fields[role] = _name(c[1 + i])
+        values, clause_spans = _clauses(c[1 + len(inputs):])
+        spans.update(clause_spans)
+        return self._build(cls, meta, spans, **fields, **values, **kw)
+
+    def transform_stage(self, meta, c):
+        return self._stage(ir.Transform, meta, c)
+
+    def where(self, meta, c):
+        return self._clause("where", c[0], meta)
+
+    def select(self, meta, c):
+        star = any(isinstance(x, Token) and x.type == "STAR" for x in c)
+        items = tuple(x for x in c if isinstance(x, ir.SelectItem))
+        return self._clause("select", self._build(ir.Select, meta, star=star, items=items), meta)
+
+    def select_path(self, meta, c):
+        return self._build(ir.SelectItem, meta, alias=None, expr=c[0])
+
+    def select_expr(self, meta, c):
+        return self._build(ir.SelectItem, meta, {"alias": _tok_span(c[0])}, alias=_name(c[0]), expr=c[1])
+
+    def aggregate(self, meta, c):
+        return self._stage(ir.Aggregate, meta, c)
+
+    def window(self, meta, c):
+        return self._clause("window", c[0], meta)
+
+    def tumble(self, meta, c):
+        return self._build(ir.Tumble, meta, {"column": _tok_span(c[0])}, column=_name(c[0]), size=c[1])
+
+    def hop(self, meta, c):
+        return self._build(ir.Hop, meta, {"column": _tok_span(c[0])}, column=_name(c[0]), size=c[1], slide=c[2])
+
+    def session(self, meta, c):
+        return self._build(ir.Session, meta, {"column": _tok_span(c[0])}, column=_name(c[0]), gap=c[1])
+
+    def cumulate(self, meta, c):
+        return self._build(ir.Cumulate, meta, {"column": _tok_span(c[0])}, column=_name(c[0]), step=c[1], size=c[2])
+
+    def group_by(self, meta, c):
+        return self._clause("group_by", tuple(c), meta)
+
+    def measures(self, meta, c):
+        return self._clause("measures", tuple(c), meta)
+
+    def measure(self, meta, c):
+        return self._build(ir.Measure, meta, {"name": _tok_span(c[0])}, name=_name(c[0]), expr=c[1])
+
+    def having(self, meta, c):
+        return self._clause("having", c[0], meta)
+
+    def rolling(self, meta, c):
+        return self._stage(ir.Rolling, meta, c)
+
+    def over_range(self, meta, c):
+        return Clause("over", self._build(ir.OverRange, meta, {"column": _tok_span(c[0])}, column=_name(c[0]),
+                                          preceding=c[1]), _span(meta))
+
+    def over_rows(self, meta, c):
+        return Clause("over", self._build(ir.OverRows, meta, {"column": _tok_span(c[0])}, column=_name(c[0]),
+                                          rows=int(c[1])), _span(meta))
+
+    def partition_by(self, meta, c):
+        return self._clause("partition_by", tuple(c), meta)
+
+    def regular_join(self, meta, c):
+        return Clause("join_kind", "regular", _span(meta))
+
+    def interval_join(self, meta, c):
+        return [Clause("join_kind", "interval", _span(meta)), Clause("before", c[0], c[0].span),
+                Clause("after", c[1], c[1].span)]
+
+    def temporal_join(self, meta, c):
+        return Clause("join_kind", "temporal", _span(meta))
+
+    def outer(self, meta, c):
+        return self._clause("outer_left", True, meta)
+
+    def dedup(self, meta, c):
+        return self._stage(ir.Dedup, meta, c)
+
+    def keep(self, meta, c):
+        return self._clause("keep", c[0], meta)
+
+    def keep_name(self, meta, c):
+        return str(c[0])
+
+    def topn(self, meta, c):
+        orders = tuple(x for x in c if isinstance(x, ir.OrderItem))
+        limit = next(x for x in c if isinstance(x, Token) and x.type == "INT")
+        rest = [x for x in c if not isinstance(x, ir.OrderItem) and x is not limit]
+        node = self._stage(ir.TopN, meta, rest, order_by=orders, limit=int(limit))
+        return node
+
+    def order_item(self, meta, c):
+        return self._build(ir.OrderItem, meta, column=c[0], direction=c[1])
+
+    def direction(self, meta, c):
+        return str(c[0])
+
+    def pattern(self, meta, c):
+        terms = tuple(x for x in c if isinstance(x, ir.PatternTerm))
+        defines = tuple(x for x in c if isinstance(x, ir.Define))
+        rest = [x for x in c if not isinstance(x, (ir.PatternTerm, ir.Define))]
+        return self._stage(ir.Pattern, meta, rest, sequence=terms, defines=defines)
+
+    def pattern_term(self, meta, c):
+        q = str(c[1]) if len(c) > 1 else None
+        return self._build(ir.PatternTerm, meta, variable=_name(c[0]), quantifier=q)
+
+    def within(self, meta, c):
+        return self._clause("within", c[0], meta)
+
+    def define(self, meta, c):
+        return self._build(ir.Define, meta, {"variable": _tok_span(c[0])}, variable=_name(c[0]), condition=c[1])
+
+    def sink(self, meta, c):
+        return self._stage(ir.Sink, meta, c)
+
+    # ----------------------------------------------------------- expressions
+    def or_op(self, meta, c):
+        return self._build(ir.Binary, meta, op="or", left=c[0], right=c[1])
+
+    def and_op(self, meta, c):
+        return self._build(ir.Binary, meta, op="and", left=c[0], right=c[1])
+
+    def not_op(self, meta, c):
+        return self._build(ir.Not, meta, operand=c[0])
+
+    def compare(self, meta, c):
+        return self._build(ir.Binary, meta, op=str(c[1]), left=c[0], right=c[2])
+
+    def arith(self, meta, c):
+        return self._build(ir.Binary, meta, op=str(c[1]), left=c[0], right=c[2])
+
+    def neg(self, meta, c):
+        return self._build(ir.Neg, meta, operand=c[0])
+
+    def is_null(self, meta, c):
+        return self._build(ir.IsNull, meta, operand=c[0])
+
+    def is_not_null(self, meta, c):
+        return self._build(ir.IsNull, meta, operand=c[0], negated=True)
+
+    def between(self, meta, c):
+        return self._build(ir.Between, meta, operand=c[0], low=c[1], high=c[2])
+
+    def not_between(self, meta, c):
+        return self._build(ir.Between, meta, operand=c[0], low=c[1], high=c[2], negated=True)
+
+    def in_list(self, meta, c):
+        return self._build(ir.InList, meta, operand=c[0], items=tuple(c[1:]))
+
+    def not_in_list(self, meta, c):
+        return self._build(ir.InList, meta, operand=c[0], items=tuple(c[1:]), negated=True)
+
+    def like(self, meta, c):
+        return self._build(ir.Like, meta, operand=c[0], pattern=_string(c[1]))
+
+    def not_like(self, meta, c):
+        return self._build(ir.Like, meta, operand=c[0], pattern=_string(c[1]), negated=True)
+
+    def interval(self, meta, c):
+        return self._build(ir.IntervalLit, meta, duration=c[0])
+
+    def call(self, meta, c):
+        return self._build(ir.Call, meta, {"name": _tok_span(c[0])}, name=_name(c[0]).lower(), args=tuple(c[1:]))
+
+    def call_star(self, meta, c):
+        return self._build(ir.Call, meta, {"name": _tok_span(c[0])}, name=_name(c[0]).lower(), star=True)
+
+    def call_distinct(self, meta, c):
+        return self._build(ir.Call, meta, {"name": _tok_span(c[0])}, name=_name(c[0]).lower(), args=(c[1],),
+                           distinct=True)
+
+    def case(self, meta, c):
+        whens = tuple(x for x in c if isinstance(x, ir.When))
+        other = c[-1] if not isinstance(c[-1], ir.When) else None
+        return self._build(ir.Case, meta, whens=whens, otherwise=other)
+
+    def when(self, meta, c):
+        return self._build(ir.When, meta, condition=c[0], result=c[1])
+
+    def cast(self, meta, c):
+        return self._build(ir.Cast, meta, operand=c[0], to=c[1])
+
+    def path(self, meta, c):
+        return self._build(ir.Column, meta, path=tuple(_name(t) for t in c))
+
+    def number(self, meta, c):
+        return self._build(ir.NumberLit, meta, text=str(c[0]))
+
+    def string(self, meta, c):
+        return self._build(ir.StringLit, meta, value=_string(c[0]))
+
+    def true(self, meta, c):
+        return self._build(ir.BoolLit, meta, value=True)
+
+    def false(self, meta, c):
+        return self._build(ir.BoolLit, meta, value=False)
+
+    def null(self, meta, c):
+        return self._build(ir.NullLit, meta)
+
+    def __default__(self, data, children, meta):  # pragma: no cover - every rule has a method
+        return Tree(data, children, meta)
+
+
+def _flatten(children: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for c in children:
+        if isinstance(c, list):
+            out.extend(c)
+        else:
+            out.append(c)
+    return out
+
+
+# Join needs its "on" expression tagged; the grammar has it bare after the kind.
+def _join(self: ToIR, meta: Any, c: list[Any]) -> ir.Join:
+    c = _flatten(c)
+    exprs = [i for i, x in enumerate(c) if not isinstance(x, (Clause, Token))]
+    on_index = exprs[0]
+    c = [*c[:on_index], Clause("on_expr", c[on_index], None), *c[on_index + 1:]]
+    on = c[on_index]
+    rest = [x for x in c if x is not on]
+    return self._stage(ir.Join, meta, rest, inputs=("left", "right"), on=on.value)
+
+
+ToIR.join = v_args(meta=True)(_join)  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------- errors
+
+TOKEN_NAMES = {
+    "NAME": "a name",
+    "STRING": 'a string in double quotes',
+    "INT": "a whole number",
+    "DECIMAL": "a number",
+    "LBRACE": '"{"',
+    "RBRACE": '"}"',
+    "LPAR": '"("',
+    "RPAR": '")"',
+    "COMMA": '","',
+    "DOT": '"."',
+    "EQUAL": '"="',
+    "COMPARE": "a comparison",
+    "ADD_OP": '"+" or "-"',
+    "MUL_OP": '"*", "/" or "%"',
+    "NULLABLE": '"?"',
+    "STAR": '"*"',
+    "QUANTIFIER": "a quantifier",
+    "$END": "end of file",
+}
+
+
+def _describe_expected(parser: Lark, expected: set[str]) -> list[str]:
+    words = []
+    by_name = {t.name: t for t in parser.terminals}
+    for name in sorted(expected):
+        if name in TOKEN_NAMES:
+            words.append(TOKEN_NAMES[name])
+        elif name in by_name and by_name[name].pattern.type == "str":
+            words.append(f'"{by_name[name].pattern.value}"')
+        else:
+            words.append(name.lower())
+    return sorted(set(words))
+
+
+def _hint_for(expected: list[str], token_text: str | None) -> str:
+    kw = keywords()
+    if token_text and token_text in kw and "a name" in expected:
+        return f"`{token_text}` is a keyword; to use it as a name, write it in backticks: `{token_text}`"
+    if len(expected) <= 8:
+        return "expected " + ", ".join(expected)
+    return "expected one of " + ", ".join(expected[:8]) + ", ..."
+
+
+def _syntax_diagnostic(e: UnexpectedInput, parser: Lark, text: str, file: str) -> Diagnostic:
+    if isinstance(e, UnexpectedCharacters):
+        span = ir.Span(line=e.line, column=e.column, end_line=e.line, end_column=e.column + 1)
+        ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
+        hint = "strings use double quotes" if ch == "'" else "names use letters, digits and _; comments start with #"
+        if ch == '"':
+            hint = 'a string must close on the same line; write \\" for a quote and \\n for a newline inside it'
+        return Diagnostic("E002", f"unexpected character {ch!r}", span, hint, file)
+    if isinstance(e, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        span = ir.Span(line=len(lines), column=len(lines[-1]) + 1, end_line=len(lines), end_column=len(lines[-1]) + 2)
+        expected = _describe_expected(parser, set(e.expected))
+        return Diagnostic("E003", "the spec ends too early", span, _hint_for(expected, None), file)
+    assert isinstance(e, UnexpectedToken)
+    tok = e.token
+    expected = _describe_expected(parser, set(e.accepts or e.expected))
+    if tok.type == "$END":
+        lines = text.splitlines() or [""]
+        span = ir.Span(line=len(lines), column=len(lines[-1]) + 1, end_line=len(lines), end_column=len(lines[-1]) + 2)
+        return Diagnostic("E003", "the spec ends too early", span, _hint_for(expected, None), file)
+    span = _tok_span(tok)
+    return Diagnostic("E001", f"unexpected {str(tok)!r}", span, _hint_for(expected, str(tok)), file)
+
+
+_STATEMENT_START = re.compile(r"^[ \t]*(" + "|".join(STATEMENT_KEYWORDS) + r")\b", re.M)
+
+
+def _chunks(text: str) -> list[tuple[str, int, str]]:
+    """Split text at lines that begin a top-level statement: (keyword, offset, chunk)."""
+    starts = [(m.group(1), m.start()) for m in _STATEMENT_START.finditer(text)]
+    if not starts or starts[0][1] != 0 and text[: starts[0][1]].strip("\n \t\r") and not _only_comments(text[: starts[0][1]]):
+        starts.insert(0, ("", 0))
+    out = []
+    for i, (kw, off) in enumerate(starts):
+        end = starts[i + 1][1] if i + 1 < len(starts) else len(text)
+        out.append((kw, off, text[off:end]))
+    return out
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("#") for line in text.splitlines())
+
+
+def _parse_tree(text: str, start: str) -> Tree:
+    return _parser().parse(text, start=start)
+
+
+def _transform(tree: Tree, file: str) -> tuple[Any, list[Diagnostic]]:
+    try:
+        return ToIR().transform(tree), []
+    except VisitError as e:
+        orig = e.orig_exc
+        if isinstance(orig, InvalidValue):
+            return None, [Diagnostic("E004", str(orig), orig.span, orig.hint, file)]
+        raise
+
+
+def parse_spec(text: str, file: str = "<spec>") -> tuple[ir.Spec | None, list[Diagnostic]]:
+    """Parse spec text. Returns the IR (None when it has syntax errors) and the diagnostics."""
+    text = text.replace("\r\n", "\n")
+    parser = _parser()
+    try:
+        tree = _parse_tree(text, "start")
+    except UnexpectedInput as e:
+        return None, _recover(text, file, e)
+    spec, diags = _transform(tree, file)
+    if diags:
+        # Collect every invalid value, statement by statement.
+        return None, _recover(text, file, None) or diags
+    return spec, []
+
+
+def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagnostic]:
+    """Parse each top-level statement on its own to report every syntax error in one run."""
+    parser = _parser()
+    diags: list[Diagnostic] = []
+    for kw, off, chunk in _chunks(text):
+        line_offset = text.count("\n", 0, off)
+        padded = "\n" * line_offset + chunk
+        start = "pipeline" if kw == "pipeline" else "statement"
+        if not kw:
+            start = "start"
+        try:
+            tree = _parse_tree(padded, start)
+        except UnexpectedInput as e:
+            diags.append(_syntax_diagnostic(e, parser, padded, file))
+            continue
+        _, more = _transform(tree, file)
+        diags.extend(more)
+    if not diags and first is not None:
+        diags.append(_syntax_diagnostic(first, parser, text, file))
+    if first is not None and not text.lstrip().startswith("pipeline") and not any(
+        kw == "pipeline" for kw, _, _ in _chunks(text)
+    ):
+        diags.insert(0, Diagnostic("E001", "a spec must begin with a pipeline block", ir.Span(line=1, column=1, end_line=1, end_column=2),
+                                   'start the file with: pipeline my_pipeline { description "..." }', file))
+    # Keep one diagnostic per position.
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for d in sorted(diags, key=Diagnostic.sort_key):
+        key = (d.span.line, d.span.column) if d.span else (0, 0)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    return unique

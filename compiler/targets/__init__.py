@@ -1,0 +1,1 @@
+"""Compile targets: one small module per target."""

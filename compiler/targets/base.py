@@ -1,0 +1,103 @@
+"""What every target shares: turning a checked spec into an ordered list of statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ir
+from ..analyze import Analysis, Relation
+from ..dialect import ident, lit
+from ..lower import Lowering
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One generated SQL statement, where it goes, and which spec statement it came from."""
+
+    file: str  # file name under sql/<target>/
+    phase: str  # source | view | sink | insert
+    sql: str
+    origin: str  # name of the spec statement
+    line: int | None  # spec line of that statement
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Connection settings of a target, read from config/<target>.yaml."""
+
+    values: dict[str, str]
+
+    def get(self, key: str) -> str:
+        return self.values[key]
+
+
+class Target:
+    """A compile target: subclasses say how tables are declared and named."""
+
+    name = "base"
+    view_keyword = "CREATE TEMPORARY VIEW"
+
+    def __init__(self, analysis: Analysis, settings: Settings):
+        self.a = analysis
+        self.settings = settings
+        self.lowering = Lowering(analysis, self.table)
+
+    def table(self, name: str) -> str:
+        return ident(name)
+
+    def options(self, pairs: list[tuple[str, str]]) -> str:
+        return ",\n".join(f"  {lit(k)} = {lit(v)}" for k, v in pairs)
+
+    def columns(self, rel: Relation, *, sink: bool) -> list[str]:
+        keys = set(self.key_of(rel))
+        out = []
+        for c in rel.columns:
+            # Sink columns are nullable (what Flink infers may be), except key columns.
+            not_null = (not sink) or c.name in keys
+            t = c.type if not sink else c.type.with_null(c.name not in keys)
+            out.append(f"  {ident(c.name)} {t.sql(ident, not_null=not_null)}")
+        return out
+
+    def key_of(self, rel: Relation) -> tuple[str, ...]:
+        st = rel.statement
+        if isinstance(st, (ir.Source, ir.Sink)) and st.mode == "upsert":
+            return st.key
+        return ()
+
+    def source_ddl(self, st: ir.Source, rel: Relation) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sink_ddl(self, st: ir.Sink, rel: Relation) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def preamble(self) -> list[str]:
+        """SET statements at the top of pipeline.sql."""
+        return []
+
+    def statements(self) -> list[Statement]:
+        """Every statement, in the order of the product doc: sources, views, sinks, inserts."""
+        a = self.a
+        order = [a.spec.statement(n) for n in a.order]
+        sources = [s for s in order if isinstance(s, ir.Source)]
+        stages = [s for s in order if not isinstance(s, (ir.Source, ir.Sink))]
+        sinks = [s for s in order if isinstance(s, ir.Sink)]
+        out: list[tuple[str, str, str, Any]] = []
+        for s in sources:
+            out.append((f"create_source_{s.name}", "source", self.source_ddl(s, a.relations[s.name]), s))
+        for s in stages:
+            query = self.lowering.query(s)
+            out.append((f"create_view_{s.name}", "view", f"{self.view_keyword} {self.table(s.name)} AS\n{query}", s))
+        for s in sinks:
+            out.append((f"create_sink_{s.name}", "sink", self.sink_ddl(s, a.relations[s.name]), s))
+        inserts = [self.lowering.insert(s) for s in sinks]
+        if len(inserts) == 1:
+            out.append((f"insert_{sinks[0].name}", "insert", inserts[0], sinks[0]))
+        elif inserts:
+            body = "".join(f"{i};\n" for i in inserts)
+            out.append(("insert_statement_set", "insert", f"EXECUTE STATEMENT SET\nBEGIN\n{body}END", sinks[0]))
+        width = max(2, len(str(len(out))))
+        return [
+            Statement(f"{i:0{width}d}_{stem}.sql", phase, sql, st.name, st.span.line if st.span else None)
+            for i, (stem, phase, sql, st) in enumerate(out, start=1)
+        ]

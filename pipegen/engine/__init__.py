@@ -1,0 +1,1 @@
+"""Execution/validation engines for generated SQL (see flink.py)."""
