@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "E404": "invalid topic",
     "E501": "not expressible in Avro",
     "E502": "invalid default",
+    "E601": "rejected by Flink",
     "W601": "unused stream",
     "W602": "unbounded join state",
 }

@@ -635,3 +635,11 @@ def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagno
             seen.add(key)
             unique.append(d)
     return unique
+
+
+def comment_tokens(text: str) -> list[Token]:
+    """Every comment in a spec that parses, with its position (for `fmt`)."""
+    found: list[Token] = []
+    lexer = Lark(grammar_text(), parser="lalr", start="start", lexer_callbacks={"COMMENT": found.append})
+    lexer.parse(text.replace("\r\n", "\n"))
+    return found
