@@ -38,6 +38,7 @@ class Relation:
     # Why there is no event time, for hints: "undeclared", "no-watermark", "join", "dropped", "aggregate".
     time_note: str = "undeclared"
     time_origin: str = ""  # the source whose event_time would have to change
+    declared_time: str | None = None  # the event_time column declared without a watermark
     updating: bool = False
     key: tuple[str, ...] = ()
     windowed: bool = False
@@ -247,7 +248,7 @@ class Analyzer:
             elif rel.time_note == "no-watermark":
                 self.report("E302", f"{what} needs a watermark on `{rel.name}`", span,
                             f"add a watermark to the event_time of source `{rel.time_origin}`, e.g. "
-                            f"`event_time {column or 'ts'} watermark 5 s`")
+                            f"`event_time {rel.declared_time or column or 'ts'} watermark 5 s`")
             elif rel.time_note == "dropped":
                 self.report("E302", f"{what} needs event time, but `{rel.name}` does not keep its event-time column",
                             span, f"select the event-time column of `{rel.time_origin}` unchanged in `{rel.name}`")
@@ -406,8 +407,9 @@ class Analyzer:
         if spec is None:
             self.report("E202", f"unknown function `{e.name}`", e.pos("name"),
                         suggest(e.name, list(T.FUNCTIONS)) or "functions: " + ", ".join(sorted(T.FUNCTIONS)))
+            inner = Ctx(ctx.aggregates, ctx.navigation, True, ctx.grouped, ctx.what)
             for a in e.args:
-                self._expr(a, scope, ctx)
+                self._expr(a, scope, inner)
             return None
         _sql, kind, lo, hi = spec
         if kind == "agg":
@@ -477,6 +479,7 @@ class Analyzer:
                             st.pos("event_time"), "Flink keeps event time in milliseconds: declare the field timestamp(3)")
             elif st.watermark is None:
                 rel.time_note = "no-watermark"
+                rel.declared_time = st.event_time
             else:
                 rel.event_time = st.event_time
         if st.generate is not None:
@@ -573,7 +576,7 @@ class Analyzer:
         ctx = Ctx(what="in a transform")
         if st.where is not None:
             self._want_bool(self._expr(st.where, scope, Ctx(what="in a where clause")), st.where, "where")
-        rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, time_origin=inp.time_origin,
+        rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, time_origin=inp.time_origin, declared_time=inp.declared_time,
                        time_note=inp.time_note)
         if st.select is None:
             rel.columns = list(inp.columns)
@@ -609,7 +612,7 @@ class Analyzer:
         if st.where is not None:
             self._want_bool(self._expr(st.where, scope, Ctx(what="in a where clause")), st.where, "where")
         cols: list[tuple[str, T.SqlType | None, ir.Span | None]] = []
-        rel = Relation(st.name, st, [], time_origin=inp.time_origin)
+        rel = Relation(st.name, st, [], time_origin=inp.time_origin, declared_time=inp.declared_time)
         if st.window is not None:
             w = st.window
             has_time = self._require_time(inp, w.column, w, "column", f"a {w.kind} window")
@@ -688,7 +691,7 @@ class Analyzer:
             t = self._expr(m.expr, scope, Ctx(aggregates=True, what="here"))
             cols.append((m.name, t, m.pos("name")))
         rel = Relation(st.name, st, self._outputs(cols, st), event_time=inp.event_time, time_note=inp.time_note,
-                       time_origin=inp.time_origin)
+                       time_origin=inp.time_origin, declared_time=inp.declared_time)
         return rel
 
     def _join(self, st: ir.Join) -> Relation | None:
@@ -756,7 +759,7 @@ class Analyzer:
             if inp.column(k) is None:
                 self.report("E104", f"unknown field `{k}` in key", st.pos("key"), suggest(k, [c.name for c in inp.columns]))
         rel = Relation(st.name, st, list(inp.columns), event_time=inp.event_time, time_note=inp.time_note,
-                       time_origin=inp.time_origin)
+                       time_origin=inp.time_origin, declared_time=inp.declared_time)
         if st.keep == "last":
             rel.updating = True
             rel.key = st.key
@@ -774,7 +777,7 @@ class Analyzer:
         for o in st.order_by:
             self._expr(o.column, scope, Ctx(what="in order by"))
         cols = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
-        rel = Relation(st.name, st, self._outputs(cols, st), time_origin=inp.time_origin)
+        rel = Relation(st.name, st, self._outputs(cols, st), time_origin=inp.time_origin, declared_time=inp.declared_time)
         if inp.windowed and not inp.updating:
             rel.windowed = True
             rel.event_time = inp.event_time
@@ -814,7 +817,7 @@ class Analyzer:
         for m in st.measures:
             t = self._expr(m.expr, vscope, Ctx(aggregates=True, navigation=True))
             cols.append((m.name, t, m.pos("name")))
-        return Relation(st.name, st, self._outputs(cols, st), time_note="aggregate", time_origin=inp.time_origin)
+        return Relation(st.name, st, self._outputs(cols, st), time_note="aggregate", time_origin=inp.time_origin, declared_time=inp.declared_time)
 
     def _sink(self, st: ir.Sink) -> Relation | None:
         inp = self._single(st)
@@ -852,8 +855,8 @@ def _lit_text(d: ir.Expr) -> str:
 
 
 def _has_aggregate(e: Any) -> bool:
-    if isinstance(e, ir.Call) and e.name in T.AGGREGATES:
-        return True
+    if isinstance(e, ir.Call) and (e.name in T.AGGREGATES or e.name not in T.FUNCTIONS):
+        return True  # an unknown function is reported once, as E202
     return any(_has_aggregate(c) for c in _children(e))
 
 

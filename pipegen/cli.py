@@ -209,28 +209,19 @@ def validate(
 
 
 def main() -> None:
-    """Entry point: run the app; turn anything unexpected into one line and exit code 3."""
+    """Entry point: usage errors exit 2 (typer); anything unexpected becomes one line and exit code 3."""
     try:
-        app(standalone_mode=False)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
+        app()
     except SystemExit:
         raise
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as e:  # noqa: BLE001 - the user must never see a traceback
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(EXIT_USAGE)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(130)
-        _err(f"internal error: {type(e).__name__}: {e}",
-             "this is a bug in PipeGen; please report it with the spec that caused it")
         if os.environ.get("PIPEGEN_DEBUG"):
             raise
+        _err(f"internal error: {type(e).__name__}: {e}",
+             "this is a bug in PipeGen; please report it with the spec that caused it (PIPEGEN_DEBUG=1 shows details)")
         sys.exit(EXIT_INTERNAL)
 
 
