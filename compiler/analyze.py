@@ -297,7 +297,7 @@ class Analyzer:
             return T.BOOLEAN
         if isinstance(e, ir.Neg):
             t = self._expr(e.operand, scope, ctx)
-            if t is not None and not (t.is_numeric or t.base == "INTERVAL"):
+            if t is not None and not (t.is_numeric or t.base in ("INTERVAL", "ANY")):
                 self.report("E201", f"cannot negate {t.describe()}", e.span)
                 return None
             return t
@@ -322,7 +322,7 @@ class Analyzer:
             return T.BOOLEAN
         if isinstance(e, ir.Like):
             t = self._expr(e.operand, scope, ctx)
-            if t is not None and t.base != "STRING":
+            if t is not None and t.base not in ("STRING", "ANY"):
                 self.report("E201", f"like needs a string, not {t.describe()}", e.span)
             return T.BOOLEAN
         if isinstance(e, ir.Case):
@@ -353,7 +353,7 @@ class Analyzer:
         raise TypeError(e)  # pragma: no cover
 
     def _want_bool(self, t: T.SqlType | None, e: ir.Expr, where: str) -> None:
-        if t is not None and t.base not in ("BOOLEAN", "NULL"):
+        if t is not None and t.base not in ("BOOLEAN", "NULL", "ANY"):
             self.report("E201", f"{where} needs a condition (true or false), not {t.describe()}", e.span,
                         "compare the value, e.g. `amount > 100`")
 
@@ -374,8 +374,8 @@ class Analyzer:
     def _binary(self, e: ir.Binary, scope: Scope, ctx: Ctx) -> T.SqlType | None:
         lt = self._expr(e.left, scope, ctx)
         rt = self._expr(e.right, scope, ctx)
-        if lt is None or rt is None:
-            return T.BOOLEAN if e.op in ("and", "or", "=", "!=", "<", "<=", ">", ">=") else None
+        if lt is None or rt is None or T.ANY in (lt, rt):
+            return T.BOOLEAN if e.op in ("and", "or", "=", "!=", "<", "<=", ">", ">=") else T.ANY
         if e.op in ("and", "or"):
             self._want_bool(lt, e.left, e.op)
             self._want_bool(rt, e.right, e.op)
@@ -432,8 +432,8 @@ class Analyzer:
             return None
         inner = Ctx(ctx.aggregates, ctx.navigation, ctx.in_aggregate or kind == "agg", ctx.grouped, ctx.what)
         args = [self._expr(a, scope, inner) for a in e.args]
-        if any(a is None for a in args):
-            return None
+        if any(a is None or a == T.ANY for a in args):
+            return T.ANY
         t, why = T.call_result(e.name, args, e.star)  # type: ignore[arg-type]
         if t is None:
             self.report("E201", why or "wrong arguments", e.span)
@@ -597,7 +597,7 @@ class Analyzer:
                 rel.time_origin = st.name
         if inp.key and all(k in renames for k in inp.key):
             rel.key = tuple(renames[k] for k in inp.key)
-        elif inp.updating:
+        elif inp.updating and inp.key:
             self.report("E403", f"`{st.name}` reads an updating stream keyed by {', '.join(inp.key)} but drops the key",
                         st.select.span, "select the key columns too")
         if inp.windowed and not all(w in renames for w in ("window_start", "window_end")):
@@ -646,6 +646,12 @@ class Analyzer:
         mscope = Scope({st.input: inp}, [st.input], extra)
         ctx = Ctx(aggregates=True, grouped=tuple(grouped), what="here")
         mtypes = {}
+        if isinstance(st.window, ir.Session):
+            for call in _calls(st.measures):
+                if call.name in NO_MERGE:
+                    self.report("E203", f"{call.name}() cannot be used in a session window", call.span,
+                                "Flink merges session windows and cannot merge this aggregate; use min() or max() "
+                                "of a timestamp, or a tumble window")
         for m in st.measures:
             t = self._expr(m.expr, mscope, ctx)
             mtypes[m.name] = t
@@ -655,7 +661,7 @@ class Analyzer:
                             "a measure is computed per group with count, sum, avg, min, max, ...")
         if st.having is not None:
             hextra = dict(extra)
-            hextra.update({n: t for n, t in mtypes.items() if t is not None})
+            hextra.update({n: t or T.ANY for n, t in mtypes.items()})
             hscope = Scope({st.input: inp}, [st.input], hextra)
             hgrouped = tuple(grouped) + tuple((n,) for n in mtypes)
             t = self._expr(st.having, hscope, Ctx(aggregates=True, grouped=hgrouped))
@@ -841,6 +847,10 @@ class Analyzer:
         if st.mode == "upsert" and inp.key and st.key and set(st.key) != set(inp.key):
             self.report("E403", f"sink key ({', '.join(st.key)}) differs from the key of `{st.input}` "
                         f"({', '.join(inp.key)})", st.pos("key"), f"use `key {', '.join(inp.key)}`")
+        if st.mode == "upsert" and st.key and inp.updating and not inp.key:
+            self.report("W603", f"`{st.input}` has no key of its own, so the sink deduplicates on "
+                        f"{', '.join(st.key)} (ON CONFLICT DO DEDUPLICATE), keeping every row's history in state",
+                        st.pos("key"), "aggregate or dedup by the sink key before the sink to keep state small")
         for c in inp.columns:
             if c.type.base in ("INTERVAL", "NULL"):
                 self.report("E501", f"column `{c.name}` of `{st.input}` has type {c.type.describe()}, which Avro cannot hold",
@@ -852,6 +862,20 @@ def _lit_text(d: ir.Expr) -> str:
     from .printer import expr
 
     return expr(d)
+
+
+NO_MERGE = frozenset({"first_value", "last_value"})
+
+
+def _calls(nodes: Any) -> list[ir.Call]:
+    out: list[ir.Call] = []
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ir.Call):
+            out.append(n)
+        stack.extend(_children(n))
+    return out
 
 
 def _has_aggregate(e: Any) -> bool:

@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "E601": "rejected by Flink",
     "W601": "unused stream",
     "W602": "unbounded join state",
+    "W603": "sink deduplicates on its key",
 }
 
 Severity = Literal["error", "warning"]

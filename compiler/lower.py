@@ -305,4 +305,12 @@ class Lowering:
     def insert(self, sink: ir.Sink) -> str:
         inp = self.rel(sink.input)
         cols = ", ".join(ident(c.name) for c in inp.columns)
-        return f"INSERT INTO {self.table(sink.name)}\nSELECT {cols}\nFROM {self.table(sink.input)}"
+        text = f"INSERT INTO {self.table(sink.name)}\nSELECT {cols}\nFROM {self.table(sink.input)}"
+        if needs_dedup_on_conflict(sink, inp):
+            text += "\nON CONFLICT DO DEDUPLICATE"
+        return text
+
+
+def needs_dedup_on_conflict(sink: ir.Sink, inp: Relation) -> bool:
+    """An updating stream whose key is not the sink's key: Flink 2.3 asks how to resolve conflicts."""
+    return sink.mode == "upsert" and inp.updating and set(inp.key) != set(sink.key)

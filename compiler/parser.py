@@ -637,9 +637,18 @@ def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagno
     return unique
 
 
+_COMMENTS: list[Token] = []
+
+
+@lru_cache(maxsize=1)
+def _comment_parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", start="start", lexer_callbacks={"COMMENT": _COMMENTS.append})
+
+
 def comment_tokens(text: str) -> list[Token]:
     """Every comment in a spec that parses, with its position (for `fmt`)."""
-    found: list[Token] = []
-    lexer = Lark(grammar_text(), parser="lalr", start="start", lexer_callbacks={"COMMENT": found.append})
-    lexer.parse(text.replace("\r\n", "\n"))
+    _COMMENTS.clear()
+    _comment_parser().parse(text.replace("\r\n", "\n"))
+    found = list(_COMMENTS)
+    _COMMENTS.clear()
     return found

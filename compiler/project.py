@@ -35,12 +35,12 @@ from .targets.local import LocalTarget
 MANIFEST = ".pipegen-manifest.json"
 STAGING = ".pipegen-staging"
 SPEC_COPY = "pipeline.pgl"
-FLINK_IMAGE = "flink:2.0.0-scala_2.12-java17"
+FLINK_IMAGE = "flink:2.3.0-scala_2.12-java17"
 MAVEN = "https://repo1.maven.org/maven2/org/apache"
 CONNECTOR_JARS = (
     f"{MAVEN}/flink/flink-connector-kafka/4.0.1-2.0/flink-connector-kafka-4.0.1-2.0.jar",
     f"{MAVEN}/kafka/kafka-clients/3.9.1/kafka-clients-3.9.1.jar",
-    f"{MAVEN}/flink/flink-sql-avro-confluent-registry/2.0.0/flink-sql-avro-confluent-registry-2.0.0.jar",
+    f"{MAVEN}/flink/flink-sql-avro-confluent-registry/2.3.0/flink-sql-avro-confluent-registry-2.3.0.jar",
 )
 TARGETS = {"local": LocalTarget, "cloud": CloudTarget}
 
@@ -164,7 +164,7 @@ def build_files(analysis: Analysis, spec_text: str, targets: tuple[str, ...], se
     files["README.md"] = env.get_template("README.md.j2").render(**_readme_context(analysis, schema_rows))
     p = spec.pipeline
     files["docker-compose.yml"] = env.get_template("docker-compose.yml.j2").render(
-        name=p.name, compose_name=re.sub(r"[^a-z0-9_-]", "-", p.name.lower()), flink_version="2.0",
+        name=p.name, compose_name=re.sub(r"[^a-z0-9_-]", "-", p.name.lower()), flink_version="2.3",
         flink_image=FLINK_IMAGE, jars=CONNECTOR_JARS, parallelism=p.parallelism, slots=max(p.parallelism or 2, 2),
     )
     return dict(sorted(files.items()))

@@ -23,7 +23,7 @@ from pipegen.compiler.targets.base import Settings, Statement
 
 __all__ = [
     "CheckResult", "Compiled", "ProjectError", "SpecError", "check", "compile_text", "format_text", "parse",
-    "validate_with_flink", "write",
+    "ir_json_schema", "validate_with_flink", "write",
 ]
 
 
@@ -158,3 +158,8 @@ def validate_with_flink(compiled: Compiled, jars: list[str] | None = None) -> li
                                 "this is the statement generated from the spec line shown; "
                                 "please report it if the spec is valid", compiled.check.file))
     return diags
+
+
+def ir_json_schema() -> dict:
+    """The JSON Schema of a spec's IR (positions left out): what JSON-constrained LLM providers decode to."""
+    return ir.Spec.model_json_schema()
