@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import ir
@@ -542,8 +542,8 @@ class Analyzer:
             if isinstance(h, ir.RangeHint):
                 if not col.type.is_numeric:
                     self.report("E201", f"range needs a numeric field; `{h.field}` is {col.type.describe()}", h.span)
-                elif float(h.low.text) > float(h.high.text):
-                    self.report("E004", f"range {h.low.text} .. {h.high.text} is empty", h.span, "write low .. high")
+                elif float(h.low) > float(h.high):
+                    self.report("E004", f"range {h.low} .. {h.high} is empty", h.span, "write low .. high")
             else:
                 if not isinstance(field_def.type, ir.EnumType):
                     self.report("E201", f"weights need an enum field; `{h.field}` is {col.type.describe()}", h.span)
@@ -705,6 +705,9 @@ class Analyzer:
         right = self.out.relations.get(st.right)
         if left is None or right is None:
             return None
+        if st.outer_left:
+            # Rows of the left side without a match carry nulls in every right-side column.
+            right = replace(right, columns=[Col(c.name, c.type.with_null(True)) for c in right.columns])
         scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
         self._want_bool(self._expr(st.on, scope, Ctx(what="in a join condition")), st.on, "on")
         if not _has_equality(st.on, st.left, st.right, left, right):

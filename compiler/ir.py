@@ -257,8 +257,8 @@ class Pipeline(Node):
 class RangeHint(Node):
     kind: Literal["range"] = "range"
     field: str
-    low: NumberLit
-    high: NumberLit
+    low: str = Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")
+    high: str = Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 class Weight(Node):

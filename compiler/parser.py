@@ -196,6 +196,9 @@ class ToIR(Transformer):
     def weights_hint(self, meta, c):
         return self._build(ir.WeightsHint, meta, field=_name(c[0]), weights=tuple(c[1:]))
 
+    def signed_number(self, meta, c):
+        return "".join(str(t) for t in c)
+
     def weight(self, meta, c):
         return self._build(ir.Weight, meta, symbol=_name(c[0]), weight=c[1])
 

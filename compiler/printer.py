@@ -196,7 +196,8 @@ def statement(st: ir.Statement | ir.Pipeline) -> str:
         if st.format is not None:
             lines.append(f"format {st.format}")
         lines.append("fields {")
-        lines += _fields(st.fields, 1).splitlines()
+        # Split at "\n" only: str.splitlines() would also split at U+2028, \x85, \x0c... inside a doc string.
+        lines += _fields(st.fields, 1).split("\n")[:-1]
         lines.append("}")
         if st.key:
             lines.append(f"key {_names(st.key)}")
@@ -212,7 +213,7 @@ def statement(st: ir.Statement | ir.Pipeline) -> str:
                 lines.append(f"{INDENT}rate {g.rate}")
             for h in g.hints:
                 if isinstance(h, ir.RangeHint):
-                    lines.append(f"{INDENT}{name(h.field)} range {h.low.text} .. {h.high.text}")
+                    lines.append(f"{INDENT}{name(h.field)} range {h.low} .. {h.high}")
                 else:
                     ws = ", ".join(f"{name(w.symbol)} {w.weight.text}" for w in h.weights)
                     lines.append(f"{INDENT}{name(h.field)} weights ({ws})")

@@ -231,7 +231,7 @@ def _configs(spec: ir.Spec, settings: Settings) -> dict[str, str]:
                 g["rate_per_second"] = st.generate.rate
             for h in st.generate.hints:
                 if isinstance(h, ir.RangeHint):
-                    g.setdefault("ranges", {})[h.field] = [_num(h.low.text), _num(h.high.text)]
+                    g.setdefault("ranges", {})[h.field] = [_num(h.low), _num(h.high)]
                 else:
                     g.setdefault("weights", {})[h.field] = {w.symbol: _num(w.weight.text) for w in h.weights}
             generators[st.name] = g

@@ -196,6 +196,8 @@ def call_result(name: str, args: list[SqlType], star: bool) -> tuple[SqlType | N
         return DOUBLE, None
     if name == "avg":
         return DOUBLE, None  # lowered as AVG(CAST(x AS DOUBLE)): Flink's AVG of an INT would be an INT
+    if name == "sum" and a.base == "DECIMAL":  # type: ignore[union-attr]
+        return SqlType("DECIMAL", True, precision=38, scale=a.scale), None  # type: ignore[union-attr]
     if name in ("sum", "min", "max", "first_value", "last_value", "abs", "round", "floor", "ceil", "prev", "first",
                 "last"):
         if name in ("min", "max") and a.base in ("ROW", "MAP", "ARRAY"):  # type: ignore[union-attr]

@@ -1,0 +1,3 @@
+INSERT INTO `arbitrage_sink`
+SELECT `pair`, `quote_time`, `buy_exchange`, `sell_exchange`, `buy_price`, `sell_price`, `net_margin_pct`, `max_size`, `stop_loss_price`
+FROM `arbitrage_opportunities`;

@@ -1,0 +1,14 @@
+CREATE TEMPORARY VIEW `session_metrics` AS
+SELECT
+  `window_start`,
+  `window_end`,
+  `window_time`,
+  `session_id`,
+  COUNT(DISTINCT `user_id`) AS `user_count`,
+  TIMESTAMPDIFF(SECOND, MIN(`event_time`), MAX(`event_time`)) AS `session_duration_s`,
+  COUNT(*) AS `event_count`,
+  SUM(CASE WHEN `event_type` = 'purchase' THEN 1 ELSE 0 END) AS `purchases`,
+  MAX(CASE WHEN `event_type` = 'purchase' THEN 1 ELSE 0 END) = 1 AS `converted`
+FROM TABLE(
+  SESSION(TABLE `customer_events` PARTITION BY `session_id`, DESCRIPTOR(`event_time`), INTERVAL '30' MINUTE))
+GROUP BY `window_start`, `window_end`, `window_time`, `session_id`;

@@ -1,0 +1,15 @@
+CREATE VIEW `maintenance_alerts` AS
+SELECT
+  `device_id`,
+  `machine_id`,
+  `plant`,
+  `overheat_start`,
+  `alert_time`,
+  `first_temperature`,
+  `peak_temperature`,
+  `avg_temperature`,
+  `readings_above`,
+  TIMESTAMPDIFF(SECOND, `overheat_start`, `alert_time`) AS `duration_s`,
+  CASE WHEN `peak_temperature` > 95 THEN 'critical' ELSE 'warning' END AS `severity`,
+  'sustained_overheating' AS `alert_type`
+FROM `overheating`;

@@ -1,0 +1,20 @@
+CREATE TABLE `user_interactions` (
+  `interaction_id` STRING NOT NULL,
+  `user_id` STRING NOT NULL,
+  `item_id` STRING NOT NULL,
+  `category` STRING NOT NULL,
+  `interaction_type` STRING NOT NULL,
+  `rating` INT,
+  `dwell_time_ms` BIGINT NOT NULL,
+  `context` MAP<STRING NOT NULL, STRING> NOT NULL,
+  `interacted_at` TIMESTAMP(3) NOT NULL,
+  WATERMARK FOR `interacted_at` AS `interacted_at` - INTERVAL '5' SECOND
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'user-interactions',
+  'properties.bootstrap.servers' = 'kafka:29092',
+  'properties.group.id' = 'pipegen-recommendations',
+  'scan.startup.mode' = 'earliest-offset',
+  'value.format' = 'json',
+  'value.json.timestamp-format.standard' = 'ISO-8601'
+);

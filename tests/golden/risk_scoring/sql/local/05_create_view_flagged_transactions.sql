@@ -1,0 +1,14 @@
+CREATE TEMPORARY VIEW `flagged_transactions` AS
+SELECT
+  `transaction_id`,
+  `customer_id`,
+  `amount`,
+  `transaction_time`,
+  `merchant_country`,
+  `home_country`,
+  `avg_amount`,
+  `z_score`,
+  `risk_score`,
+  `reasons`
+FROM `risk_scores`
+WHERE `risk_score` > 0.8;

@@ -1,0 +1,16 @@
+CREATE VIEW `actionable_signals` AS
+SELECT
+  `symbol`,
+  `exchange`,
+  `trade_time`,
+  `exchange_ts`,
+  `price`,
+  `sma_5`,
+  `sma_20`,
+  `vwap_5`,
+  `rsi_like`,
+  `signal`,
+  `confidence`,
+  `reasoning`
+FROM `signals`
+WHERE `signal` <> 'HOLD';

@@ -1,0 +1,18 @@
+CREATE TABLE `page_views` (
+  `view_id` STRING NOT NULL,
+  `user_id` STRING NOT NULL,
+  `page_url` STRING NOT NULL,
+  `referrer` STRING,
+  `device_type` STRING NOT NULL,
+  `time_on_page_ms` BIGINT NOT NULL,
+  `viewed_at` TIMESTAMP(3) NOT NULL,
+  WATERMARK FOR `viewed_at` AS `viewed_at` - INTERVAL '10' SECOND
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'page-views',
+  'properties.bootstrap.servers' = 'kafka:29092',
+  'properties.group.id' = 'pipegen-user_analytics',
+  'scan.startup.mode' = 'earliest-offset',
+  'value.format' = 'json',
+  'value.json.timestamp-format.standard' = 'ISO-8601'
+);
