@@ -208,6 +208,235 @@ def validate(
         typer.echo(f"{spec_path}: ok")
 
 
+class _ProgressLine:
+    """One status line on stderr while the model works: elapsed time and tokens."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p) -> None:  # p: pipegen.backends.base.Progress
+        if self.tty and p.seconds - self.last >= 0.2:
+            self.last = p.seconds
+            sys.stderr.write(f"\r{self.label}: {p.seconds:5.1f} s, {p.tokens} tokens ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+            sys.stderr.flush()
+
+
+def _input_source(name: str, input_schema: Optional[Path], input_csv: Optional[Path]):
+    """The source template from the user's schema or CSV (their fields, exactly), or None."""
+    if input_schema is None and input_csv is None:
+        return None
+    if input_schema is not None and input_csv is not None:
+        _err("give either --input-schema or --input-csv, not both")
+        raise typer.Exit(EXIT_USAGE)
+    from pipegen.generate import template_from_fields
+    from pipegen.schema_input import SchemaInputError, fields_from_avro, fields_from_csv
+
+    try:
+        if input_schema is not None:
+            schema = fields_from_avro(_read(input_schema), str(input_schema))
+        else:
+            assert input_csv is not None
+            if not input_csv.is_file():
+                _err(f"{input_csv}: no such file")
+                raise typer.Exit(EXIT_USAGE)
+            schema = fields_from_csv(input_csv)
+    except SchemaInputError as e:
+        _err(e.message, e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    from pipegen.generate import _snake
+
+    src_name = _snake(schema.name or "events")
+    event_time = schema.event_time
+    if event_time is None:
+        event_time = next((f.name for f in schema.fields if getattr(f.type, "kind", "") == "timestamp"
+                           and f.type.precision == 3 and not f.nullable), None)
+    return template_from_fields(src_name, src_name.replace("_", "-"), schema.doc or f"Events of {src_name}",
+                                schema.fields, event_time)
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Project folder to create.", show_default=False)],
+    describe: Annotated[Optional[str], typer.Option("--describe", help="The pipeline, in words.")] = None,
+    domain: Annotated[Optional[str], typer.Option("--domain", help="ecommerce, fintech, iot, gaming, media, "
+                                                  "healthcare or logistics (another word is used as free text).")] = None,
+    input_schema: Annotated[Optional[Path], typer.Option("--input-schema", help="Avro schema of the input: its "
+                                                         "fields are used exactly.")] = None,
+    input_csv: Annotated[Optional[Path], typer.Option("--input-csv", help="CSV sample of the input: its schema is "
+                                                      "inferred and used exactly.")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider", help="llamacpp (embedded), ollama or openai.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name or GGUF path for the provider.")] = None,
+    spec_only: Annotated[bool, typer.Option("--spec-only", help="Write the spec and stop; compile it later.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing project folder's spec.")] = False,
+    max_repairs: Annotated[int, typer.Option("--max-repairs", min=0, max=10, help="Tries after the first when the "
+                                             "spec has errors.")] = 2,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds for the whole generation.")] = 600.0,
+) -> None:
+    """Create a project: a spec from your description (or a domain template), then the compiled project."""
+    from pipegen import api
+    from pipegen.backends import choose
+    from pipegen.backends.base import BackendError
+    from pipegen.domains import DOMAINS, normalise
+    from pipegen.generate import generate, template_spec, with_diagnostics_as_comments
+
+    out_dir = Path(name)
+    spec_path = out_dir / "pipeline.pgl"
+    if spec_path.exists() and not force:
+        _err(f"{spec_path} already exists", "pass --force to replace it, or edit it and run `pipegen compile`")
+        raise typer.Exit(EXIT_USAGE)
+    if domain is not None:
+        dom, known = normalise(domain)
+        if not known:
+            typer.echo(f"warning: unknown domain {domain!r}; it is used as free text "
+                       f"(known: {', '.join(DOMAINS)})", err=True)
+    source = _input_source(out_dir.name, input_schema, input_csv)
+    if describe is None:
+        text = template_spec(out_dir.name, domain, source)
+        ok = True
+    else:
+        try:
+            backend = choose(provider, model)
+        except BackendError as e:
+            _err(e.message, e.hint)
+            raise typer.Exit(EXIT_USAGE) from None
+        line = _ProgressLine(f"generating with {backend.name} ({backend.model})")
+        try:
+            result = generate(describe, domain, backend, source=source, name=out_dir.name, max_repairs=max_repairs,
+                              timeout_s=timeout, on_progress=line)
+        except BackendError as e:
+            line.done()
+            _err(e.message, e.hint)
+            raise typer.Exit(EXIT_SPEC if e.kind == "malformed" else EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            line.done()
+            _err("interrupted; nothing was written")
+            raise typer.Exit(130) from None
+        line.done()
+        typer.echo(f"generated with {result.provider} ({result.model}) in {result.seconds:.1f} s, "
+                   f"{result.tokens} tokens, {result.attempts} attempt(s)", err=True)
+        ok = result.ok
+        text = result.spec_text if ok else with_diagnostics_as_comments(result.spec_text, result.diagnostics)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = spec_path.with_name(".pipeline.pgl.pipegen-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, spec_path)
+    typer.echo(f"wrote {spec_path}:\n")
+    typer.echo(text)
+    if not ok:
+        _report(result.diagnostics, result.spec_text)
+        _err(f"the generated spec still has errors after {max_repairs} repair(s); they are written as comments "
+             f"at the top of {spec_path}", "fix them by hand and run `pipegen compile " + str(spec_path) + "`")
+        raise typer.Exit(EXIT_SPEC)
+    if spec_only:
+        typer.echo(f"next: edit {spec_path}, then run `pipegen compile {spec_path}`")
+        return
+    compiled = api.compile_text(text, str(spec_path))
+    if not compiled.ok:
+        _report(compiled.diagnostics, text)
+        raise typer.Exit(EXIT_SPEC)
+    try:
+        written = api.write(compiled, out_dir, force=True, spec_path=spec_path.resolve())
+    except api.ProjectError as e:
+        _err(str(e), e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(f"compiled {spec_path} -> {out_dir}/ ({len(written.written)} files)")
+
+
+@app.command("check")
+def check_providers() -> None:
+    """Which AI providers are configured, reachable and have their model; which one `init` uses; Java and Flink."""
+    import shutil as _shutil
+
+    from pipegen.backends import PROVIDERS, choose, get
+    from pipegen.backends.base import BackendError
+
+    typer.echo("Checking AI provider configuration...\n")
+    for name in PROVIDERS:
+        try:
+            st = get(name).status()
+        except BackendError as e:
+            typer.echo(f"[x] {name}: {e.message}")
+            continue
+        except ImportError as e:
+            typer.echo(f"[x] {name}: not installed ({e.name})")
+            continue
+        mark = "[ok]" if st.available else ("[!]" if st.configured else "[ ]")
+        typer.echo(f"{mark} {st.provider}")
+        typer.echo(f"    Model: {st.model}")
+        for k, v in st.settings.items():
+            typer.echo(f"    {k}: {v}")
+        typer.echo(f"    Status: {'Available' if st.available else 'Not available'} ({st.detail})")
+        if st.hint:
+            typer.echo(f"    Tip: {st.hint}")
+    try:
+        chosen = choose()
+        typer.echo(f"\n`pipegen init --describe` will use: {chosen.name} ({chosen.model})")
+    except BackendError as e:
+        typer.echo("")
+        _err(e.message, e.hint)
+    java = _shutil.which("java")
+    typer.echo(f"\nJava: {java or 'not found (needed for validate --engine flink)'}")
+    try:
+        import importlib.util
+
+        flink = importlib.util.find_spec("pyflink") is not None
+    except (ImportError, ValueError):
+        flink = False
+    jars = os.environ.get("PIPEGEN_FLINK_JARS")
+    typer.echo(f"Flink (pyflink): {'installed' if flink else 'not installed (pip install pipegen[flink])'}")
+    typer.echo(f"Kafka connector jars: {jars or 'not set (PIPEGEN_FLINK_JARS)'}")
+
+
+@app.command("eval")
+def eval_cmd(
+    cases: Annotated[Path, typer.Argument(help="JSON lines of requests with expected structure.",
+                                          show_default=False)],
+    provider: Annotated[Optional[str], typer.Option("--provider", help="Provider to score.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model for the provider.")] = None,
+    engine: Annotated[Optional[str], typer.Option("--engine", help="flink: also plan each spec in Flink.")] = None,
+    jars: Annotated[Optional[str], typer.Option("--jars", help="Kafka connector jars for Flink.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write the report as JSON here.")] = None,
+    markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Write the report as Markdown here.")] = None,
+) -> None:
+    """Score a provider on a file of requests: parses, checks, plans, slot accuracy, time, tokens."""
+    from pipegen.backends import choose
+    from pipegen.backends.base import BackendError
+    from pipegen.evaluate import EvalCaseError, run_eval
+    from pipegen.generate import generate
+
+    try:
+        backend = choose(provider, model)
+    except BackendError as e:
+        _err(e.message, e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    flink_jars = None
+    if engine == "flink":
+        flink_jars = jars.split(os.pathsep) if jars else (os.environ.get("PIPEGEN_FLINK_JARS") or "").split(os.pathsep)
+        flink_jars = [j for j in flink_jars if j] or None
+        if flink_jars is None:
+            _err("no Kafka connector jars for Flink", "set PIPEGEN_FLINK_JARS or pass --jars")
+            raise typer.Exit(EXIT_USAGE)
+    try:
+        rep = run_eval(cases, lambda d, dom: generate(d, dom, backend), backend.name, flink_jars=flink_jars,
+                       progress=lambda msg: typer.echo(msg, err=True))
+    except EvalCaseError as e:
+        _err(str(e))
+        raise typer.Exit(EXIT_USAGE) from None
+    md = rep.to_markdown()
+    typer.echo(md)
+    if report:
+        report.write_text(rep.to_json(), encoding="utf-8")
+    if markdown:
+        markdown.write_text(md, encoding="utf-8")
+
+
 def main() -> None:
     """Entry point: usage errors exit 2 (typer); anything unexpected becomes one line and exit code 3."""
     try:

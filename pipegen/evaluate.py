@@ -1,0 +1,640 @@
+"""Measure how well `pipegen init --describe` turns requests in words into specs.
+
+``pipegen eval CASES.jsonl`` reads one case per line::
+
+    {"id": "...", "description": "...", "domain": "fintech", "expect": {"window": "tumble", ...}}
+
+generates a spec for each description, and records whether it parses, passes
+every check, plans in Flink (optional), and how many of the case's expected
+*slots* it gets right. A slot is one thing a careful reader of the request
+would put in the spec: the window kind and size, the group-by keys, the
+aggregates, a filter, a join, a top-N... :func:`extract_slots` reads their
+actual values from a spec's IR, :func:`score` compares them with a case's
+``expect``, and :func:`run_eval` does the whole run and returns an
+:class:`EvalReport` (markdown for the README, JSON for machines).
+
+A generation that raises counts as a failed case (its message is recorded);
+it never stops the run.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from pipegen.compiler import ir
+
+__all__ = [
+    "AGGREGATES", "DOMAINS", "EXPECT_KEYS", "JOIN_KINDS", "SINK_KINDS", "WINDOW_KINDS",
+    "CaseResult", "EvalCase", "EvalCaseError", "EvalReport", "GenerateFn", "GenerationResult",
+    "extract_slots", "load_cases", "parse_case", "run_eval", "score",
+]
+
+WINDOW_KINDS = ("tumble", "hop", "session", "cumulate", "over", "none")
+JOIN_KINDS = ("none", "regular", "interval", "temporal", "lookup")
+SINK_KINDS = ("append", "upsert")
+AGGREGATES = ("count", "sum", "avg", "min", "max", "count_distinct")
+DOMAINS = ("ecommerce", "fintech", "iot", "gaming", "media", "healthcare", "logistics")
+
+# Every slot, in the order reports list them.
+EXPECT_KEYS = (
+    "sources", "window", "window_size_s", "window_slide_s", "session_gap_s", "group_by", "aggregates",
+    "filter", "having", "join", "dedup", "top_n", "pattern", "watermark_delay_s", "sink_kind",
+)
+_CASE_KEYS = {"id", "description", "domain", "expect", "origin"}
+
+
+# ------------------------------------------------------------------ slots
+
+
+def _seconds(d: ir.Duration | None) -> int | float | None:
+    if d is None:
+        return None
+    ms = d.millis
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
+
+
+def _flow_order(spec: ir.Spec) -> list[Any]:
+    """Statements in data-flow order: every statement after the ones it reads; ties in source order.
+
+    A statement may use a stream defined later in the file, so "the first
+    aggregate" means the first one along the flow, not in the text.
+    """
+    by_name: dict[str, Any] = {}
+    for st in spec.statements:
+        by_name.setdefault(st.name, st)
+    out: list[Any] = []
+    done: set[int] = set()
+    visiting: set[int] = set()
+
+    def visit(st: Any) -> None:
+        if id(st) in done or id(st) in visiting:
+            return  # done, or a cycle (the checker reports it; keep source order)
+        visiting.add(id(st))
+        for name in ir.statement_inputs(st):
+            dep = by_name.get(name)
+            if dep is not None:
+                visit(dep)
+        visiting.discard(id(st))
+        done.add(id(st))
+        out.append(st)
+
+    for st in spec.statements:
+        visit(st)
+    return out
+
+
+def _walk(node: Any) -> Iterable[BaseModel]:
+    """Every IR node under ``node`` (itself included), positions left out."""
+    if isinstance(node, BaseModel):
+        yield node
+        for name in type(node).model_fields:
+            if name in ("span", "spans"):
+                continue
+            yield from _walk(getattr(node, name))
+    elif isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _walk(item)
+
+
+def _aggregate_calls(exprs: Iterable[Any]) -> set[str]:
+    found: set[str] = set()
+    for expr in exprs:
+        for n in _walk(expr):
+            if not isinstance(n, ir.Call):
+                continue
+            name = n.name.lower()
+            if name == "count" and n.distinct:
+                found.add("count_distinct")
+            elif name in ("count", "sum", "avg", "min", "max"):
+                found.add(name)
+    return found
+
+
+def extract_slots(spec: ir.Spec) -> dict[str, Any]:
+    """The actual value of every slot (keys: :data:`EXPECT_KEYS`) in a spec.
+
+    * ``window``: the kind of the *main* windowed stage: the first (along the
+      data flow) aggregate with a window or ``rolling`` stage (``over``); an
+      aggregate without a window, or no aggregate at all, is ``none``;
+    * ``window_size_s``/``window_slide_s``: tumble size; hop size/slide;
+      cumulate size/step; the range of a rolling window (None for ``rows``);
+      ``session_gap_s``: the session gap;
+    * ``group_by``: last path segment of the main stage's group-by (a rolling
+      stage: its partition by; with no windowed stage, the first aggregate's);
+    * ``aggregates``: count (also ``count(*)``), sum, avg, min, max and
+      count_distinct (``count(distinct x)``) used anywhere in the measures
+      (or a having) of aggregate, rolling and pattern stages;
+    * ``filter``: a transform or aggregate has a ``where``; ``having``: an aggregate has one;
+    * ``join``: the kind of the first join, or ``none``; ``dedup``/``pattern``: such a stage exists;
+    * ``top_n``: the limit of the first topn stage, else False;
+    * ``watermark_delay_s``: of the first source with a watermark;
+    * ``sink_kind``: the mode of the first sink (append when not given; None without a sink).
+    """
+    order = _flow_order(spec)
+
+    def of(cls: type) -> list[Any]:
+        return [st for st in order if isinstance(st, cls)]
+
+    aggregates, rollings = of(ir.Aggregate), of(ir.Rolling)
+    sources, sinks, joins, topns = of(ir.Source), of(ir.Sink), of(ir.Join), of(ir.TopN)
+    patterns, dedups, transforms = of(ir.Pattern), of(ir.Dedup), of(ir.Transform)
+
+    windowed = [st for st in order if isinstance(st, ir.Rolling) or (isinstance(st, ir.Aggregate) and st.window)]
+    main = windowed[0] if windowed else (aggregates[0] if aggregates else None)
+
+    window, size, slide, gap = "none", None, None, None
+    group_by: list[str] = []
+    if isinstance(main, ir.Rolling):
+        window = "over"
+        size = _seconds(main.over.preceding) if isinstance(main.over, ir.OverRange) else None
+        group_by = [c.path[-1] for c in main.partition_by]
+    elif isinstance(main, ir.Aggregate):
+        w = main.window
+        if isinstance(w, ir.Tumble):
+            window, size = "tumble", _seconds(w.size)
+        elif isinstance(w, ir.Hop):
+            window, size, slide = "hop", _seconds(w.size), _seconds(w.slide)
+        elif isinstance(w, ir.Session):
+            window, gap = "session", _seconds(w.gap)
+        elif isinstance(w, ir.Cumulate):
+            window, size, slide = "cumulate", _seconds(w.size), _seconds(w.step)
+        group_by = [c.path[-1] for c in main.group_by]
+
+    measured: list[Any] = []
+    for st in (*aggregates, *rollings, *patterns):
+        measured.extend(m.expr for m in st.measures)
+    measured.extend(a.having for a in aggregates if a.having is not None)
+
+    watermarked = [s for s in sources if s.watermark is not None]
+    return {
+        "sources": len(sources),
+        "window": window,
+        "window_size_s": size,
+        "window_slide_s": slide,
+        "session_gap_s": gap,
+        "group_by": group_by,
+        "aggregates": sorted(_aggregate_calls(measured), key=AGGREGATES.index),
+        "filter": any(t.where is not None for t in transforms) or any(a.where is not None for a in aggregates),
+        "having": any(a.having is not None for a in aggregates),
+        "join": joins[0].join_kind if joins else "none",
+        "dedup": bool(dedups),
+        "top_n": topns[0].limit if topns else False,
+        "pattern": bool(patterns),
+        "watermark_delay_s": _seconds(watermarked[0].watermark) if watermarked else None,
+        "sink_kind": (sinks[0].mode or "append") if sinks else None,
+    }
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _match(key: str, want: Any, got: Any) -> bool:
+    if key == "group_by":
+        fields = [f.lower() for f in (got or [])]
+        if not want:
+            return not fields
+        return all(any(h.lower() in f for f in fields) for h in want)
+    if key == "aggregates":
+        have = set(got or [])
+        return not have if not want else set(want) <= have
+    if key == "top_n":
+        if want is True:
+            return _is_number(got)
+        if want is False:
+            return got is False or got is None
+        return _is_number(got) and got == want
+    if key == "join":
+        return got == want or (want == "lookup" and got == "temporal")
+    if _is_number(want):
+        return _is_number(got) and got == want
+    return got == want
+
+
+def score(expect: dict[str, Any], slots: dict[str, Any]) -> dict[str, bool]:
+    """Per expected key, whether the spec's slot matches it.
+
+    ``group_by``: every hint word is contained in the name of some group-by
+    field (case-insensitive; an empty list: no grouping); ``aggregates``: all
+    expected ones present, extras allowed (an empty list: no aggregation);
+    ``top_n``: True matches any N, a number must be equal; ``join: lookup``
+    matches a temporal join too; numbers compare exactly; anything else by equality.
+    """
+    return {key: _match(key, want, slots.get(key)) for key, want in expect.items()}
+
+
+# ------------------------------------------------------------------ cases
+
+
+class EvalCaseError(ValueError):
+    """A line of a case file is not a valid case; ``line`` is 1-based."""
+
+    def __init__(self, path: str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    id: str
+    description: str
+    domain: str | None
+    expect: dict[str, Any]
+    line: int = 0
+    origin: str | None = None
+
+
+def _check_expect(expect: Any) -> str | None:
+    """What is wrong with an ``expect`` object, or None."""
+    if not isinstance(expect, dict):
+        return f"`expect` must be an object, not {type(expect).__name__}"
+    for key, v in expect.items():
+        if key not in EXPECT_KEYS:
+            return f"unknown expect key `{key}` (known: {', '.join(EXPECT_KEYS)})"
+        if key == "sources":
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+                return f"expect.sources must be a whole number >= 1, not {v!r}"
+        elif key in ("window_size_s", "window_slide_s", "session_gap_s"):
+            if not (_is_number(v) and v > 0):
+                return f"expect.{key} must be a number of seconds > 0, not {v!r}"
+        elif key == "watermark_delay_s":
+            if not (_is_number(v) and v >= 0):
+                return f"expect.watermark_delay_s must be a number of seconds >= 0, not {v!r}"
+        elif key == "window":
+            if v not in WINDOW_KINDS:
+                return f"bad window {v!r} (one of {', '.join(WINDOW_KINDS)})"
+        elif key == "join":
+            if v not in JOIN_KINDS:
+                return f"bad join {v!r} (one of {', '.join(JOIN_KINDS)})"
+        elif key == "sink_kind":
+            if v not in SINK_KINDS:
+                return f"bad sink_kind {v!r} (one of {', '.join(SINK_KINDS)})"
+        elif key == "group_by":
+            if not (isinstance(v, list) and all(isinstance(h, str) and h.strip() for h in v)):
+                return f"expect.group_by must be a list of hint words, not {v!r}"
+        elif key == "aggregates":
+            if not isinstance(v, list):
+                return f"expect.aggregates must be a list, not {v!r}"
+            for a in v:
+                if a not in AGGREGATES:
+                    return f"bad aggregate {a!r} (among {', '.join(AGGREGATES)})"
+            if len(set(v)) != len(v):
+                return f"expect.aggregates repeats a name: {v!r}"
+        elif key in ("filter", "having", "dedup", "pattern"):
+            if not isinstance(v, bool):
+                return f"expect.{key} must be true or false, not {v!r}"
+        elif key == "top_n" and not (isinstance(v, bool) or (isinstance(v, int) and v >= 1)):
+            return f"expect.top_n must be true, false or a whole number >= 1, not {v!r}"
+    # Slots that only make sense with some window kinds.
+    window = expect.get("window")
+    if window is not None:
+        if "session_gap_s" in expect and window != "session":
+            return f"expect.session_gap_s needs window session, not {window}"
+        if "window_slide_s" in expect and window not in ("hop", "cumulate"):
+            return f"expect.window_slide_s needs window hop or cumulate, not {window}"
+        if "window_size_s" in expect and window in ("session", "none"):
+            return f"expect.window_size_s makes no sense with window {window}"
+    if expect.get("aggregates") == [] and (expect.get("window") not in (None, "none") or expect.get("having")):
+        return "expect.aggregates is empty (no aggregation) but a window or having is expected"
+    return None
+
+
+def parse_case(obj: Any, line: int = 0, path: str = "<cases>") -> EvalCase:
+    """One decoded JSON line -> EvalCase; raises EvalCaseError saying what is wrong."""
+    def fail(msg: str) -> EvalCaseError:
+        return EvalCaseError(path, line, msg)
+
+    if not isinstance(obj, dict):
+        raise fail(f"a case must be a JSON object, not {type(obj).__name__}")
+    unknown = sorted(set(obj) - _CASE_KEYS)
+    if unknown:
+        raise fail(f"unknown key `{unknown[0]}` (a case has: id, description, domain, expect, origin)")
+    for key in ("id", "description"):
+        if key not in obj:
+            raise fail(f"missing `{key}`")
+        if not isinstance(obj[key], str) or not obj[key].strip():
+            raise fail(f"`{key}` must be a non-empty string")
+    if "expect" not in obj:
+        raise fail("missing `expect` (use {} when nothing is expected)")
+    domain = obj.get("domain")
+    if domain is not None and (not isinstance(domain, str) or not domain.strip()):
+        raise fail("`domain` must be a non-empty string or null")
+    origin = obj.get("origin")
+    if origin is not None and not isinstance(origin, str):
+        raise fail("`origin` must be a string")
+    problem = _check_expect(obj["expect"])
+    if problem:
+        raise fail(f"case `{obj['id']}`: {problem}")
+    return EvalCase(obj["id"], obj["description"], domain, dict(obj["expect"]), line, origin)
+
+
+def load_cases(path: str | Path) -> list[EvalCase]:
+    """Read a JSONL case file (blank lines and lines starting with `#` or `//` are skipped)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EvalCaseError(str(p), 0, "no such file") from None
+    except UnicodeDecodeError as e:
+        raise EvalCaseError(str(p), 0, f"not UTF-8 text (byte {e.start})") from None
+    cases: list[EvalCase] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        s = raw.strip()
+        if not s or s.startswith(("#", "//")):
+            continue
+        try:
+            obj = json.loads(s)
+        except json.JSONDecodeError as e:
+            raise EvalCaseError(str(p), n, f"not valid JSON: {e.msg} (column {e.colno})") from None
+        case = parse_case(obj, n, str(p))
+        if case.id in seen:
+            raise EvalCaseError(str(p), n, f"duplicate id `{case.id}` (first on line {seen[case.id]})")
+        seen[case.id] = n
+        cases.append(case)
+    if not cases:
+        raise EvalCaseError(str(p), 0, "no cases in the file")
+    return cases
+
+
+# ------------------------------------------------------------------ running
+
+
+class GenerationResult(Protocol):
+    """What a generate function returns (e.g. the result of ``pipegen.generate.generate``)."""
+
+    spec_text: str
+    seconds: float
+    tokens: int
+
+
+GenerateFn = Callable[[str, "str | None"], GenerationResult]
+
+
+@dataclass
+class CaseResult:
+    id: str
+    domain: str | None
+    error: str | None = None  # the generation failed: its message
+    parses: bool = False
+    checks: bool = False  # parses and no error diagnostics
+    plans: bool | None = None  # None: not planned (no jars given, or the spec has errors)
+    diagnostics: list[str] = field(default_factory=list)  # error codes and messages, check then Flink
+    expected: dict[str, Any] = field(default_factory=dict)
+    slots: dict[str, Any] | None = None
+    matched: dict[str, bool] = field(default_factory=dict)
+    seconds: float = 0.0
+    tokens: int | None = None
+    spec_text: str | None = None
+
+    @property
+    def slot_accuracy(self) -> float | None:
+        """Matched / expected slots; None when the case expects nothing."""
+        if not self.expected:
+            return None
+        return sum(self.matched.get(k, False) for k in self.expected) / len(self.expected)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "domain": self.domain, "error": self.error, "parses": self.parses,
+            "checks": self.checks, "plans": self.plans, "diagnostics": self.diagnostics,
+            "expected": self.expected, "slots": self.slots, "matched": self.matched,
+            "slot_accuracy": self.slot_accuracy, "seconds": round(self.seconds, 3), "tokens": self.tokens,
+            "spec_text": self.spec_text,
+        }
+
+
+def _rate(values: list[bool]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.0f}%"
+
+
+@dataclass
+class EvalReport:
+    provider: str
+    cases_path: str
+    rows: list[CaseResult]
+    flink: bool = False  # whether specs were planned in Flink
+
+    # ---- totals
+    @property
+    def cases(self) -> int:
+        return len(self.rows)
+
+    @property
+    def errors(self) -> int:
+        return sum(r.error is not None for r in self.rows)
+
+    @property
+    def parse_rate(self) -> float | None:
+        return _rate([r.parses for r in self.rows])
+
+    @property
+    def check_rate(self) -> float | None:
+        return _rate([r.checks for r in self.rows])
+
+    @property
+    def plan_rate(self) -> float | None:
+        """Share of all cases whose spec Flink plans; None when Flink was not used."""
+        if not self.flink:
+            return None
+        return _rate([bool(r.plans) for r in self.rows])
+
+    @property
+    def slot_accuracy(self) -> float | None:
+        """Mean over the cases that expect something (a failed case counts 0)."""
+        accs = [r.slot_accuracy for r in self.rows if r.slot_accuracy is not None]
+        return statistics.fmean(accs) if accs else None
+
+    @property
+    def per_slot(self) -> dict[str, tuple[int, int]]:
+        """Per slot: (matched, expected) over every case that expects it."""
+        out: dict[str, tuple[int, int]] = {}
+        for key in EXPECT_KEYS:
+            rows = [r for r in self.rows if key in r.expected]
+            if rows:
+                out[key] = (sum(r.matched.get(key, False) for r in rows), len(rows))
+        return out
+
+    @property
+    def median_seconds(self) -> float | None:
+        return statistics.median([r.seconds for r in self.rows]) if self.rows else None
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(r.seconds for r in self.rows)
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(r.tokens or 0 for r in self.rows)
+
+    @property
+    def median_tokens(self) -> float | None:
+        toks = [r.tokens for r in self.rows if r.tokens is not None]
+        return statistics.median(toks) if toks else None
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases, "generation_errors": self.errors, "parse_rate": self.parse_rate,
+            "check_rate": self.check_rate, "plan_rate": self.plan_rate, "slot_accuracy": self.slot_accuracy,
+            "per_slot": {k: {"matched": m, "expected": n, "accuracy": m / n} for k, (m, n) in self.per_slot.items()},
+            "median_seconds": self.median_seconds, "total_seconds": round(self.total_seconds, 3),
+            "median_tokens": self.median_tokens, "total_tokens": self.total_tokens,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"provider": self.provider, "cases_path": self.cases_path, "flink": self.flink,
+                "totals": self.totals(), "cases": [r.to_dict() for r in self.rows]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_markdown(self, per_case: bool = True) -> str:
+        """A summary table (and, with ``per_case``, one row per case) for the README."""
+        med = self.median_seconds
+        lines = [
+            f"Provider `{self.provider}`, {self.cases} cases from `{Path(self.cases_path).name}`"
+            + ("" if self.flink else " (not planned in Flink)") + ".",
+            "",
+            "| metric | value |",
+            "|---|---|",
+            f"| parses | {_pct(self.parse_rate)} |",
+            f"| checks clean | {_pct(self.check_rate)} |",
+            f"| plans in Flink | {_pct(self.plan_rate)} |",
+            f"| slot accuracy (mean) | {_pct(self.slot_accuracy)} |",
+            f"| generation errors | {self.errors} |",
+            f"| median seconds per case | {'n/a' if med is None else f'{med:.1f}'} |",
+            f"| total seconds | {self.total_seconds:.1f} |",
+            f"| total tokens | {self.total_tokens} |",
+            "",
+            "| slot | accuracy | matched / expected |",
+            "|---|---|---|",
+        ]
+        for key, (m, n) in self.per_slot.items():
+            lines.append(f"| {key} | {_pct(m / n)} | {m} / {n} |")
+        if per_case:
+            yes = {True: "✓", False: "✗", None: "–"}
+            lines += ["", "| case | domain | parses | checks | plans | slots | seconds | tokens | missed / error |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            for r in self.rows:
+                got = sum(r.matched.get(k, False) for k in r.expected)
+                missed = r.error or ", ".join(k for k in r.expected if not r.matched.get(k, False))
+                missed = missed.replace("|", "\\|").replace("\n", " ")
+                if len(missed) > 80:
+                    missed = missed[:77] + "..."
+                lines.append(
+                    f"| {r.id} | {r.domain or ''} | {yes[r.parses]} | {yes[r.checks]} | {yes[r.plans]} | "
+                    f"{got}/{len(r.expected)} | {r.seconds:.1f} | {'' if r.tokens is None else r.tokens} | {missed} |")
+        return "\n".join(lines) + "\n"
+
+
+def _diag_line(d: Any) -> str:
+    loc = f"{d.span.line}:{d.span.column} " if getattr(d, "span", None) is not None else ""
+    return f"{loc}{d.code}: {d.message}"
+
+
+def _error_message(e: BaseException) -> str:
+    msg = getattr(e, "message", None) or str(e) or type(e).__name__
+    hint = getattr(e, "hint", None)
+    return f"{type(e).__name__}: {msg}" + (f" (hint: {hint})" if hint else "")
+
+
+def evaluate_case(case: EvalCase, generate_fn: GenerateFn, flink_jars: list[str] | None = None) -> CaseResult:
+    """Generate, check, optionally plan, and score one case. Raises only when Flink cannot run here."""
+    from pipegen import api
+
+    row = CaseResult(case.id, case.domain, expected=dict(case.expect))
+    start = time.perf_counter()
+    try:
+        gen = generate_fn(case.description, case.domain)
+        text = gen.spec_text
+        if not isinstance(text, str):
+            raise TypeError(f"the generator returned {type(text).__name__} as spec_text, not str")
+    except Exception as e:  # noqa: BLE001 - any generation failure is a failed case, never a crash
+        row.seconds = time.perf_counter() - start
+        row.error = _error_message(e)
+        row.matched = {k: False for k in case.expect}
+        return row
+    row.seconds = float(getattr(gen, "seconds", None) or (time.perf_counter() - start))
+    tokens = getattr(gen, "tokens", None)
+    row.tokens = int(tokens) if tokens is not None else None
+    row.spec_text = text
+
+    result = api.check(text, f"{case.id}.pgl")
+    row.parses = result.spec is not None
+    row.checks = result.ok
+    row.diagnostics = [_diag_line(d) for d in result.diagnostics if d.severity == "error"]
+    if result.spec is not None:
+        row.slots = extract_slots(result.spec)
+        row.matched = score(case.expect, row.slots)
+    else:
+        row.matched = {k: False for k in case.expect}
+
+    if flink_jars is not None and row.checks:
+        from pipegen.engine.flink import FlinkUnavailable
+
+        compiled = api.compile_text(text, "x.pgl", ("local",))
+        if not compiled.ok:
+            row.plans = False
+            row.diagnostics += [_diag_line(d) for d in compiled.diagnostics if d.severity == "error"]
+        else:
+            try:
+                diags = api.validate_with_flink(compiled, flink_jars)
+            except FlinkUnavailable:
+                raise
+            except Exception as e:  # noqa: BLE001 - a planner crash on one spec fails that case only
+                row.plans = False
+                row.diagnostics.append(f"planning failed: {_error_message(e)}")
+            else:
+                row.plans = not diags
+                row.diagnostics += [_diag_line(d) for d in diags]
+    return row
+
+
+def run_eval(cases_path: str | Path, generate_fn: GenerateFn, provider_name: str,
+             flink_jars: list[str] | None = None, progress: Callable[[str], Any] | None = print) -> EvalReport:
+    """Run every case of ``cases_path`` through ``generate_fn(description, domain)`` and score it.
+
+    ``flink_jars`` (the Kafka connector jars, as for ``validate --engine flink``):
+    also plan each clean spec in Flink. Raises :class:`EvalCaseError` for a bad
+    case file and ``FlinkUnavailable`` when planning was asked for but Flink cannot run.
+    """
+    cases = load_cases(cases_path)
+    rows: list[CaseResult] = []
+    for i, case in enumerate(cases, 1):
+        row = evaluate_case(case, generate_fn, flink_jars)
+        rows.append(row)
+        if progress is not None:
+            progress(_progress_line(i, len(cases), row))
+    return EvalReport(provider_name, str(cases_path), rows, flink=flink_jars is not None)
+
+
+def _progress_line(i: int, n: int, r: CaseResult) -> str:
+    def mark(ok: bool) -> str:
+        return "ok" if ok else "FAIL"
+
+    head = f"[{i}/{n}] {r.id}:"
+    if r.error is not None:
+        return f"{head} generation error: {r.error}"
+    parts = [f"parse {mark(r.parses)}", f"check {mark(r.checks)}"]
+    if r.plans is not None:
+        parts.append(f"plan {mark(r.plans)}")
+    if r.expected:
+        parts.append(f"slots {sum(r.matched.get(k, False) for k in r.expected)}/{len(r.expected)}")
+    parts.append(f"{r.seconds:.1f} s")
+    if r.tokens is not None:
+        parts.append(f"{r.tokens} tokens")
+    return f"{head} " + ", ".join(parts)
