@@ -236,11 +236,11 @@ def _input_source(name: str, input_schema: Optional[Path], input_csv: Optional[P
         _err("give either --input-schema or --input-csv, not both")
         raise typer.Exit(EXIT_USAGE)
     from pipegen.generate import template_from_fields
-    from pipegen.schema_input import SchemaInputError, fields_from_avro, fields_from_csv
+    from pipegen.schema_input import SchemaInputError, fields_from_csv, schema_from_avro
 
     try:
         if input_schema is not None:
-            schema = fields_from_avro(_read(input_schema), str(input_schema))
+            schema = schema_from_avro(_read(input_schema), str(input_schema))
         else:
             assert input_csv is not None
             if not input_csv.is_file():
@@ -252,7 +252,7 @@ def _input_source(name: str, input_schema: Optional[Path], input_csv: Optional[P
         raise typer.Exit(EXIT_USAGE) from None
     from pipegen.generate import _snake
 
-    src_name = _snake(schema.name or "events")
+    src_name = _snake(schema.source_name or name or "events")
     event_time = schema.event_time
     if event_time is None:
         event_time = next((f.name for f in schema.fields if getattr(f.type, "kind", "") == "timestamp"

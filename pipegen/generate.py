@@ -25,7 +25,9 @@ from pipegen import api
 from pipegen.backends.base import BackendError, GenerationRequest, Progress
 from pipegen.compiler import ir
 from pipegen.compiler.diagnostics import Diagnostic, render_all
-from pipegen.compiler.printer import print_spec, string as pgl_string
+from pipegen.compiler.printer import name as q
+from pipegen.compiler.printer import print_spec
+from pipegen.compiler.printer import string as pgl_string
 from pipegen.domains import GUIDANCE, SourceTemplate, TField, normalise, pick_template
 
 UNITS = [
@@ -217,18 +219,18 @@ def measure_items(plan: Plan, kinds: tuple[str, ...] = ("count", "sum", "avg", "
     for m in plan.metrics:
         for a in aggs:
             if a == "sum":
-                items.append((f"total_{m}", f"sum({m})"))
+                items.append((f"total_{m}", f"sum({q(m)})"))
             elif a == "avg":
-                items.append((f"avg_{m}", f"avg({m})"))
+                items.append((f"avg_{m}", f"avg({q(m)})"))
             elif a == "max":
-                items.append((f"max_{m}", f"max({m})"))
+                items.append((f"max_{m}", f"max({q(m)})"))
             elif a == "min":
-                items.append((f"min_{m}", f"min({m})"))
+                items.append((f"min_{m}", f"min({q(m)})"))
     if "count_distinct" in aggs:
         for k in plan.keys[:2]:
-            items.append((f"distinct_{k}", f"count(distinct {k})"))
+            items.append((f"distinct_{k}", f"count(distinct {q(k)})"))
     if "duration" in plan.description.lower() and plan.source.event_time:
-        et = plan.event_time
+        et = q(plan.event_time)
         items.append(("duration_s", f"seconds_between(min({et}), max({et}))"))
     return items or [("event_count", "count(*)")]
 
@@ -245,12 +247,12 @@ def _subset_rule(g: Grammar, prefix: str, items: list[str]) -> str:
 def build_grammar(plan: Plan, head: str) -> str:
     """The Lark grammar (llguidance dialect) of every spec the model may write for this request."""
     g = Grammar()
-    p, et = plan.name, plan.event_time
+    p, et = plan.name, q(plan.event_time)
     g.add("start", [f"{lit(head)} body"])
     g.add("dur", [lit(_dur(d)) for d in plan.durations])
     nums = plan.numbers or ["0"]
     g.add("num", [lit(n) for n in nums])
-    g.add("key", [lit(k) for k in plan.keys])
+    g.add("key", [lit(q(k)) for k in plan.keys])
     items = measure_items(plan)
     for i, (n, e) in enumerate(items):
         g.add(f"m{i}", [lit(f"    {n} = {e}\n")])
@@ -259,8 +261,8 @@ def build_grammar(plan: Plan, head: str) -> str:
     having_alts = [lit("  having ") + f" {lit(e + ' > ')} num {lit(chr(10))}" for e in agg_exprs] if plan.numbers else []
     if having_alts:
         g.add("having", having_alts)
-    where_alts = [f"{lit('  where ' + m + ' > ')} num {lit(chr(10))}" for m in plan.metrics] if plan.numbers else []
-    where_alts += [lit(f'  where {f} = "{s}"\n') for f, s in plan.symbols]
+    where_alts = [f"{lit('  where ' + q(m) + ' > ')} num {lit(chr(10))}" for m in plan.metrics] if plan.numbers else []
+    where_alts += [lit(f'  where {q(f)} = "{s}"\n') for f, s in plan.symbols]
     sink_append = lambda frm: lit(f'\nsink {p}_results from {frm} {{\n  topic "{p.replace("_", "-")}-results"\n}}\n')  # noqa: E731
 
     def stages(inp: str, tag: str) -> list[str]:
@@ -292,9 +294,9 @@ def build_grammar(plan: Plan, head: str) -> str:
                     alts.append(f"{lit(top)} window {lit(rest)} key {lit(tail)} {sink_append('top_items')}")
         if "running" in kinds:
             for k in plan.keys:
-                head_r = f"aggregate running_totals from {inp} {{\n  group by {k}\n  measures {{\n"
+                head_r = f"aggregate running_totals from {inp} {{\n  group by {q(k)}\n  measures {{\n"
                 sink = (f'\nsink {p}_results from running_totals {{\n  topic "{p.replace("_", "-")}-results"\n'
-                        f"  key {k}\n  mode upsert\n}}\n")
+                        f"  key {q(k)}\n  mode upsert\n}}\n")
                 alts.append(f"{lit(head_r)} {measures} {lit('  }' + chr(10))}{opt_having} {lit('}' + chr(10))} "
                             f"{lit(sink)}")
         if "rolling" in kinds:
@@ -311,15 +313,16 @@ def build_grammar(plan: Plan, head: str) -> str:
                     for d in plan.durations:
                         secs = d[0] * {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}[d[1]]
                         body = (f"pattern alerts from {inp} {{\n  partition by ")
-                        rest = (f"\n  sequence high+ still_high\n  define {{\n    high       = {m} > {n}\n"
-                                f"    still_high = {m} > {n} and seconds_between(first(high.{et}), {et}) >= "
+                        qm = q(m)
+                        rest = (f"\n  sequence high+ still_high\n  define {{\n    high       = {qm} > {n}\n"
+                                f"    still_high = {qm} > {n} and seconds_between(first(high.{et}), {et}) >= "
                                 f"{int(secs)}\n  }}\n  measures {{\n    started_at = first(high.{et})\n"
-                                f"    alerted_at = last(still_high.{et})\n    peak_{m} = max(high.{m})\n  }}\n}}\n")
+                                f"    alerted_at = last(still_high.{et})\n    peak_{m} = max(high.{qm})\n  }}\n}}\n")
                         alts.append(f"{lit(body)} key {lit(rest)} {sink_append('alerts')}")
         if "dedup" in kinds:
             ids = [f.name for f in plan.source.fields if f.role == "id"] or plan.keys
             for i in ids:
-                d = f"dedup unique_events from {inp} {{\n  key {i}\n  keep first\n}}\n"
+                d = f"dedup unique_events from {inp} {{\n  key {q(i)}\n  keep first\n}}\n"
                 alts.append(f"{lit(d)} {sink_append('unique_events')}")
         return alts
 
@@ -338,15 +341,15 @@ def build_grammar(plan: Plan, head: str) -> str:
 
 
 def source_block(src: SourceTemplate, watermark_s: int = 5) -> str:
-    width = max(len(f.name) for f in src.fields)
+    width = max(len(q(f.name)) for f in src.fields)
     lines = [f"source {src.name} {{", f"  description {pgl_string(src.description)}", f"  topic {pgl_string(src.topic)}",
              "  format avro", "  fields {"]
     for f in src.fields:
         doc = f" {pgl_string(f.doc)}" if f.doc else ""
-        lines.append(f"    {f.name.ljust(width)}  {f.type}{doc}")
+        lines.append(f"    {q(f.name).ljust(width)}  {f.type}{doc}")
     lines.append("  }")
     if src.event_time:
-        lines.append(f"  event_time {src.event_time} watermark {watermark_s} s")
+        lines.append(f"  event_time {q(src.event_time)} watermark {watermark_s} s")
     lines += ["}", ""]
     return "\n".join(lines)
 
@@ -559,14 +562,14 @@ def template_spec(name: str, domain: str | None, source: SourceTemplate | None =
     key = plan.keys[0] if plan.keys else None
     metric = plan.metrics[0] if plan.metrics else None
     p = plan.name
-    measures = "    event_count = count(*)\n" + (f"    avg_{metric} = avg({metric})\n" if metric else "")
+    measures = "    event_count = count(*)\n" + (f"    avg_{metric} = avg({q(metric)})\n" if metric else "")
     if src.event_time and key:
         stage = (f"aggregate per_minute from {src.name} {{\n  description \"Events per {key} and minute\"\n"
-                 f"  window tumble({src.event_time}, 1 min)\n  group by {key}\n  measures {{\n{measures}  }}\n}}\n")
+                 f"  window tumble({q(src.event_time)}, 1 min)\n  group by {q(key)}\n  measures {{\n{measures}  }}\n}}\n")
         sink = (f"\nsink {p}_results from per_minute {{\n  topic \"{p.replace('_', '-')}-results\"\n}}\n")
     else:
         group = key or src.fields[0].name
-        stage = (f"aggregate running_totals from {src.name} {{\n  group by {group}\n  measures {{\n{measures}  }}\n}}\n")
+        stage = (f"aggregate running_totals from {src.name} {{\n  group by {q(group)}\n  measures {{\n{measures}  }}\n}}\n")
         sink = (f"\nsink {p}_results from running_totals {{\n  topic \"{p.replace('_', '-')}-results\"\n"
-                f"  key {group}\n  mode upsert\n}}\n")
+                f"  key {q(group)}\n  mode upsert\n}}\n")
     return text + "\n" + stage + sink

@@ -26,11 +26,11 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from pipegen import api
 from pipegen.compiler import ir
 from pipegen.compiler.parser import keywords, parse_spec
 from pipegen.compiler.printer import print_spec
+
+from pipegen import api
 
 # PIPEGEN_ROUNDTRIP_EXAMPLES=5000 searches harder (slow); 300 keeps the suite quick.
 SETTINGS = settings(max_examples=int(os.environ.get("PIPEGEN_ROUNDTRIP_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -241,7 +241,7 @@ def parse(text: str) -> ir.Spec:
 
 
 comment_texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=15
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=15
 ).map(lambda s: "#" + s)
 
 # ------------------------------------------------------------------ properties
@@ -304,7 +304,7 @@ def _where(text: str) -> ir.Expr:
 
 def _fmt_where(text: str) -> str:
     out = api.format_text(HEADER + f"transform t from s {{\n  where {text}\n}}\n")
-    return re.search(r"^  where (.*)$", out, re.M).group(1)
+    return re.search(r"^  where (.*)$", out, re.MULTILINE).group(1)
 
 
 def col(n: str) -> ir.Column:
