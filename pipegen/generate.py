@@ -39,14 +39,14 @@ DURATION_RE = re.compile(
 WORD_DURATIONS = [
     (r"\bhourly\b|\bper hour\b|\ban hour\b|\bevery hour\b|\beach hour\b|\blast hour\b", (1, "h")),
     (r"\bper minute\b|\ba minute\b|\bevery minute\b|\beach minute\b|\bminutely\b", (1, "min")),
-    (r"\bdaily\b|\bper day\b|\ba day\b|\bevery day\b|\btoday\b", (1, "d")),
+    (r"\bdaily\b|\bper day\b|\ba day\b|\bevery day\b|\beach day\b|\btoday\b|\bsince midnight\b", (1, "d")),
     (r"\bper second\b|\bevery second\b|\ba second\b", (1, "s")),
 ]
 NUMBER_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*%)?")
 
 AGG_WORDS = {
-    "count": ("count", "number of", "how many", "frequency", "rate", "velocity", "burst", "volume", "more than",
-              "at least", "popular", "views", "clicks", "events"),
+    "count": ("count", "counts", "number of", "how many", "frequency", "velocity", "burst", "bursts", "more than",
+              "at least", "popular", "most"),
     "sum": ("total", "sum", "revenue", "spend", "spent", "amount of"),
     "avg": ("average", "mean", "avg", "moving average", "typical"),
     "max": ("max", "maximum", "peak", "highest"),
@@ -55,15 +55,20 @@ AGG_WORDS = {
 }
 
 STAGE_WORDS = {
-    "session": ("session",),
-    "rolling": ("moving average", "moving averages", "rolling", "running average", "last 20", "smoothed", "trailing"),
+    "session": ("session", "inactivity", "inactive", "idle gap", "gap of"),
+    "rolling": ("moving average", "moving averages", "rolling", "running average", "smoothed", "trailing",
+                "attach it to every", "to each reading", "to every reading"),
     "pattern": ("for more than", "for at least", "stays above", "stay above", "sustained", "consecutive", "in a row",
                 "followed by", "for longer than", "remains above", "persist"),
-    "hop": ("sliding", "hopping", "over the last", "every minute over", "trend", "trending", "velocity"),
+    "hop": ("sliding", "hopping", "over the last", "every minute over", "trend", "trending", "velocity",
+            "evaluated every", "refreshed every", "updated every", "over any"),
     "cumulate": ("cumulative", "so far today", "running total", "since midnight", "since the start of the day",
                  "progressive"),
     "dedup": ("duplicate", "dedup", "de-dup", "first occurrence", "exactly once", "deduplicate"),
-    "topn": ("top ", "most popular", "leaderboard", "best-selling", "best selling", "highest ranked", "ranking"),
+    "latest": ("latest", "most recent", "current status", "last known", "compacted"),
+    "filter_only": ("alert when", "alert whenever", "flag ", "whenever", "only the", "filter", "route every",
+                    "forward", "exceeds", "above", "below", "over "),
+    "topn": ("top ", "top-", "most popular", "the most", "the 5 ", "the 10 ", "the 3 ", "leaderboard", "best-selling", "best selling", "highest ranked", "ranking"),
     "running": ("profile", "profiles", "lifetime", "so far", "all-time", "all time", "running count",
                 "preference"),
 }
@@ -87,6 +92,8 @@ class Plan:
     rows: list[int]
     limits: list[int]
     watermark_s: int = 5
+    forced_measures: bool = False  # the request names its aggregates and fields: take all of them
+    needs_having: bool = False
 
     @property
     def event_time(self) -> str:
@@ -135,6 +142,47 @@ def _mentions(text: str, field_name: str) -> bool:
     return all(re.search(r"\b" + re.escape(stem(w)), text) for w in words)
 
 
+GENERIC = {"minute", "hour", "second", "day", "week", "window", "event", "events", "time", "request", "the", "a",
+           "an", "each", "every", "reading", "readings", "record", "records", "message", "messages", "row", "stream",
+           "span", "period", "interval", "batch", "one", "two", "its", "their", "his", "her", "user's", "and", "or",
+           "count", "number", "kind", "type", "status", "data", "value", "values", "level", "rate", "way", "side",
+           "moment", "spending", "amount", "amounts", "total", "sum", "average", "mean", "percent"}
+
+
+def _singular(w: str) -> str:
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def _with_request_fields(src: SourceTemplate, text: str) -> SourceTemplate:
+    """Add the keys and measures a request names that the domain template lacks (e.g. "per store", "average energy")."""
+    fields = list(src.fields)
+    names = {f.name for f in fields}
+    added = []
+    for m in re.finditer(r"\b(?:per|by|for each|for every|each|every|of each)\s+([a-z]+)('s)?", text):
+        word = _singular(m.group(1))
+        if word in GENERIC or len(word) < 3 or any(_mentions(word, f.name) or word in f.name for f in fields):
+            continue
+        name = f"{word}_id"
+        if name not in names:
+            added.append(TField(name, "string", "key", f"{word.capitalize()} id"))
+            names.add(name)
+    for m in re.finditer(r"\b(?:average|avg|mean|total|sum of|maximum|max|minimum|min|peak|highest|lowest)\s+"
+                         r"([a-z]+(?:_[a-z]+)?)", text):
+        word = m.group(1)
+        if word in GENERIC or len(word) < 3 or word in names or any(word in f.name for f in fields):
+            continue
+        added.append(TField(word, "double", "metric", word.replace("_", " ").capitalize()))
+        names.add(word)
+    if not added:
+        return src
+    at = next((i for i, f in enumerate(fields) if f.role == "time"), len(fields))
+    return SourceTemplate(src.name, src.topic, src.description, src.triggers, tuple(fields[:at] + added + fields[at:]))
+
+
 # A threshold to offer when the request asks for one ("exceeds thresholds") but names no number.
 DEFAULT_THRESHOLDS = {"iot": ("90",), "healthcare": ("120",), "fintech": ("10000",), "logistics": ("30",),
                       "ecommerce": ("100",), "gaming": ("1000",), "media": ("1000",)}
@@ -145,14 +193,32 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     text = " " + description.lower() + " "
     src = source or pick_template(description, domain)
     kinds = [k for k, words in STAGE_WORDS.items() if any(w in text for w in words)]
+    if re.search(r"\blast \d+ (readings|ticks|events|values|trades|measurements|samples)", text):
+        kinds.append("rolling")
+    if "filter_only" in kinds and (set(kinds) - {"filter_only"}):
+        kinds.remove("filter_only")  # a stage kind named in the request wins over a plain filter
     if src.event_time is None:
         kinds = ["running"]  # without event time only running totals are possible
-    if "rolling" in kinds and "hop" in kinds and "moving" in text:
+    if "hop" in kinds and ("cumulate" in kinds or "rolling" in kinds and "moving" in text):
         kinds.remove("hop")
+    aggs_named = [a for a, words in AGG_WORDS.items() if any(re.search(r"\b" + re.escape(w) + r"\b", text) for w in words)]
+    explicit_durations = bool(extract_durations(text))
+    if kinds == ["filter_only"] and aggs_named:
+        kinds = []  # "more than 5 payments" is a threshold on an aggregate, not on single events
     if not kinds:
-        kinds = ["tumble", "hop", "running"]
+        kinds = ["tumble"] if explicit_durations else ["running", "tumble"]
     elif not set(kinds) - {"topn", "dedup"}:
         kinds = kinds + ["tumble"]
+    kinds = list(dict.fromkeys(kinds))
+    if source is None:
+        src = _with_request_fields(src, text)
+    watermark_s = 5
+    late = re.search(r"(?:late|lateness|out of order|out-of-order|delayed)[^.;]*?(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?)\b",
+                     text) or re.search(r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?)\s+(?:late|of lateness|out of order)",
+                                        text)
+    if late:
+        watermark_s = int(late.group(1)) * (60 if late.group(2).startswith("m") else 1)
+        text = text.replace(late.group(0), " ")
     durations = extract_durations(text) or [(1, "min"), (5, "min")]
     numbers = [n for n in extract_numbers(description) if len(n) < 12]
     if not numbers and "pattern" in kinds:
@@ -161,11 +227,14 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     keys = [k for k in keys_all if _mentions(text, k)] or [f.name for f in src.fields if f.role == "key"]
     metrics_all = [f.name for f in src.fields if f.role == "metric"]
     metrics = [m for m in metrics_all if _mentions(text, m)] or metrics_all
-    aggs = [a for a, words in AGG_WORDS.items() if any(w in text for w in words)]
+    aggs = list(aggs_named)
     if "rolling" in kinds and "avg" not in aggs:
         aggs.append("avg")
+    forced = bool(aggs) and (metrics != metrics_all or aggs == ["count"] or len(metrics_all) == 1)
     if not aggs:
         aggs = ["count", "avg", "sum", "max"]
+    threshold = bool(re.search(r"more than|at least|exceed|above|over \d|greater than|fewer than|less than|below",
+                               text))
     symbols = []
     for f in src.fields:
         m = re.match(r"enum\((.*)\)", f.type)
@@ -177,7 +246,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     rows = [n for n in ints if n >= 2] or [10, 20]
     limits = [n for n in ints if n <= 100] or [10]
     name = _snake(name) if name else (_snake(description.split(",")[0])[:32] or "pipeline")
-    return Plan(name, description, domain, src, kinds, durations, numbers, keys, metrics, aggs, symbols, rows, limits)
+    return Plan(name, description, domain, src, kinds, durations, numbers, keys, metrics, aggs, symbols, rows, limits,
+                watermark_s, forced, threshold and bool(numbers) and bool(aggs_named))
 
 
 # ----------------------------------------------------------------- grammar
@@ -244,6 +314,25 @@ def _subset_rule(g: Grammar, prefix: str, items: list[str]) -> str:
     return g.add(prefix, [f"{items[k]}" + (f" {prefix}_opt{k + 1}" if k + 1 < n else "") for k in range(n)])
 
 
+def _millis(d: tuple[int, str]) -> int:
+    return d[0] * {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}[d[1]]
+
+
+def _window_pairs(durations: list[tuple[int, str]]) -> list[tuple[tuple[int, str], tuple[int, str]]]:
+    """(size, slide) pairs for hop windows, (size, step) for cumulate: the size a whole multiple (> 1) of the
+    other. With none among the request's durations, the larger duration with a derived slide/step."""
+    pairs = [(a, b) for a in durations for b in durations if _millis(a) > _millis(b) and _millis(a) % _millis(b) == 0]
+    if not pairs:
+        size = max(durations, key=_millis)
+        for b in [(1, "s"), (10, "s"), (30, "s"), (1, "min"), (5, "min"), (15, "min"), (1, "h")][::-1]:
+            if _millis(size) > _millis(b) and _millis(size) % _millis(b) == 0:
+                pairs.append((size, b))
+                break
+        else:
+            pairs.append((size, size))
+    return pairs
+
+
 def build_grammar(plan: Plan, head: str) -> str:
     """The Lark grammar (llguidance dialect) of every spec the model may write for this request."""
     g = Grammar()
@@ -256,7 +345,10 @@ def build_grammar(plan: Plan, head: str) -> str:
     items = measure_items(plan)
     for i, (n, e) in enumerate(items):
         g.add(f"m{i}", [lit(f"    {n} = {e}\n")])
-    measures = _subset_rule(g, "ms", [f"m{i}" for i in range(len(items))])
+    if plan.forced_measures:
+        measures = g.add("ms", [" ".join(f"m{i}" for i in range(len(items)))])
+    else:
+        measures = _subset_rule(g, "ms", [f"m{i}" for i in range(len(items))])
     agg_exprs = [e for _n, e in items]
     having_alts = [lit("  having ") + f" {lit(e + ' > ')} num {lit(chr(10))}" for e in agg_exprs] if plan.numbers else []
     if having_alts:
@@ -272,13 +364,13 @@ def build_grammar(plan: Plan, head: str) -> str:
         if "tumble" in kinds or not {"hop", "session", "cumulate"} & set(kinds):
             win_alts.append(f"{lit(f'tumble({et}, ')} dur {lit(')')}")
         if "hop" in kinds:
-            win_alts.append(f"{lit(f'hop({et}, size ')} dur {lit(', slide ')} dur {lit(')')}")
+            win_alts += [lit(f"hop({et}, size {_dur(a)}, slide {_dur(b)})") for a, b in _window_pairs(plan.durations)]
         if "session" in kinds:
             win_alts.append(f"{lit(f'session({et}, ')} dur {lit(')')}")
         if "cumulate" in kinds:
-            win_alts.append(f"{lit(f'cumulate({et}, step ')} dur {lit(', size ')} dur {lit(')')}")
+            win_alts += [lit(f"cumulate({et}, step {_dur(b)}, size {_dur(a)})") for a, b in _window_pairs(plan.durations)]
         g.add("window", win_alts)
-        opt_having = " having?" if having_alts else ""
+        opt_having = (" having" if plan.needs_having else " having?") if having_alts else ""
         windowed = (f"{lit(f'aggregate window_stats from {inp} {{' + chr(10) + '  window ')} window "
                     f"{lit(chr(10) + '  group by ')} key {lit(chr(10) + '  measures {' + chr(10))} {measures} "
                     f"{lit('  }' + chr(10))}{opt_having} {lit('}' + chr(10))}")
@@ -287,11 +379,13 @@ def build_grammar(plan: Plan, head: str) -> str:
         if "topn" in kinds:
             for i, (n, e) in enumerate(items):
                 for lim in plan.limits:
-                    top = (f"aggregate window_stats from {inp} {{\n  window ")
-                    rest = (f"\n  group by ") 
-                    tail = (f"\n  measures {{\n    {n} = {e}\n  }}\n}}\n\ntopn top_items from window_stats {{\n"
-                            f"  order by {n} desc\n  limit {lim}\n}}\n")
-                    alts.append(f"{lit(top)} window {lit(rest)} key {lit(tail)} {sink_append('top_items')}")
+                    # The same literals as `windowed` up to "}\n": llguidance lexes greedily, so a longer literal
+                    # here would shadow the windowed alternative (it could never be picked).
+                    top = (f"{lit(f'aggregate window_stats from {inp} {{' + chr(10) + '  window ')} window "
+                           f"{lit(chr(10) + '  group by ')} key {lit(chr(10) + '  measures {' + chr(10))} m{i} "
+                           f"{lit('  }' + chr(10))} {lit('}' + chr(10))}")
+                    tail = f"\ntopn top_items from window_stats {{\n  order by {n} desc\n  limit {lim}\n}}\n"
+                    alts.append(f"{top} {lit(tail)} {sink_append('top_items')}")
         if "running" in kinds:
             for k in plan.keys:
                 head_r = f"aggregate running_totals from {inp} {{\n  group by {q(k)}\n  measures {{\n"
@@ -324,13 +418,23 @@ def build_grammar(plan: Plan, head: str) -> str:
             for i in ids:
                 d = f"dedup unique_events from {inp} {{\n  key {q(i)}\n  keep first\n}}\n"
                 alts.append(f"{lit(d)} {sink_append('unique_events')}")
+        if "latest" in kinds:
+            for k in plan.keys:
+                d = f"dedup latest from {inp} {{\n  key {q(k)}\n  keep last\n}}\n"
+                sink = (f'\nsink {p}_results from latest {{\n  topic "{p.replace("_", "-")}-results"\n'
+                        f"  key {q(k)}\n  mode upsert\n}}\n")
+                alts.append(f"{lit(d)} {lit(sink)}")
+        if "filter_only" in kinds and where_alts and inp == plan.source.name:
+            alts.append(f"{lit(f'transform alerts from {inp} {{' + chr(10))} where {lit('}' + chr(10))} "
+                        f"{sink_append('alerts')}")
         return alts
 
+    if where_alts:
+        g.add("where", where_alts)
     body = [f"{lit(chr(10))} st_src"]
     g.add("st_src", stages(plan.source.name, "src"))
     if where_alts:
-        g.add("where", where_alts)
-        filt = f"{lit(chr(10) + f'transform filtered from {plan.source.name} {{' + chr(10))} where {lit('}' + chr(10) + chr(10))}"
+        filt = f"{lit(chr(10))} {lit(f'transform filtered from {plan.source.name} {{' + chr(10))} where {lit('}' + chr(10) + chr(10))}"
         g.add("st_filtered", stages("filtered", "filtered"))
         body.append(f"{filt} st_filtered")
     g.add("body", body)
@@ -425,6 +529,8 @@ EXAMPLES = [
     ("Keep a running total of spend per customer profile", "ecommerce",
      "aggregate running_totals from orders {\n  group by customer_id\n  measures {\n    total_amount = sum(amount)\n"
      "  }\n}\n"),
+    ("Alert on every payment above 5000 from a new country", "fintech",
+     "transform alerts from payments {\n  where amount > 5000\n}\n"),
     ("Drop duplicate order events and keep the first one", "ecommerce",
      "dedup unique_events from orders {\n  key order_id\n  keep first\n}\n"),
 ]
@@ -490,7 +596,7 @@ class GenerationResult:
 
 
 def generate(description: str, domain: str | None, backend: Any, *, source: SourceTemplate | None = None,
-             name: str | None = None,
+             name: str | None = None, temperature: float = 0.0,
              max_repairs: int = 2, timeout_s: float = 600.0, on_progress: Callable[[Progress], None] | None = None,
              seed: int = 0) -> GenerationResult:
     """Ask ``backend`` for a spec; check it; feed diagnostics back. Raises BackendError on provider failure."""
@@ -509,7 +615,7 @@ def generate(description: str, domain: str | None, backend: Any, *, source: Sour
             head = head_text(plan)
             system, user = build_prompt(plan, feedback)
             req = GenerationRequest(system=system, user=user, grammar=build_grammar(plan, head), max_tokens=700,
-                                    timeout_s=left, seed=seed, on_progress=on_progress)
+                                    timeout_s=left, seed=seed, temperature=temperature, on_progress=on_progress)
             gen = backend.generate(req)
             text = gen.text
         else:
@@ -518,7 +624,7 @@ def generate(description: str, domain: str | None, backend: Any, *, source: Sour
             system, user = json_prompt(description, dom, json.dumps(schema, separators=(",", ":")), source_hint,
                                        feedback)
             req = GenerationRequest(system=system, user=user, json_schema=schema, max_tokens=3000, timeout_s=left,
-                                    seed=seed, on_progress=on_progress)
+                                    seed=seed, temperature=temperature, on_progress=on_progress)
             gen = backend.generate(req)
             text = _json_to_pgl(gen.text)
         tokens += gen.tokens
