@@ -151,6 +151,7 @@ class Analyzer:
 
     def _names(self) -> None:
         p = self.spec.pipeline
+        files: dict[str, Any] = {}
         for st in self.spec.statements:
             if st.name in self.by_name:
                 first = self.by_name[st.name]
@@ -159,6 +160,14 @@ class Analyzer:
                             "every source, stage and sink needs its own name")
                 continue
             self.by_name[st.name] = st
+            if isinstance(st, (ir.Source, ir.Sink)):
+                # schemas/<name>-value.avsc: two names that differ only in case would be one file on a
+                # case-insensitive file system (macOS, Windows), the second silently replacing the first.
+                other = files.setdefault(st.name.lower(), st)
+                if other is not st:
+                    self.report("E101", f"`{st.name}` and `{other.name}` differ only in case; their schema files "
+                                f"would be the same file on macOS or Windows", st.pos("name"),
+                                "give sources and sinks names that differ in more than case")
             if isinstance(st, (ir.Source, ir.Sink)) and not TOPIC_RE.match(st.topic) or (
                 isinstance(st, (ir.Source, ir.Sink)) and st.topic in (".", "..")
             ):
@@ -280,7 +289,8 @@ class Analyzer:
             if "." in e.text:
                 whole, frac = e.text.split(".")
                 return T.SqlType("DECIMAL", False, precision=min(38, max(len(whole) + len(frac), 1)), scale=len(frac))
-            return T.SqlType("INT" if int(e.text) < 2**31 else "BIGINT", False)
+            small = len(e.text.lstrip("0")) <= 10 and int(e.text) < 2**31  # no int() of a huge literal
+            return T.SqlType("INT" if small else "BIGINT", False)
         if isinstance(e, ir.StringLit):
             return T.STRING.with_null(False)
         if isinstance(e, ir.BoolLit):

@@ -8,6 +8,7 @@ out of the JSON Schema that LLM providers are constrained by.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -482,10 +483,15 @@ class Spec(Node):
     statements: tuple[Statement, ...] = ()
 
     def statement(self, name: str) -> Any:
+        """The statement called ``name`` (the first, if names repeat), or None."""
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Any]:
+        index: dict[str, Any] = {}
         for st in self.statements:
-            if st.name == name:
-                return st
-        return None
+            index.setdefault(st.name, st)
+        return index
 
     def inputs(self, st: Any) -> tuple[str, ...]:
         """Names of the statements that ``st`` reads from."""

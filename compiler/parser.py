@@ -8,6 +8,7 @@ parsed on its own so that one run reports every broken statement.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +38,7 @@ def _parser() -> Lark:
     )
 
 
+@lru_cache(maxsize=1)
 def keywords() -> frozenset[str]:
     """Every word the grammar reserves somewhere; the printer quotes names equal to one."""
     words = set()
@@ -65,6 +67,32 @@ def _name(tok: Token) -> str:
 def _string(tok: Token) -> str:
     body = str(tok)[1:-1]
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+# Whole numbers the grammar reads as counts and sizes (parallelism, durations, precisions, limits) fit a
+# BIGINT; number literals have at most the 38 digits of Flink's widest DECIMAL. Longer ones are refused
+# (E004) before Python converts them (it refuses to convert more than 4,300 digits at all).
+MAX_INT_DIGITS = 18
+MAX_NUMBER_DIGITS = 38
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}...{text[-10:]} ({len(text):,} digits)"
+
+
+def _int(tok: Token) -> int:
+    text = str(tok)
+    if len(text.lstrip("0")) > MAX_INT_DIGITS:
+        raise InvalidValue(f"the number {_short(text)} is too large", _tok_span(tok),
+                           f"write a whole number of at most {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _check_digits(tok: Token) -> None:
+    text = str(tok)
+    if len(text.replace(".", "").lstrip("0")) > MAX_NUMBER_DIGITS:
+        raise InvalidValue(f"the number {_short(text)} has more than {MAX_NUMBER_DIGITS} digits", _tok_span(tok),
+                           f"Flink's numbers hold at most {MAX_NUMBER_DIGITS} digits")
 
 
 @dataclass(frozen=True)
@@ -129,7 +157,7 @@ class ToIR(Transformer):
         return self._clause("domain", _name(c[0]), meta)
 
     def parallelism(self, meta, c):
-        return self._clause("parallelism", int(c[0]), meta)
+        return self._clause("parallelism", _int(c[0]), meta)
 
     def checkpoint(self, meta, c):
         return self._clause("checkpoint", c[0], meta)
@@ -138,7 +166,7 @@ class ToIR(Transformer):
         return self._clause("state_ttl", c[0], meta)
 
     def duration(self, meta, c):
-        return self._build(ir.Duration, meta, value=int(c[0]), unit=str(c[1]))
+        return self._build(ir.Duration, meta, value=_int(c[0]), unit=str(c[1]))
 
     def unit(self, meta, c):
         return str(c[0])
@@ -188,7 +216,7 @@ class ToIR(Transformer):
         return self._clause("generate", self._build(ir.Generate, meta, spans, hints=hints, **values), meta)
 
     def rate(self, meta, c):
-        return self._clause("rate", int(c[0]), meta)
+        return self._clause("rate", _int(c[0]), meta)
 
     def range_hint(self, meta, c):
         return self._build(ir.RangeHint, meta, field=_name(c[0]), low=c[1], high=c[2])
@@ -197,6 +225,7 @@ class ToIR(Transformer):
         return self._build(ir.WeightsHint, meta, field=_name(c[0]), weights=tuple(c[1:]))
 
     def signed_number(self, meta, c):
+        _check_digits(c[-1])
         return "".join(str(t) for t in c)
 
     def weight(self, meta, c):
@@ -222,14 +251,14 @@ class ToIR(Transformer):
         return str(c[0])
 
     def decimal_type(self, meta, c):
-        p, s = int(c[0]), int(c[1])
+        p, s = _int(c[0]), _int(c[1])
         if s > p:
             raise InvalidValue(f"decimal scale {s} is larger than its precision {p}", _span(meta),
                                "write decimal(precision, scale) with scale <= precision, e.g. decimal(10, 2)")
         return self._build(ir.DecimalType, meta, precision=p, scale=s)
 
     def timestamp_type(self, meta, c):
-        p = int(c[0])
+        p = _int(c[0])
         if p not in (3, 6):
             raise InvalidValue(f"timestamp precision must be 3 (millis) or 6 (micros), not {p}", _span(meta),
                                "write timestamp(3) for milliseconds or timestamp(6) for microseconds")
@@ -315,7 +344,7 @@ class ToIR(Transformer):
 
     def over_rows(self, meta, c):
         return Clause("over", self._build(ir.OverRows, meta, {"column": _tok_span(c[0])}, column=_name(c[0]),
-                                          rows=int(c[1])), _span(meta))
+                                          rows=_int(c[1])), _span(meta))
 
     def partition_by(self, meta, c):
         return self._clause("partition_by", tuple(c), meta)
@@ -346,7 +375,7 @@ class ToIR(Transformer):
         orders = tuple(x for x in c if isinstance(x, ir.OrderItem))
         limit = next(x for x in c if isinstance(x, Token) and x.type == "INT")
         rest = [x for x in c if not isinstance(x, ir.OrderItem) and x is not limit]
-        node = self._stage(ir.TopN, meta, rest, order_by=orders, limit=int(limit))
+        node = self._stage(ir.TopN, meta, rest, order_by=orders, limit=_int(limit))
         return node
 
     def order_item(self, meta, c):
@@ -445,6 +474,7 @@ class ToIR(Transformer):
         return self._build(ir.Column, meta, path=tuple(_name(t) for t in c))
 
     def number(self, meta, c):
+        _check_digits(c[0])
         return self._build(ir.NumberLit, meta, text=str(c[0]))
 
     def string(self, meta, c):
@@ -580,7 +610,39 @@ def _parse_tree(text: str, start: str) -> Tree:
     return _parser().parse(text, start=start)
 
 
-def _transform(tree: Tree, file: str) -> tuple[Any, list[Diagnostic]]:
+# The deepest parse tree the compiler accepts. Every later pass (checks, lowering, printing, Avro) walks
+# expressions and types recursively, so a deeper tree (a 20,000-term `+` chain, thousands of nested
+# `record { ... }`) is refused with an E004 diagnostic instead of overflowing Python's stack. Real specs
+# stay far below it: a type or an expression nested 100 levels deep is not something people write.
+MAX_DEPTH = 100
+
+
+def _too_deep(tree: Tree, depth: int = 1) -> Tree | None:
+    """A subtree that sits deeper than MAX_DEPTH (``depth`` is the level of ``tree``), found without recursion."""
+    stack: list[tuple[Tree, int]] = [(tree, depth)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+    return None
+
+
+def _depth_diagnostic(tree: Tree, file: str, depth: int = 1) -> Diagnostic | None:
+    deep = _too_deep(tree, depth)
+    if deep is None:
+        return None
+    span = _span(deep.meta)
+    return Diagnostic("E004", f"nested too deeply: the compiler accepts at most {MAX_DEPTH} levels of nesting",
+                      span, "split the expression or type into smaller parts, e.g. an intermediate transform", file)
+
+
+def _transform(tree: Tree, file: str, depth: int = 1) -> tuple[Any, list[Diagnostic]]:
+    deep = _depth_diagnostic(tree, file, depth)
+    if deep is not None:
+        return None, [deep]
     try:
         return ToIR().transform(tree), []
     except VisitError as e:
@@ -593,35 +655,83 @@ def _transform(tree: Tree, file: str) -> tuple[Any, list[Diagnostic]]:
 def parse_spec(text: str, file: str = "<spec>") -> tuple[ir.Spec | None, list[Diagnostic]]:
     """Parse spec text. Returns the IR (None when it has syntax errors) and the diagnostics."""
     text = text.replace("\r\n", "\n")
-    parser = _parser()
+    if len(text) > MAX_SPEC_CHARS:
+        return None, [_too_large(text, file)]
     try:
         tree = _parse_tree(text, "start")
     except UnexpectedInput as e:
         return None, _recover(text, file, e)
+    if len(tree.children) > MAX_STATEMENTS + 1:
+        return None, [_too_many(tree.children[MAX_STATEMENTS + 1], file)]
     spec, diags = _transform(tree, file)
     if diags:
-        # Collect every invalid value, statement by statement.
-        return None, _recover(text, file, None) or diags
+        # Collect every invalid value, statement by statement (the tree is already parsed: no second parse).
+        more: list[Diagnostic] = []
+        for child in tree.children:
+            if isinstance(child, Tree):
+                more.extend(_transform(child, file, depth=2)[1])
+        return None, _unique(more) or diags
     return spec, []
+
+
+# The largest spec accepted, in characters. A real spec is a few kilobytes; the parser handles roughly 50,000
+# tokens a second, so this bounds the time a compile can take (a few seconds) as well as its memory.
+MAX_SPEC_CHARS = 1_000_000
+
+
+# The most statements a spec may hold (some checks look statements up by name, so time grows with the square).
+MAX_STATEMENTS = 2_000
+
+
+def _too_many(first_extra: Any, file: str) -> Diagnostic:
+    span = _span(first_extra.meta) if isinstance(first_extra, Tree) else None
+    if span is not None:
+        span = ir.Span(line=span.line, column=span.column, end_line=span.line, end_column=span.column + 1)
+    return Diagnostic("E004", f"too many statements: a spec may hold at most {MAX_STATEMENTS:,}", span,
+                      "split the pipeline into several specs", file)
+
+
+def _too_large(text: str, file: str) -> Diagnostic:
+    return Diagnostic("E004", f"the spec is too large: {len(text):,} characters, at most {MAX_SPEC_CHARS:,}",
+                      ir.Span(line=1, column=1, end_line=1, end_column=2),
+                      "split the pipeline into several specs", file)
+
+
+def _shifted(d: Diagnostic, lines: int) -> Diagnostic:
+    """A diagnostic found in a chunk of the text, moved to the chunk's place in the whole text."""
+    if d.span is None or lines == 0:
+        return d
+    span = d.span.model_copy(update={"line": d.span.line + lines, "end_line": d.span.end_line + lines})
+    return dataclasses.replace(d, span=span)
 
 
 def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagnostic]:
     """Parse each top-level statement on its own to report every syntax error in one run."""
     parser = _parser()
     diags: list[Diagnostic] = []
-    for kw, off, chunk in _chunks(text):
-        line_offset = text.count("\n", 0, off)
-        padded = "\n" * line_offset + chunk
+    chunks = _chunks(text)
+    if len(chunks) > MAX_STATEMENTS + 1:
+        kw, off, _ = chunks[MAX_STATEMENTS + 1]
+        line = text.count("\n", 0, off) + 1
+        return [Diagnostic("E004", f"too many statements: a spec may hold at most {MAX_STATEMENTS:,}",
+                           ir.Span(line=line, column=1, end_line=line, end_column=2),
+                           "split the pipeline into several specs", file)]
+    line_offset, last_off = 0, 0
+    for kw, off, chunk in chunks:
+        # Each chunk is parsed on its own and its positions moved down by the lines before it (padding the
+        # chunk with newlines instead would make recovery quadratic in the length of the spec).
+        line_offset += text.count("\n", last_off, off)
+        last_off = off
         start = "pipeline" if kw == "pipeline" else "statement"
         if not kw:
             start = "start"
         try:
-            tree = _parse_tree(padded, start)
+            tree = _parse_tree(chunk, start)
         except UnexpectedInput as e:
-            diags.append(_syntax_diagnostic(e, parser, padded, file))
+            diags.append(_shifted(_syntax_diagnostic(e, parser, chunk, file), line_offset))
             continue
         _, more = _transform(tree, file)
-        diags.extend(more)
+        diags.extend(_shifted(d, line_offset) for d in more)
     if not diags and first is not None:
         diags.append(_syntax_diagnostic(first, parser, text, file))
     if first is not None and not text.lstrip().startswith("pipeline") and not any(
@@ -629,7 +739,11 @@ def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagno
     ):
         diags.insert(0, Diagnostic("E001", "a spec must begin with a pipeline block", ir.Span(line=1, column=1, end_line=1, end_column=2),
                                    'start the file with: pipeline my_pipeline { description "..." }', file))
-    # Keep one diagnostic per position.
+    return _unique(diags)
+
+
+def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position, one diagnostic per position."""
     seen: set[tuple[int, int]] = set()
     unique = []
     for d in sorted(diags, key=Diagnostic.sort_key):

@@ -361,6 +361,8 @@ def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spe
     except BaseException:
         _rollback(out_dir, journal)
         raise
+    # The journal goes first: a kill during clean-up must not make the next run roll back a finished write.
+    (staging / "journal").unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
     for rel in stale:
         _prune_empty(out_dir, (out_dir / rel).parent)

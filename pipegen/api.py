@@ -10,15 +10,28 @@ Example::
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lark.exceptions import VisitError
 
 from pipegen.compiler import ir
 from pipegen.compiler.analyze import Analysis, analyze
 from pipegen.compiler.avro import AvroError
 from pipegen.compiler.diagnostics import Diagnostic, SpecError, has_errors
 from pipegen.compiler.parser import parse_spec
-from pipegen.compiler.project import TARGETS, ProjectError, WriteResult, build_files, read_settings, write_project
+from pipegen.compiler.project import (
+    MANIFEST,
+    STAGING,
+    TARGETS,
+    ProjectError,
+    WriteResult,
+    build_files,
+    read_settings,
+    write_project,
+)
 from pipegen.compiler.targets.base import Settings, Statement
 
 __all__ = [
@@ -50,11 +63,56 @@ class CheckResult:
 
 def check(text: str, file: str = "<spec>") -> CheckResult:
     """Parse and run every semantic check; never raises for a spec problem."""
-    spec, diags = parse_spec(text, file)
-    if spec is None:
-        return CheckResult(text, file, None, None, diags)
-    a = analyze(spec, file)
+    try:
+        spec, diags = parse_spec(text, file)
+        if spec is None:
+            return CheckResult(text, file, None, None, diags)
+        a = analyze(spec, file)
+    except (RecursionError, VisitError) as e:
+        if not _too_deep(e):
+            raise
+        return CheckResult(text, file, None, None, [_nesting_diagnostic(text, file)])
     return CheckResult(text, file, spec, a, a.diagnostics)
+
+
+def _too_deep(e: BaseException) -> bool:
+    """A RecursionError, possibly wrapped by Lark's VisitError."""
+    return isinstance(e, RecursionError) or isinstance(getattr(e, "orig_exc", None), RecursionError)
+
+
+def _nesting_diagnostic(text: str, file: str) -> Diagnostic:
+    """The backstop when a pass still runs out of stack (the parser bounds nesting first): an E004 at the
+    deepest bracket of the spec, found by a plain scan that skips strings and comments."""
+    line = col = 1
+    best, depth, where = -1, 0, (1, 1)
+    in_string = in_comment = escaped = False
+    for ch in text:
+        if in_comment:
+            in_comment = ch != "\n"
+        elif in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch in '"\n':
+                in_string = False
+        elif ch == "#":
+            in_comment = True
+        elif ch == '"':
+            in_string = True
+        elif ch in "({<":
+            depth += 1
+            if depth > best:
+                best, where = depth, (line, col)
+        elif ch in ")}>":
+            depth = max(depth - 1, 0)
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+    span = ir.Span(line=where[0], column=where[1], end_line=where[0], end_column=where[1] + 1)
+    return Diagnostic("E004", "nested too deeply: the compiler ran out of stack on this spec", span,
+                      "split the expression or type into smaller parts, e.g. an intermediate transform", file)
 
 
 @dataclass
@@ -84,18 +142,80 @@ def compile_text(text: str, file: str = "<spec>", targets: tuple[str, ...] = ("l
     settings = settings or read_settings(None)
     try:
         out.files = build_files(result.analysis, text, targets, settings)
+        statements = {t: TARGETS[t](result.analysis, settings if t == "local" else None).statements()
+                      for t in targets}
     except AvroError as e:
         result.diagnostics.append(Diagnostic("E501", f"a schema cannot be written as Avro: {e}", None,
                                              "simplify the types of the stage that feeds the sink", file))
+        out.files = {}
         return out
-    for t in targets:
-        out.statements[t] = TARGETS[t](result.analysis, settings if t == "local" else None).statements()
+    except RecursionError:
+        result.diagnostics.append(_nesting_diagnostic(text, file))
+        out.files = {}
+        return out
+    out.statements = statements
     return out
 
 
 def write(compiled: Compiled, out_dir: Path, force: bool = False, spec_path: Path | None = None) -> WriteResult:
     """Write a compiled project. Raises ProjectError when the folder is not safe to write."""
+    _check_write_targets(Path(out_dir), compiled.files, force, spec_path)
     return write_project(out_dir, compiled.files, force=force, spec_path=spec_path)
+
+
+def _check_write_targets(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> None:
+    """Refuse, before anything is written, what ``write_project`` would otherwise do silently:
+
+    * write through a symbolic link to a folder inside the project (``schemas -> /elsewhere``): the files
+      would land outside the output folder. Refused even with ``force``;
+    * overwrite a file the user added at a path a newly generated file takes (a new sink's schema, say)
+      when the folder already holds a PipeGen project: without ``force`` that file would be replaced and
+      its old content dropped.
+    """
+    root = Path(os.path.abspath(out_dir))
+    if root.is_symlink():  # the output folder itself may be a link: the user named it
+        root = root.resolve()
+    if not root.is_dir():
+        return
+    if (root / STAGING).is_symlink():
+        raise ProjectError(f"{root / STAGING} is a symbolic link; PipeGen stages its writes there",
+                           "delete the link")
+    if (root / STAGING).exists():  # an interrupted write: put the old project back first, as write_project does
+        _recover_interrupted(root)
+    manifest_path = root / MANIFEST
+    manifest: dict[str, str] | None = None
+    if manifest_path.is_file():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8")).get("files", {})
+        except (ValueError, AttributeError):
+            manifest = None
+    for rel in files:
+        parts = Path(rel).parts
+        if Path(rel).is_absolute() or ".." in parts or "\x00" in rel:
+            continue  # write_project refuses these
+        folder = root
+        for part in parts[:-1]:
+            folder = folder / part
+            if folder.is_symlink():
+                raise ProjectError(
+                    f"refusing to write {rel}: {folder} is a symbolic link, and PipeGen never writes through one",
+                    "replace the link with a real folder, or choose another output folder with -o")
+            if not folder.exists():
+                break
+        target = root / rel
+        if force or manifest is None or rel in manifest or not (target.exists() or target.is_symlink()):
+            continue
+        if spec_path is not None and target.resolve() == Path(spec_path).resolve():
+            continue
+        raise ProjectError(
+            f"{root} holds {rel}, which PipeGen did not write and would now overwrite",
+            "move or rename your file, or pass --force to overwrite it")
+
+
+def _recover_interrupted(root: Path) -> None:
+    from pipegen.compiler.project import _recover
+
+    _recover(root)
 
 
 def format_text(text: str, file: str = "<spec>") -> str:

@@ -342,7 +342,7 @@ def init(
         _report(compiled.diagnostics, text)
         raise typer.Exit(EXIT_SPEC)
     try:
-        written = api.write(compiled, out_dir, force=True, spec_path=spec_path.resolve())
+        written = api.write(compiled, out_dir, force=force, spec_path=spec_path.resolve())
     except api.ProjectError as e:
         _err(str(e), e.hint)
         raise typer.Exit(EXIT_USAGE) from None

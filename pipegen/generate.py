@@ -353,7 +353,9 @@ def build_grammar(plan: Plan, head: str) -> str:
     having_alts = [lit("  having ") + f" {lit(e + ' > ')} num {lit(chr(10))}" for e in agg_exprs] if plan.numbers else []
     if having_alts:
         g.add("having", having_alts)
-    where_alts = [f"{lit('  where ' + q(m) + ' > ')} num {lit(chr(10))}" for m in plan.metrics] if plan.numbers else []
+    # A number that bounds an aggregate ("more than 5 payments") is not also a bound on single events.
+    numeric_where = bool(plan.numbers) and not plan.needs_having
+    where_alts = [f"{lit('  where ' + q(m) + ' > ')} num {lit(chr(10))}" for m in plan.metrics] if numeric_where else []
     where_alts += [lit(f'  where {q(f)} = "{s}"\n') for f, s in plan.symbols]
     sink_append = lambda frm: lit(f'\nsink {p}_results from {frm} {{\n  topic "{p.replace("_", "-")}-results"\n}}\n')  # noqa: E731
 
