@@ -16,6 +16,9 @@ from typing import Callable, Literal, Protocol
 
 OutputKind = Literal["pgl", "json"]
 
+# No spec is this long: a provider that sends more is broken or hostile, and is cut off.
+MAX_ANSWER_CHARS = 1_000_000
+
 # Kinds of failure, so the CLI can print the product doc's messages.
 ErrorKind = Literal["config", "auth", "not_found", "rate_limit", "server", "timeout", "malformed", "unavailable"]
 

@@ -23,7 +23,14 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from pipegen.backends.base import BackendError, Generation, GenerationRequest, Progress, ProviderStatus
+from pipegen.backends.base import (
+    MAX_ANSWER_CHARS,
+    BackendError,
+    Generation,
+    GenerationRequest,
+    Progress,
+    ProviderStatus,
+)
 from pipegen.backends.jsonschema import inline_refs
 
 DEFAULT_URL = "http://localhost:11434"
@@ -181,6 +188,7 @@ class OllamaBackend:
 
     def _chat(self, body: dict, request: GenerationRequest, start: float, deadline: float) -> Generation:
         parts: list[str] = []
+        size = 0
         tokens = 0
         final: dict[str, Any] | None = None
         try:
@@ -203,6 +211,10 @@ class OllamaBackend:
                     if content:
                         parts.append(content)
                         tokens += 1
+                        size += len(content)
+                        if size > MAX_ANSWER_CHARS:
+                            raise BackendError("malformed", f"the model's answer is longer than {MAX_ANSWER_CHARS:,} characters",
+                                               "the provider is not producing a spec; try another model")
                         if request.on_progress is not None:
                             request.on_progress(Progress(tokens, time.monotonic() - start))
                     if event.get("done"):

@@ -26,7 +26,14 @@ import re
 import time
 from typing import Any
 
-from pipegen.backends.base import BackendError, Generation, GenerationRequest, Progress, ProviderStatus
+from pipegen.backends.base import (
+    MAX_ANSWER_CHARS,
+    BackendError,
+    Generation,
+    GenerationRequest,
+    Progress,
+    ProviderStatus,
+)
 from pipegen.backends.jsonschema import strict_schema
 
 DEFAULT_MODEL = "gpt-4"
@@ -265,6 +272,7 @@ class OpenAIBackend:
     def _stream(self, client: Any, params: dict, request: GenerationRequest, start: float,
                 deadline: float) -> Generation:
         parts: list[str] = []
+        size = 0
         chunks = 0
         usage_tokens: int | None = None
         finish: str | None = None
@@ -282,6 +290,10 @@ class OpenAIBackend:
                     if content:
                         parts.append(content)
                         chunks += 1
+                        size += len(content)
+                        if size > MAX_ANSWER_CHARS:
+                            raise BackendError("malformed", f"the model's answer is longer than {MAX_ANSWER_CHARS:,} characters",
+                                               "the provider is not producing a spec; try another model")
                         if request.on_progress is not None:
                             request.on_progress(Progress(chunks, time.monotonic() - start))
                     if choice.finish_reason:

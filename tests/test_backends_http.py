@@ -597,7 +597,7 @@ def test_live_openai_compatible_llama_cpp_server(llama_server):
     assert st.configured and st.available, st
     assert not OpenAIBackend(model="gpt-4", base_url=url).status().available
     gen = backend.generate(GenerationRequest(system=LIVE_SYSTEM, user=LIVE_USER, json_schema=SCHEMA, max_tokens=200,
-                                             timeout_s=120))
+                                             timeout_s=400))
     assert isinstance(json.loads(gen.text), dict) and gen.provider == "openai"
     assert "Input should be 'text' or 'json_object'" in log.read_text()  # the rejected json_schema, then JSON mode
     report("llama.cpp server (JSON mode)", gen)
@@ -609,7 +609,7 @@ def test_live_ollama_protocol_over_llama_cpp(llama):
         assert backend.status().available
         assert not OllamaBackend(model="llama3.1", url=server.url).status().available
         gen = backend.generate(GenerationRequest(system=LIVE_SYSTEM, user=LIVE_USER, json_schema=SCHEMA,
-                                                 max_tokens=200, timeout_s=120))
+                                                 max_tokens=200, timeout_s=400))
         # the format became a grammar: whatever the model wrote matches the (cut) schema
         jsonschema.validate(json.loads(gen.text), inline_refs(SCHEMA, backend.inline_depth))
         report("Ollama protocol over llama.cpp (schema as grammar)", gen)

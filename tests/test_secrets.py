@@ -77,3 +77,23 @@ def test_eval_report_never_shows_the_key(tmp_path: Path, server: FaultServer) ->
     assert not leaks(p.stdout + p.stderr)
     assert not leaks(everything_written(tmp_path))
     assert (tmp_path / "r.json").is_file()
+
+
+def test_a_provider_that_sends_megabytes_is_cut_off(server: FaultServer) -> None:
+    """A hostile provider streaming a huge answer ends in one clear error, in bounded time and memory."""
+    from pipegen.backends import base
+    from pipegen.backends.base import BackendError, GenerationRequest
+    from pipegen.backends.openai_backend import OpenAIBackend
+
+    server.reset(default="ok")
+    backend = OpenAIBackend(model="gpt-4", api_key=CANARY, base_url=f"{server.url}/v1", schema_in_prompt=False)
+    old = base.MAX_ANSWER_CHARS
+    import pipegen.backends.openai_backend as ob
+
+    ob.MAX_ANSWER_CHARS = 50  # the fault server's answer is a few hundred characters
+    try:
+        with pytest.raises(BackendError) as e:
+            backend.generate(GenerationRequest(system="s", user="u", json_schema={"type": "object"}, timeout_s=30))
+    finally:
+        ob.MAX_ANSWER_CHARS = old
+    assert e.value.kind == "malformed" and "longer than 50 characters" in e.value.message
