@@ -14,8 +14,8 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from pipegen import __version__
 
 from . import ir
 from .analyze import Analysis
-from .avro import pascal, sink_key_schema, sink_schema, source_key_schema, source_schema
+from .avro import sink_key_schema, sink_schema, source_key_schema, source_schema
 from .targets.base import Settings, Statement
 from .targets.cloud import CloudTarget
 from .targets.local import DEFAULTS as LOCAL_DEFAULTS
@@ -67,6 +67,7 @@ class ProjectError(Exception):
         self.hint = hint
 
 
+@lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("pipegen.compiler", "templates"),
@@ -131,13 +132,25 @@ def _summary(st: Any) -> str:
     return st.kind
 
 
-def build_files(analysis: Analysis, spec_text: str, targets: tuple[str, ...], settings: Settings) -> dict[str, str]:
+def build_statements(analysis: Analysis, targets: tuple[str, ...], settings: Settings
+                     ) -> dict[str, tuple[list[Statement], list[str]]]:
+    """Each target's statements and the SET lines of its pipeline.sql."""
+    out = {}
+    for name in targets:
+        target = TARGETS[name](analysis, settings if name == "local" else None)
+        out[name] = (target.statements(), target.preamble())
+    return out
+
+
+def build_files(analysis: Analysis, spec_text: str, targets: tuple[str, ...], settings: Settings,
+                statements: dict[str, tuple[list[Statement], list[str]]] | None = None) -> dict[str, str]:
     """Every file of the project, relative path -> text."""
     spec = analysis.spec
     files: dict[str, str] = {SPEC_COPY: spec_text if spec_text.endswith("\n") else spec_text + "\n"}
+    statements = statements or build_statements(analysis, targets, settings)
     for name in targets:
-        target = TARGETS[name](analysis, settings if name == "local" else None)
-        for fname, text in sql_files(target.statements(), target.preamble()).items():
+        stmts, preamble = statements[name]
+        for fname, text in sql_files(stmts, preamble).items():
             files[f"sql/{name}/{fname}"] = text
     schema_rows = []
     for st in spec.statements:

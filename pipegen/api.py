@@ -25,10 +25,10 @@ from pipegen.compiler.parser import parse_spec
 from pipegen.compiler.project import (
     MANIFEST,
     STAGING,
-    TARGETS,
     ProjectError,
     WriteResult,
     build_files,
+    build_statements,
     read_settings,
     write_project,
 )
@@ -141,9 +141,9 @@ def compile_text(text: str, file: str = "<spec>", targets: tuple[str, ...] = ("l
     assert result.analysis is not None
     settings = settings or read_settings(None)
     try:
-        out.files = build_files(result.analysis, text, targets, settings)
-        statements = {t: TARGETS[t](result.analysis, settings if t == "local" else None).statements()
-                      for t in targets}
+        built = build_statements(result.analysis, targets, settings)
+        out.files = build_files(result.analysis, text, targets, settings, built)
+        statements = {t: built[t][0] for t in targets}
     except AvroError as e:
         result.diagnostics.append(Diagnostic("E501", f"a schema cannot be written as Avro: {e}", None,
                                              "simplify the types of the stage that feeds the sink", file))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pipegen.compiler.diagnostics import render_all, summary
 
 from pipegen import api
-from pipegen.compiler.diagnostics import render_all, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "tests" / "invalid").glob("*.pgl"))

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from servers import FaultServer
 
 EXE = shutil.which("pipegen", path=str(Path(sys.executable).parent)) or "pipegen"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pipegen.compiler import project
 
 from pipegen import api
-from pipegen.compiler import project
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAUD = (ROOT / "tests" / "data" / "fraud.pgl").read_text(encoding="utf-8")
