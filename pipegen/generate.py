@@ -207,8 +207,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
         kinds = []  # "more than 5 payments" is a threshold on an aggregate, not on single events
     if not kinds:
         kinds = ["tumble"] if explicit_durations else ["running", "tumble"]
-    elif not set(kinds) - {"topn", "dedup"}:
-        kinds = kinds + ["tumble"]
+    elif "topn" in kinds and not set(kinds) & {"tumble", "hop", "session", "cumulate"}:
+        kinds = kinds + ["tumble"]  # a top-N ranks the results of a windowed aggregate
     kinds = list(dict.fromkeys(kinds))
     if source is None:
         src = _with_request_fields(src, text)
@@ -376,7 +376,8 @@ def build_grammar(plan: Plan, head: str) -> str:
         windowed = (f"{lit(f'aggregate window_stats from {inp} {{' + chr(10) + '  window ')} window "
                     f"{lit(chr(10) + '  group by ')} key {lit(chr(10) + '  measures {' + chr(10))} {measures} "
                     f"{lit('  }' + chr(10))}{opt_having} {lit('}' + chr(10))}")
-        if set(kinds) & {"tumble", "hop", "session", "cumulate"} or "topn" not in kinds:
+        # A request that asks for a pattern or a dedup gets that, not a window aggregate next to it.
+        if set(kinds) & {"tumble", "hop", "session", "cumulate"} and not {"pattern", "dedup"} & set(kinds):
             alts.append(f"{windowed} {sink_append('window_stats')}")
         if "topn" in kinds:
             for i, (n, e) in enumerate(items):
