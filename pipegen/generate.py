@@ -225,6 +225,17 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
         numbers = list(DEFAULT_THRESHOLDS.get(domain or "", ("100",)))
     keys_all = [f.name for f in src.fields if f.role == "key"]
     keys = [k for k in keys_all if _mentions(text, k)] or [f.name for f in src.fields if f.role == "key"]
+    # "per category", "by device", "each player": the word after these names the group key.
+    named = []
+    for m in re.finditer(r"\b(?:per|by|for each|for every|each|every|of each)\s+([a-z_]+)(?:\s+([a-z_]+))?", text):
+        # "per product category": the last word is the key when it is one, else the first.
+        for word in (m.group(2), m.group(1)):
+            hit = [k for k in keys if word and len(word) > 2 and (_singular(word) in k or _mentions(_singular(word), k))]
+            if hit:
+                named += [k for k in hit if k not in named]
+                break
+    if named:
+        keys = named
     metrics_all = [f.name for f in src.fields if f.role == "metric"]
     metrics = [m for m in metrics_all if _mentions(text, m)] or metrics_all
     aggs = list(aggs_named)
