@@ -14,8 +14,9 @@ from . import ir
 from . import types as T
 from .analyze import Analysis, Relation, Scope
 from .dialect import ident, lit
+from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
+from .printer import _level as spec_level
 
-OR, AND, NOT, PRED, SUM, PRODUCT, UNARY, ATOM = range(1, 9)
 LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "%": ATOM}
 COMPARE_SQL = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 DIFF_UNITS = {"seconds_between": "SECOND", "minutes_between": "MINUTE"}
@@ -39,15 +40,10 @@ def interval(d: ir.Duration) -> str:
 
 
 def level(e: ir.Expr) -> int:
-    if isinstance(e, ir.Binary):
-        return PRED if e.op in COMPARE_SQL else LEVEL[e.op]
-    if isinstance(e, ir.Not):
-        return NOT
-    if isinstance(e, (ir.IsNull, ir.Between, ir.InList, ir.Like)):
-        return PRED
-    if isinstance(e, ir.Neg):
-        return UNARY
-    return ATOM
+    """Precedence as in the spec language, except `%`, which SQL writes as the call MOD(a, b)."""
+    if isinstance(e, ir.Binary) and e.op == "%":
+        return ATOM
+    return spec_level(e)
 
 
 @dataclass
