@@ -240,10 +240,19 @@ class Lowering:
         left, right = self.rel(st.left), self.rel(st.right)
         scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
         cx = ExprContext(scoped_columns(scope))
+        out_time = self.rel(st.name).event_time
         items = []
         for it in st.select.items:
             name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
-            items.append((name, sql(it.expr, cx)))
+            text = sql(it.expr, cx)
+            if st.join_kind == "interval" and isinstance(it.expr, ir.Column) and name != out_time:
+                _t, q, _e = scope.resolve(it.expr.path)
+                side = left if q == st.left else right if q == st.right else None
+                if side is not None and it.expr.path[-1] == side.event_time:
+                    # Both sides keep their event time after an interval join; a sink takes only one
+                    # time attribute, so every other one becomes a plain timestamp.
+                    text = f"CAST({text} AS TIMESTAMP(3))"
+            items.append((name, text))
         lt, rt = self.table(st.left), self.table(st.right)
         join = "LEFT JOIN" if st.outer_left else "JOIN"
         on = sql(st.on, cx, AND)

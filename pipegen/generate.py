@@ -94,6 +94,7 @@ class Plan:
     watermark_s: int = 5
     forced_measures: bool = False  # the request names its aggregates and fields: take all of them
     needs_having: bool = False
+    join: JoinPlan | None = None
 
     @property
     def event_time(self) -> str:
@@ -183,6 +184,61 @@ def _with_request_fields(src: SourceTemplate, text: str) -> SourceTemplate:
     return SourceTemplate(src.name, src.topic, src.description, src.triggers, tuple(fields[:at] + added + fields[at:]))
 
 
+@dataclass
+class JoinPlan:
+    """A second source and how the request joins it: fixed text, decided from the request's words."""
+
+    kind: str  # temporal | interval | regular
+    key: str
+    other: SourceTemplate
+    within: tuple[int, str] | None = None  # interval joins: the right side within this time after the left
+
+
+JOIN_CUES = ("enrich", "join ", "joined", "match each", "pair each", "look up", "looked up", "lookup",
+             "in effect at", "as it was at")
+ATTRIBUTES = ("tier", "country", "rate", "carrier", "tracking_number", "segment", "region", "status", "name")
+
+
+def _join_plan(text: str, src: SourceTemplate, durations: list[tuple[int, str]]) -> JoinPlan | None:
+    if not any(c in text for c in JOIN_CUES):
+        return None
+    m = (re.search(r"(?:keyed by|on|for the same|same)\s+([a-z][a-z0-9_]*_id|currency|[a-z]+_code)\b", text)
+         or re.search(r"\b([a-z][a-z0-9]*_id)\b", text))
+    key = m.group(1) if m else next((f.name for f in src.fields if f.role in ("key", "id")), "id")
+    topic = re.search(r"(?:from|with)\s+(?:the\s+)?([a-z][a-z0-9_]*)\s+(?:changelog\s+)?(?:topic|stream|table)\b",
+                      text)
+    temporal = any(c in text for c in ("as it was", "in effect", "at order time", "at purchase time", "looked up",
+                                        "changelog", "upsert", "lookup", "look up", "enrich"))
+    within = re.search(r"within\s+(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|hours?|h|days?)\b", text)
+    if within and not temporal:
+        unit = {"s": "s", "m": "min", "h": "h", "d": "d"}[within.group(2)[0]]
+        kind, span = "interval", (int(within.group(1)), unit)
+    elif temporal:
+        kind, span = "temporal", None
+    else:
+        kind, span = "regular", None
+    name = topic.group(1) if topic and topic.group(1) not in (src.name, "orders") else None
+    if kind == "temporal":
+        name = name or (key[:-3] + "s" if key.endswith("_id") else key + "_table")
+        attrs = [a for a in ATTRIBUTES if a in text and a != key] or ["name"]
+        fields = (TField(key, "string", "key", f"{key} of the row"),
+                  *(TField(a, "double" if a == "rate" else "string", "label", a.replace("_", " ").capitalize())
+                    for a in attrs),
+                  TField("updated_at", "timestamp(3)", "time", "When this version became valid"))
+        other = SourceTemplate(_snake(name), _snake(name).replace("_", "-"), f"Versions of {name}, keyed by {key}",
+                               (), fields)
+    else:
+        name = name or (key[:-3] + "_events" if key.endswith("_id") else "other_events")
+        if name == src.name:
+            name = name + "_2"
+        attrs = [a for a in ATTRIBUTES if a in text and a != key][:3]
+        fields = (TField(key, "string", "key", f"{key} to match on"),
+                  *(TField(a, "string", "label", a.replace("_", " ").capitalize()) for a in attrs),
+                  TField("happened_at", "timestamp(3)", "time", "When it happened"))
+        other = SourceTemplate(_snake(name), _snake(name).replace("_", "-"), f"Events of {name}", (), fields)
+    return JoinPlan(kind, key, other, span)
+
+
 # A threshold to offer when the request asks for one ("exceeds thresholds") but names no number.
 DEFAULT_THRESHOLDS = {"iot": ("90",), "healthcare": ("120",), "fintech": ("10000",), "logistics": ("30",),
                       "ecommerce": ("100",), "gaming": ("1000",), "media": ("1000",)}
@@ -212,6 +268,15 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     kinds = list(dict.fromkeys(kinds))
     if source is None:
         src = _with_request_fields(src, text)
+    join = _join_plan(text, src, extract_durations(text)) if src.event_time else None
+    if join is not None and all(f.name != join.key for f in src.fields):
+        if source is not None:
+            join = None  # the user's schema has no such field: no join
+        else:
+            at = next(i for i, f in enumerate(src.fields) if f.role == "time")
+            fields = list(src.fields)
+            fields.insert(at, TField(join.key, "string", "key", f"{join.key} to join on"))
+            src = SourceTemplate(src.name, src.topic, src.description, src.triggers, tuple(fields))
     watermark_s = 5
     late = re.search(r"(?:late|lateness|out of order|out-of-order|delayed)[^.;]*?(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?)\b",
                      text) or re.search(r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?)\s+(?:late|of lateness|out of order)",
@@ -258,7 +323,7 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     limits = [n for n in ints if n <= 100] or [10]
     name = _snake(name) if name else (_snake(description.split(",")[0])[:32] or "pipeline")
     return Plan(name, description, domain, src, kinds, durations, numbers, keys, metrics, aggs, symbols, rows, limits,
-                watermark_s, forced, threshold and bool(numbers) and bool(aggs_named))
+                watermark_s, forced, threshold and bool(numbers) and bool(aggs_named), join)
 
 
 # ----------------------------------------------------------------- grammar
@@ -349,6 +414,10 @@ def build_grammar(plan: Plan, head: str) -> str:
     g = Grammar()
     p, et = plan.name, q(plan.event_time)
     g.add("start", [f"{lit(head)} body"])
+    if plan.join is not None:
+        # The join is decided from the request's words (see _join_plan): fixed text.
+        g.add("body", [lit(join_text(plan))])
+        return g.text()
     g.add("dur", [lit(_dur(d)) for d in plan.durations])
     nums = plan.numbers or ["0"]
     g.add("num", [lit(n) for n in nums])
@@ -455,10 +524,38 @@ def build_grammar(plan: Plan, head: str) -> str:
     return g.text()
 
 
+def join_text(plan: Plan) -> str:
+    """The join stage and its sink, decided from the request's words (see _join_plan)."""
+    j = plan.join
+    assert j is not None
+    left, right, p = plan.source, j.other, plan.name
+    let, ret = q(left.event_time or ""), q(right.event_time or "")
+    kind = {"temporal": "kind temporal", "regular": "kind regular"}.get(j.kind, "")
+    if j.kind == "interval":
+        assert j.within is not None
+        kind = f"kind interval(0 s, {_dur(j.within)})"
+    items = [f"{left.name}.{q(f.name)}" for f in left.fields]
+    taken = {f.name for f in left.fields}
+    for f in right.fields:
+        if f.name == j.key:
+            continue
+        if f.role == "time":
+            if j.kind == "interval":
+                items.append(f"{right.name}_at = {right.name}.{ret}")
+                items.append(f"latency_s = seconds_between({left.name}.{let}, {right.name}.{ret})")
+            continue
+        items.append(f"{right.name}.{q(f.name)}" if f.name not in taken else
+                     f"{right.name}_{f.name} = {right.name}.{q(f.name)}")
+    select = "".join(f"    {i}\n" for i in items)
+    return (f"\njoin joined from {left.name}, {right.name} {{\n  {kind}\n"
+            f"  on {left.name}.{q(j.key)} = {right.name}.{q(j.key)}\n  select {{\n{select}  }}\n}}\n"
+            f'\nsink {p}_results from joined {{\n  topic "{p.replace("_", "-")}-results"\n}}\n')
+
+
 # ----------------------------------------------------------------- fixed text
 
 
-def source_block(src: SourceTemplate, watermark_s: int = 5) -> str:
+def source_block(src: SourceTemplate, watermark_s: int = 5, upsert_key: str | None = None) -> str:
     width = max(len(q(f.name)) for f in src.fields)
     lines = [f"source {src.name} {{", f"  description {pgl_string(src.description)}", f"  topic {pgl_string(src.topic)}",
              "  format avro", "  fields {"]
@@ -466,6 +563,8 @@ def source_block(src: SourceTemplate, watermark_s: int = 5) -> str:
         doc = f" {pgl_string(f.doc)}" if f.doc else ""
         lines.append(f"    {q(f.name).ljust(width)}  {f.type}{doc}")
     lines.append("  }")
+    if upsert_key:
+        lines += [f"  key {q(upsert_key)}", "  mode upsert"]
     if src.event_time:
         lines.append(f"  event_time {q(src.event_time)} watermark {watermark_s} s")
     lines += ["}", ""]
@@ -477,7 +576,14 @@ def head_text(plan: Plan) -> str:
     lines = [f"pipeline {plan.name} {{", f"  description {pgl_string(desc)}"]
     if plan.domain:
         lines.append(f"  domain {plan.domain}")
+    if plan.join is not None and plan.join.kind == "regular":
+        # A regular join keeps both sides in state: bound it by the longest time the request names.
+        ttl = max(plan.durations, key=_millis) if plan.durations else (1, "d")
+        lines.append(f"  state_ttl {_dur(ttl)}")
     lines += ["}", "", source_block(plan.source, plan.watermark_s)]
+    if plan.join is not None:
+        lines.append(source_block(plan.join.other, plan.watermark_s, upsert_key=plan.join.key
+                                  if plan.join.kind == "temporal" else None))
     return "\n".join(lines)
 
 
