@@ -93,3 +93,23 @@ def test_check_reports_providers(tmp_path: Path) -> None:
     assert "llamacpp" in p.stdout and "Status: Available" in p.stdout
     assert "will use: llamacpp" in p.stdout
     assert "ollama" in p.stdout and "openai" in p.stdout
+
+
+def test_ctrl_c_leaves_nothing_half_written(tmp_path: Path) -> None:
+    """SIGINT while the model works: exit 130, one line, no project folder."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([EXE, "init", "stopped", "--describe", "Average temperature per device every minute",
+                             "--domain", "iot"], cwd=tmp_path, env=CLEAN_ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)  # loading the model and reading the prompt take longer than this
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        # The machine was fast enough to finish first: then the project is whole.
+        assert (tmp_path / "stopped" / "sql" / "local" / "pipeline.sql").is_file()
+        return
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "stopped").exists()
