@@ -8,7 +8,7 @@ from typing import Any
 from .. import ir
 from ..analyze import Analysis, Relation
 from ..dialect import ident, lit
-from ..lower import Lowering
+from ..lower import Lowering, interval
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,25 @@ class Target:
             return st.key
         return ()
 
-    def source_ddl(self, st: ir.Source, rel: Relation) -> str:  # pragma: no cover - abstract
+    def table_body(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
+        """The column list of a table: columns, the watermark of a source, the primary key of an upsert topic."""
+        cols = self.columns(rel, sink=isinstance(st, ir.Sink))
+        if isinstance(st, ir.Source) and st.event_time and st.watermark is not None:
+            et = ident(st.event_time)
+            cols.append(f"  WATERMARK FOR {et} AS {et} - {interval(st.watermark)}")
+        if st.mode == "upsert":
+            cols.append(f"  PRIMARY KEY ({', '.join(ident(k) for k in st.key)}) NOT ENFORCED")
+        return ",\n".join(cols)
+
+    def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:  # pragma: no cover - abstract
+        """The CREATE TABLE of a source or a sink on this target."""
         raise NotImplementedError
 
-    def sink_ddl(self, st: ir.Sink, rel: Relation) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def source_ddl(self, st: ir.Source, rel: Relation) -> str:
+        return self.ddl(st, rel)
+
+    def sink_ddl(self, st: ir.Sink, rel: Relation) -> str:
+        return self.ddl(st, rel)
 
     def preamble(self) -> list[str]:
         """SET statements at the top of pipeline.sql."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 from .. import ir
 from ..analyze import Relation
 from ..dialect import ident
-from ..lower import interval
 from .base import Settings, Target
 
 DEFAULT_BUCKETS = 6
@@ -28,14 +27,7 @@ class CloudTarget(Target):
     def table(self, name: str) -> str:
         return ident(self.topics.get(name, name))
 
-    def _ddl(self, st: ir.Source | ir.Sink, rel: Relation, source: bool) -> str:
-        cols = self.columns(rel, sink=not source)
-        if source and isinstance(st, ir.Source) and st.event_time and st.watermark is not None:
-            et = ident(st.event_time)
-            cols.append(f"  WATERMARK FOR {et} AS {et} - {interval(st.watermark)}")
-        if st.mode == "upsert":
-            cols.append(f"  PRIMARY KEY ({', '.join(ident(k) for k in st.key)}) NOT ENFORCED")
-        body = ",\n".join(cols)
+    def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
         dist = ""
         if st.key:
             dist = f"\nDISTRIBUTED BY HASH({', '.join(ident(k) for k in st.key)}) INTO {DEFAULT_BUCKETS} BUCKETS"
@@ -44,10 +36,5 @@ class CloudTarget(Target):
         if st.key:
             opts.append(("key.format", fmt))
         opts.append(("value.format", fmt))
-        return f"CREATE TABLE IF NOT EXISTS {self.table(st.name)} (\n{body}\n){dist}\nWITH (\n{self.options(opts)}\n)"
-
-    def source_ddl(self, st: ir.Source, rel: Relation) -> str:
-        return self._ddl(st, rel, source=True)
-
-    def sink_ddl(self, st: ir.Sink, rel: Relation) -> str:
-        return self._ddl(st, rel, source=False)
+        return (f"CREATE TABLE IF NOT EXISTS {self.table(st.name)} (\n{self.table_body(st, rel)}\n){dist}\n"
+                f"WITH (\n{self.options(opts)}\n)")

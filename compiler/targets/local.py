@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..analyze import Relation
-from ..dialect import ident
-from ..lower import interval
+from ..dialect import lit
 from .base import Settings, Target
 
 DEFAULTS = {
@@ -42,21 +41,9 @@ class LocalTarget(Target):
         opts += self._format("value.", fmt)
         return opts
 
-    def _ddl(self, st: ir.Source | ir.Sink, rel: Relation, source: bool) -> str:
-        cols = self.columns(rel, sink=not source)
-        if source and isinstance(st, ir.Source) and st.event_time and st.watermark is not None:
-            et = ident(st.event_time)
-            cols.append(f"  WATERMARK FOR {et} AS {et} - {interval(st.watermark)}")
-        if st.mode == "upsert":
-            cols.append(f"  PRIMARY KEY ({', '.join(ident(k) for k in st.key)}) NOT ENFORCED")
-        body = ",\n".join(cols)
-        return f"CREATE TABLE {self.table(st.name)} (\n{body}\n) WITH (\n{self.options(self._kafka(st, source))}\n)"
-
-    def source_ddl(self, st: ir.Source, rel: Relation) -> str:
-        return self._ddl(st, rel, source=True)
-
-    def sink_ddl(self, st: ir.Sink, rel: Relation) -> str:
-        return self._ddl(st, rel, source=False)
+    def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
+        options = self.options(self._kafka(st, isinstance(st, ir.Source)))
+        return f"CREATE TABLE {self.table(st.name)} (\n{self.table_body(st, rel)}\n) WITH (\n{options}\n)"
 
     def preamble(self) -> list[str]:
         p = self.a.spec.pipeline
@@ -67,6 +54,4 @@ class LocalTarget(Target):
             sets.append(("execution.checkpointing.interval", f"{p.checkpoint.millis} ms"))
         if p.state_ttl is not None:
             sets.append(("table.exec.state.ttl", f"{p.state_ttl.millis} ms"))
-        from ..dialect import lit
-
         return [f"SET {lit(k)} = {lit(v)}" for k, v in sets]
