@@ -19,6 +19,24 @@ OutputKind = Literal["pgl", "json"]
 # No spec is this long: a provider that sends more is broken or hostile, and is cut off.
 MAX_ANSWER_CHARS = 1_000_000
 
+
+class AnswerText:
+    """The text a provider streams, piece by piece; past MAX_ANSWER_CHARS it raises instead of growing."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+
+    def add(self, piece: str) -> None:
+        self.size += len(piece)
+        if self.size > MAX_ANSWER_CHARS:
+            raise BackendError("malformed", f"the model's answer is longer than {MAX_ANSWER_CHARS:,} characters",
+                               "the provider is not producing a spec; try another model")
+        self.parts.append(piece)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
 # Kinds of failure, so the CLI can print the product doc's messages.
 ErrorKind = Literal["config", "auth", "not_found", "rate_limit", "server", "timeout", "malformed", "unavailable"]
 

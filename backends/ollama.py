@@ -24,7 +24,7 @@ import urllib.request
 from typing import Any
 
 from pipegen.backends.base import (
-    MAX_ANSWER_CHARS,
+    AnswerText,
     BackendError,
     Generation,
     GenerationRequest,
@@ -187,8 +187,7 @@ class OllamaBackend:
         raise AssertionError("unreachable")
 
     def _chat(self, body: dict, request: GenerationRequest, start: float, deadline: float) -> Generation:
-        parts: list[str] = []
-        size = 0
+        answer = AnswerText()
         tokens = 0
         final: dict[str, Any] | None = None
         try:
@@ -209,12 +208,8 @@ class OllamaBackend:
                         raise self._status_error(500, str(event["error"]))
                     content = (event.get("message") or {}).get("content") or ""
                     if content:
-                        parts.append(content)
+                        answer.add(content)
                         tokens += 1
-                        size += len(content)
-                        if size > MAX_ANSWER_CHARS:
-                            raise BackendError("malformed", f"the model's answer is longer than {MAX_ANSWER_CHARS:,} characters",
-                                               "the provider is not producing a spec; try another model")
                         if request.on_progress is not None:
                             request.on_progress(Progress(tokens, time.monotonic() - start))
                     if event.get("done"):
@@ -244,7 +239,7 @@ class OllamaBackend:
         if final.get("done_reason") == "length":
             raise BackendError("malformed", f"AI output was cut off at the token limit ({tokens} tokens)",
                                "Try a simpler description or raise the token limit")
-        return Generation(_parse_json_output("".join(parts)), "json", tokens, seconds, self.name, self.model)
+        return Generation(_parse_json_output(answer.text()), "json", tokens, seconds, self.name, self.model)
 
 
 @functools.lru_cache(maxsize=4)

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from pipegen.backends.base import (
-    MAX_ANSWER_CHARS,
+    AnswerText,
     BackendError,
     Generation,
     GenerationRequest,
@@ -271,8 +271,7 @@ class OpenAIBackend:
 
     def _stream(self, client: Any, params: dict, request: GenerationRequest, start: float,
                 deadline: float) -> Generation:
-        parts: list[str] = []
-        size = 0
+        answer = AnswerText()
         chunks = 0
         usage_tokens: int | None = None
         finish: str | None = None
@@ -288,12 +287,8 @@ class OpenAIBackend:
                     delta = choice.delta
                     content = getattr(delta, "content", None) if delta is not None else None
                     if content:
-                        parts.append(content)
+                        answer.add(content)
                         chunks += 1
-                        size += len(content)
-                        if size > MAX_ANSWER_CHARS:
-                            raise BackendError("malformed", f"the model's answer is longer than {MAX_ANSWER_CHARS:,} characters",
-                                               "the provider is not producing a spec; try another model")
                         if request.on_progress is not None:
                             request.on_progress(Progress(chunks, time.monotonic() - start))
                     if choice.finish_reason:
@@ -307,7 +302,7 @@ class OpenAIBackend:
                     pass
         tokens = usage_tokens if usage_tokens is not None else chunks
         seconds = time.monotonic() - start
-        text = "".join(parts)
+        text = answer.text()
         if finish == "length":
             raise BackendError("malformed", f"AI output was cut off at the token limit ({tokens} tokens)",
                                "Try a simpler description or raise the token limit")

@@ -87,12 +87,10 @@ def test_a_provider_that_sends_megabytes_is_cut_off(server: FaultServer) -> None
     server.reset(default="ok")
     backend = OpenAIBackend(model="gpt-4", api_key=CANARY, base_url=f"{server.url}/v1", schema_in_prompt=False)
     old = base.MAX_ANSWER_CHARS
-    import pipegen.backends.openai_backend as ob
-
-    ob.MAX_ANSWER_CHARS = 50  # the fault server's answer is a few hundred characters
+    base.MAX_ANSWER_CHARS = 50  # the fault server's answer is a few hundred characters
     try:
         with pytest.raises(BackendError) as e:
             backend.generate(GenerationRequest(system="s", user="u", json_schema={"type": "object"}, timeout_s=30))
     finally:
-        ob.MAX_ANSWER_CHARS = old
+        base.MAX_ANSWER_CHARS = old
     assert e.value.kind == "malformed" and "longer than 50 characters" in e.value.message
