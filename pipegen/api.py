@@ -35,7 +35,7 @@ from pipegen.compiler.project import (
 from pipegen.compiler.targets.base import Settings, Statement
 
 __all__ = [
-    "CheckResult", "Compiled", "ProjectError", "SpecError", "check", "compile_text", "format_text", "parse",
+    "CheckResult", "Compiled", "ProjectError", "SpecError", "build", "check", "compile_text", "format_text", "parse",
     "ir_json_schema", "validate_with_flink", "write",
 ]
 
@@ -134,7 +134,13 @@ class Compiled:
 def compile_text(text: str, file: str = "<spec>", targets: tuple[str, ...] = ("local", "cloud"),
                  settings: Settings | None = None) -> Compiled:
     """Check a spec and, when it is clean, build every output file in memory."""
-    result = check(text, file)
+    return build(check(text, file), targets, settings)
+
+
+def build(result: CheckResult, targets: tuple[str, ...] = ("local", "cloud"),
+          settings: Settings | None = None) -> Compiled:
+    """Build every output file of an already checked spec (nothing is built when it has errors)."""
+    text, file = result.text, result.file
     out = Compiled(result, targets)
     if not result.ok:
         return out
