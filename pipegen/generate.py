@@ -437,7 +437,13 @@ def build_grammar(plan: Plan, head: str) -> str:
     numeric_where = bool(plan.numbers) and not plan.needs_having
     where_alts = [f"{lit('  where ' + q(m) + ' > ')} num {lit(chr(10))}" for m in plan.metrics] if numeric_where else []
     where_alts += [lit(f'  where {q(f)} = "{s}"\n') for f, s in plan.symbols]
-    sink_append = lambda frm: lit(f'\nsink {p}_results from {frm} {{\n  topic "{p.replace("_", "-")}-results"\n}}\n')  # noqa: E731
+    topic = f"{p.replace('_', '-')}-results"
+
+    def sink_append(frm: str) -> str:
+        return lit(f'\nsink {p}_results from {frm} {{\n  topic "{topic}"\n}}\n')
+
+    def sink_upsert(frm: str, key: str) -> str:
+        return lit(f'\nsink {p}_results from {frm} {{\n  topic "{topic}"\n  key {q(key)}\n  mode upsert\n}}\n')
 
     def stages(inp: str, tag: str) -> list[str]:
         alts = []
@@ -472,10 +478,8 @@ def build_grammar(plan: Plan, head: str) -> str:
         if "running" in kinds:
             for k in plan.keys:
                 head_r = f"aggregate running_totals from {inp} {{\n  group by {q(k)}\n  measures {{\n"
-                sink = (f'\nsink {p}_results from running_totals {{\n  topic "{p.replace("_", "-")}-results"\n'
-                        f"  key {q(k)}\n  mode upsert\n}}\n")
                 alts.append(f"{lit(head_r)} {measures} {lit('  }' + chr(10))}{opt_having} {lit('}' + chr(10))} "
-                            f"{lit(sink)}")
+                            f"{sink_upsert('running_totals', k)}")
         if "rolling" in kinds:
             r_items = [i for i, (n, e) in enumerate(items) if not e.startswith("count(distinct")]
             rms = _subset_rule(g, "rms", [f"m{i}" for i in r_items]) if r_items else measures
@@ -488,7 +492,7 @@ def build_grammar(plan: Plan, head: str) -> str:
             for m in plan.metrics:
                 for n in plan.numbers:
                     for d in plan.durations:
-                        secs = d[0] * {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}[d[1]]
+                        secs = _millis(d) // 1000
                         body = (f"pattern alerts from {inp} {{\n  partition by ")
                         qm = q(m)
                         rest = (f"\n  sequence high+ still_high\n  define {{\n    high       = {qm} > {n}\n"
@@ -504,9 +508,7 @@ def build_grammar(plan: Plan, head: str) -> str:
         if "latest" in kinds:
             for k in plan.keys:
                 d = f"dedup latest from {inp} {{\n  key {q(k)}\n  keep last\n}}\n"
-                sink = (f'\nsink {p}_results from latest {{\n  topic "{p.replace("_", "-")}-results"\n'
-                        f"  key {q(k)}\n  mode upsert\n}}\n")
-                alts.append(f"{lit(d)} {lit(sink)}")
+                alts.append(f"{lit(d)} {sink_upsert('latest', k)}")
         if "filter_only" in kinds and where_alts and inp == plan.source.name:
             alts.append(f"{lit(f'transform alerts from {inp} {{' + chr(10))} where {lit('}' + chr(10))} "
                         f"{sink_append('alerts')}")
