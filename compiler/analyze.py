@@ -575,9 +575,6 @@ class Analyzer:
             items.append((name, t, it.pos("alias") or it.span, it))
         return items
 
-    def _transform_stage(self, st: ir.Transform) -> Relation | None:
-        return self._transform(st)
-
     def _transform(self, st: ir.Transform) -> Relation | None:
         inp = self._single(st)
         if inp is None:
@@ -725,12 +722,10 @@ class Analyzer:
                         f"e.g. on {st.left}.id = {st.right}.id")
         rel = Relation(st.name, st, [], time_origin=left.time_origin)
         if st.join_kind == "interval":
-            ok = self._require_time(left, None, st, "left", "an interval join") & self._require_time(
-                right, None, st, "right", "an interval join")
+            self._require_time(left, None, st, "left", "an interval join")
+            self._require_time(right, None, st, "right", "an interval join")
             self._require_append(left, st, "an interval join")
             self._require_append(right, st, "an interval join")
-            if not ok:
-                pass
         elif st.join_kind == "temporal":
             self._require_time(left, None, st, "left", "a temporal join")
             self._require_append(left, st, "a temporal join")
@@ -826,8 +821,6 @@ class Analyzer:
                             suggest(d.variable, variables))
         if len(set(defined)) != len(defined):
             self.report("E101", "a pattern variable is defined twice", st.span)
-        if not set(variables) - set(defined) and False:
-            pass
         vscope = Scope({**{v: inp for v in dict.fromkeys(variables)}, st.input: inp}, [st.input],
                        pattern_vars=tuple(variables))
         for d in st.defines:
