@@ -361,6 +361,13 @@ class ToIR(Transformer):
     def outer(self, meta, c):
         return self._clause("outer_left", True, meta)
 
+    def join(self, meta, c):
+        # An interval kind gives three clauses (a list); the "on" expression is the one bare expression.
+        c = _flatten(c)
+        on_index = next(i for i, x in enumerate(c) if not isinstance(x, (Clause, Token)))
+        rest = c[:on_index] + c[on_index + 1:]
+        return self._stage(ir.Join, meta, rest, inputs=("left", "right"), on=c[on_index])
+
     def dedup(self, meta, c):
         return self._stage(ir.Dedup, meta, c)
 
@@ -502,18 +509,6 @@ def _flatten(children: list[Any]) -> list[Any]:
     return out
 
 
-# Join needs its "on" expression tagged; the grammar has it bare after the kind.
-def _join(self: ToIR, meta: Any, c: list[Any]) -> ir.Join:
-    c = _flatten(c)
-    exprs = [i for i, x in enumerate(c) if not isinstance(x, (Clause, Token))]
-    on_index = exprs[0]
-    c = [*c[:on_index], Clause("on_expr", c[on_index], None), *c[on_index + 1:]]
-    on = c[on_index]
-    rest = [x for x in c if x is not on]
-    return self._stage(ir.Join, meta, rest, inputs=("left", "right"), on=on.value)
-
-
-ToIR.join = v_args(meta=True)(_join)  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------- errors
