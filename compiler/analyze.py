@@ -892,9 +892,7 @@ def _has_aggregate(e: Any) -> bool:
 
 def _children(e: Any) -> list[Any]:
     out = []
-    for name in type(e).model_fields:
-        if name in ("span", "spans"):
-            continue
+    for name in ir.value_fields(type(e)):
         v = getattr(e, name)
         if isinstance(v, ir.Node):
             out.append(v)

@@ -1,24 +1,85 @@
 """The intermediate representation of a pipeline spec.
 
-One set of frozen pydantic models. Each node remembers where it came from in
-the source (``span`` and, for parts of a clause, ``spans``); positions are not
-part of a node's value, so ``parse(print(ir)) == ir`` holds, and they are left
-out of the JSON Schema that LLM providers are constrained by.
+One set of frozen dataclasses (slotted, keyword-only). Each node remembers where
+it came from in the source (``span`` and, for parts of a clause, ``spans``);
+positions are not part of a node's value (they take no part in ``==`` or
+``hash``), so ``parse(print(ir)) == ir`` holds, and they are left out of the
+JSON Schema that LLM providers are constrained by.
+
+The parser builds these nodes directly: the grammar has already checked the
+shape, and ``violations`` checks the few value constraints it cannot (a
+precision of 99, a parallelism of 0). JSON from a model is untrusted: it goes
+through pydantic (``validate_json``), which reads the same ``Check``
+annotations, and ``json_schema`` is pydantic's schema of the same classes.
+pydantic is imported only on that path, so compiling a spec never loads it.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+import re
+from dataclasses import dataclass, field, fields
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 
-class Span(BaseModel):
+class Check:
+    """A constraint on a field, as ``Annotated`` metadata: ``ge``, ``le``, ``min_length``, ``pattern`` (checked by
+    the parser through ``violations`` and by pydantic) or ``discriminator`` (for pydantic's tagged unions)."""
+
+    __slots__ = ("kw",)
+
+    def __init__(self, **kw: Any) -> None:
+        self.kw = kw
+
+    def __repr__(self) -> str:
+        return f"Check({', '.join(f'{k}={v!r}' for k, v in self.kw.items())})"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic import Field
+
+        return handler.generate_schema(Annotated[source, Field(**self.kw)])
+
+    def violation(self, value: Any) -> str | None:
+        """What is wrong with ``value``, in words, or None."""
+        kw = self.kw
+        if value is None:
+            return None
+        if "ge" in kw and value < kw["ge"]:
+            return f"must be at least {kw['ge']}, not {value}"
+        if "le" in kw and value > kw["le"]:
+            return f"must be at most {kw['le']}, not {value}"
+        if "min_length" in kw and len(value) < kw["min_length"]:
+            return f"needs at least {kw['min_length']} item(s)"
+        if "pattern" in kw and not re.match(kw["pattern"], value):
+            return f"{value!r} does not match {kw['pattern']}"
+        return None
+
+
+class Hidden:
+    """``Annotated`` metadata of the position fields: pydantic leaves them out of the JSON Schema."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic.json_schema import SkipJsonSchema
+
+        return handler.generate_schema(SkipJsonSchema[source])
+
+
+# Every IR class: frozen, slotted, keyword-only; pydantic (on the JSON path) refuses unknown keys. One
+# ``__repr__`` in ``Node`` serves every class (a generated one per class costs import time).
+node = dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+FORBID_EXTRA = {"extra": "forbid"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
     """A region of the source text, 1-based lines and columns, end exclusive."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    __pydantic_config__ = FORBID_EXTRA
 
     line: int
     column: int
@@ -26,20 +87,19 @@ class Span(BaseModel):
     end_column: int
 
 
-class Node(BaseModel):
+@node
+class Node:
     """Base of every IR node: frozen, strict, position-aware."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    __pydantic_config__ = FORBID_EXTRA
 
-    span: SkipJsonSchema[Span | None] = Field(default=None, exclude=True, repr=False)
+    span: Annotated[Span | None, Hidden()] = field(default=None, compare=False, repr=False)
     # Positions of parts of the node (a name, a key, the input reference...).
-    spans: SkipJsonSchema[dict[str, Span]] = Field(default_factory=dict, exclude=True, repr=False)
+    spans: Annotated[dict[str, Span], Hidden()] = field(default_factory=dict, compare=False, repr=False)
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.model_dump() == other.model_dump()  # type: ignore[union-attr]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.model_dump_json()))
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{name}={getattr(self, name)!r}" for name in value_fields(type(self)))
+        return f"{type(self).__name__}({parts})"
 
     def pos(self, part: str | None = None) -> Span | None:
         """The span of ``part`` if known, else of the whole node."""
@@ -54,8 +114,9 @@ TimeUnit = Literal["ms", "s", "min", "h", "d"]
 UNIT_MILLIS: dict[str, int] = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
+@node
 class Duration(Node):
-    value: int = Field(ge=0)
+    value: Annotated[int, Check(ge=0)]
     unit: TimeUnit
 
     @property
@@ -68,38 +129,45 @@ class Duration(Node):
 Primitive = Literal["string", "int", "long", "float", "double", "boolean", "bytes", "date", "time", "uuid"]
 
 
+@node
 class PrimitiveType(Node):
     kind: Literal["primitive"] = "primitive"
     name: Primitive
 
 
+@node
 class DecimalType(Node):
     kind: Literal["decimal"] = "decimal"
-    precision: int = Field(ge=1, le=38)
-    scale: int = Field(ge=0, le=38)
+    precision: Annotated[int, Check(ge=1, le=38)]
+    scale: Annotated[int, Check(ge=0, le=38)]
 
 
+@node
 class TimestampType(Node):
     kind: Literal["timestamp"] = "timestamp"
     precision: Literal[3, 6] = 3
 
 
+@node
 class EnumType(Node):
     kind: Literal["enum"] = "enum"
-    symbols: tuple[str, ...] = Field(min_length=1)
+    symbols: Annotated[tuple[str, ...], Check(min_length=1)]
 
 
+@node
 class RecordType(Node):
     kind: Literal["record"] = "record"
-    fields: tuple[FieldDef, ...] = Field(min_length=1)
+    fields: Annotated[tuple[FieldDef, ...], Check(min_length=1)]
 
 
+@node
 class ArrayType(Node):
     kind: Literal["array"] = "array"
     items: Type
     items_nullable: bool = False
 
 
+@node
 class MapType(Node):
     """A map with string keys, as in Avro."""
 
@@ -110,10 +178,11 @@ class MapType(Node):
 
 Type = Annotated[
     Union[PrimitiveType, DecimalType, TimestampType, EnumType, RecordType, ArrayType, MapType],
-    Field(discriminator="kind"),
+    Check(discriminator="kind"),
 ]
 
 
+@node
 class FieldDef(Node):
     name: str
     type: Type
@@ -125,40 +194,47 @@ class FieldDef(Node):
 # --------------------------------------------------------------- expressions
 
 
+@node
 class NumberLit(Node):
     kind: Literal["number"] = "number"
-    text: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$")
+    text: Annotated[str, Check(pattern=r"^[0-9]+(\.[0-9]+)?$")]
 
 
+@node
 class StringLit(Node):
     kind: Literal["string"] = "string"
     value: str
 
 
+@node
 class BoolLit(Node):
     kind: Literal["bool"] = "bool"
     value: bool
 
 
+@node
 class NullLit(Node):
     kind: Literal["null"] = "null"
 
 
-Literal_ = Annotated[Union[NumberLit, StringLit, BoolLit, NullLit], Field(discriminator="kind")]
+Literal_ = Annotated[Union[NumberLit, StringLit, BoolLit, NullLit], Check(discriminator="kind")]
 
 
+@node
 class Column(Node):
     """A column, a nested field (``merchant.category``), or a qualified one (``orders.id``)."""
 
     kind: Literal["column"] = "column"
-    path: tuple[str, ...] = Field(min_length=1)
+    path: Annotated[tuple[str, ...], Check(min_length=1)]
 
 
+@node
 class Not(Node):
     kind: Literal["not"] = "not"
     operand: Expr
 
 
+@node
 class Neg(Node):
     kind: Literal["neg"] = "neg"
     operand: Expr
@@ -167,6 +243,7 @@ class Neg(Node):
 BinaryOperator = Literal["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"]
 
 
+@node
 class Binary(Node):
     kind: Literal["binary"] = "binary"
     op: BinaryOperator
@@ -174,12 +251,14 @@ class Binary(Node):
     right: Expr
 
 
+@node
 class IsNull(Node):
     kind: Literal["is_null"] = "is_null"
     operand: Expr
     negated: bool = False
 
 
+@node
 class Between(Node):
     kind: Literal["between"] = "between"
     operand: Expr
@@ -188,13 +267,15 @@ class Between(Node):
     negated: bool = False
 
 
+@node
 class InList(Node):
     kind: Literal["in"] = "in"
     operand: Expr
-    items: tuple[Expr, ...] = Field(min_length=1)
+    items: Annotated[tuple[Expr, ...], Check(min_length=1)]
     negated: bool = False
 
 
+@node
 class Like(Node):
     kind: Literal["like"] = "like"
     operand: Expr
@@ -202,6 +283,7 @@ class Like(Node):
     negated: bool = False
 
 
+@node
 class Call(Node):
     """A function call. ``star`` is ``count(*)``; ``distinct`` is ``count(distinct x)``."""
 
@@ -212,23 +294,27 @@ class Call(Node):
     distinct: bool = False
 
 
+@node
 class When(Node):
     condition: Expr
     result: Expr
 
 
+@node
 class Case(Node):
     kind: Literal["case"] = "case"
-    whens: tuple[When, ...] = Field(min_length=1)
+    whens: Annotated[tuple[When, ...], Check(min_length=1)]
     otherwise: Expr | None = None
 
 
+@node
 class Cast(Node):
     kind: Literal["cast"] = "cast"
     operand: Expr
     to: Type
 
 
+@node
 class IntervalLit(Node):
     kind: Literal["interval"] = "interval"
     duration: Duration
@@ -239,47 +325,52 @@ Expr = Annotated[
         NumberLit, StringLit, BoolLit, NullLit, Column, Not, Neg, Binary, IsNull, Between, InList, Like,
         Call, Case, Cast, IntervalLit,
     ],
-    Field(discriminator="kind"),
+    Check(discriminator="kind"),
 ]
 
 
 # ---------------------------------------------------------------- statements
 
 
+@node
 class Pipeline(Node):
     name: str
     description: str | None = None
     domain: str | None = None
-    parallelism: int | None = Field(default=None, ge=1)
+    parallelism: Annotated[int, Check(ge=1)] | None = None
     checkpoint: Duration | None = None
     state_ttl: Duration | None = None
 
 
+@node
 class RangeHint(Node):
     kind: Literal["range"] = "range"
     field: str
-    low: str = Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")
-    high: str = Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")
+    low: Annotated[str, Check(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+    high: Annotated[str, Check(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 
 
+@node
 class Weight(Node):
     symbol: str
     weight: NumberLit
 
 
+@node
 class WeightsHint(Node):
     kind: Literal["weights"] = "weights"
     field: str
-    weights: tuple[Weight, ...] = Field(min_length=1)
+    weights: Annotated[tuple[Weight, ...], Check(min_length=1)]
 
 
-Hint = Annotated[Union[RangeHint, WeightsHint], Field(discriminator="kind")]
+Hint = Annotated[Union[RangeHint, WeightsHint], Check(discriminator="kind")]
 
 
+@node
 class Generate(Node):
     """Hints for the test-data generator: events per second, value ranges, enum weights."""
 
-    rate: int | None = Field(default=None, ge=1)
+    rate: Annotated[int, Check(ge=1)] | None = None
     hints: tuple[Hint, ...] = ()
 
 
@@ -287,13 +378,14 @@ Format = Literal["avro", "json"]
 Mode = Literal["append", "upsert"]
 
 
+@node
 class Source(Node):
     kind: Literal["source"] = "source"
     name: str
     description: str | None = None
     topic: str
     format: Format | None = None
-    fields: tuple[FieldDef, ...] = Field(min_length=1)
+    fields: Annotated[tuple[FieldDef, ...], Check(min_length=1)]
     key: tuple[str, ...] = ()
     mode: Mode | None = None
     event_time: str | None = None
@@ -301,6 +393,7 @@ class Source(Node):
     generate: Generate | None = None
 
 
+@node
 class SelectItem(Node):
     """``alias = expr``, or a bare column path when ``alias`` is None."""
 
@@ -308,11 +401,13 @@ class SelectItem(Node):
     expr: Expr
 
 
+@node
 class Select(Node):
     star: bool = False
     items: tuple[SelectItem, ...] = ()
 
 
+@node
 class Transform(Node):
     kind: Literal["transform"] = "transform"
     name: str
@@ -322,12 +417,14 @@ class Transform(Node):
     select: Select | None = None
 
 
+@node
 class Tumble(Node):
     kind: Literal["tumble"] = "tumble"
     column: str
     size: Duration
 
 
+@node
 class Hop(Node):
     kind: Literal["hop"] = "hop"
     column: str
@@ -335,12 +432,14 @@ class Hop(Node):
     slide: Duration
 
 
+@node
 class Session(Node):
     kind: Literal["session"] = "session"
     column: str
     gap: Duration
 
 
+@node
 class Cumulate(Node):
     kind: Literal["cumulate"] = "cumulate"
     column: str
@@ -348,14 +447,16 @@ class Cumulate(Node):
     size: Duration
 
 
-Window = Annotated[Union[Tumble, Hop, Session, Cumulate], Field(discriminator="kind")]
+Window = Annotated[Union[Tumble, Hop, Session, Cumulate], Check(discriminator="kind")]
 
 
+@node
 class Measure(Node):
     name: str
     expr: Expr
 
 
+@node
 class Aggregate(Node):
     kind: Literal["aggregate"] = "aggregate"
     name: str
@@ -364,25 +465,28 @@ class Aggregate(Node):
     where: Expr | None = None
     window: Window | None = None
     group_by: tuple[Column, ...] = ()
-    measures: tuple[Measure, ...] = Field(min_length=1)
+    measures: Annotated[tuple[Measure, ...], Check(min_length=1)]
     having: Expr | None = None
 
 
+@node
 class OverRange(Node):
     kind: Literal["range"] = "range"
     column: str
     preceding: Duration
 
 
+@node
 class OverRows(Node):
     kind: Literal["rows"] = "rows"
     column: str
-    rows: int = Field(ge=1)
+    rows: Annotated[int, Check(ge=1)]
 
 
-Over = Annotated[Union[OverRange, OverRows], Field(discriminator="kind")]
+Over = Annotated[Union[OverRange, OverRows], Check(discriminator="kind")]
 
 
+@node
 class Rolling(Node):
     kind: Literal["rolling"] = "rolling"
     name: str
@@ -390,12 +494,13 @@ class Rolling(Node):
     description: str | None = None
     partition_by: tuple[Column, ...] = ()
     over: Over
-    measures: tuple[Measure, ...] = Field(min_length=1)
+    measures: Annotated[tuple[Measure, ...], Check(min_length=1)]
 
 
 JoinKind = Literal["regular", "interval", "temporal"]
 
 
+@node
 class Join(Node):
     kind: Literal["join"] = "join"
     name: str
@@ -412,52 +517,59 @@ class Join(Node):
     select: Select
 
 
+@node
 class Dedup(Node):
     kind: Literal["dedup"] = "dedup"
     name: str
     input: str
     description: str | None = None
-    key: tuple[str, ...] = Field(min_length=1)
+    key: Annotated[tuple[str, ...], Check(min_length=1)]
     keep: Literal["first", "last"]
 
 
+@node
 class OrderItem(Node):
     column: Column
     direction: Literal["asc", "desc"]
 
 
+@node
 class TopN(Node):
     kind: Literal["topn"] = "topn"
     name: str
     input: str
     description: str | None = None
     partition_by: tuple[Column, ...] = ()
-    order_by: tuple[OrderItem, ...] = Field(min_length=1)
-    limit: int = Field(ge=1)
+    order_by: Annotated[tuple[OrderItem, ...], Check(min_length=1)]
+    limit: Annotated[int, Check(ge=1)]
 
 
+@node
 class PatternTerm(Node):
     variable: str
-    quantifier: str | None = Field(default=None, pattern=r"^(\+|\*|\?|\{[0-9]+,[0-9]*\})$")
+    quantifier: Annotated[str, Check(pattern=r"^(\+|\*|\?|\{[0-9]+,[0-9]*\})$")] | None = None
 
 
+@node
 class Define(Node):
     variable: str
     condition: Expr
 
 
+@node
 class Pattern(Node):
     kind: Literal["pattern"] = "pattern"
     name: str
     input: str
     description: str | None = None
     partition_by: tuple[Column, ...] = ()
-    sequence: tuple[PatternTerm, ...] = Field(min_length=1)
+    sequence: Annotated[tuple[PatternTerm, ...], Check(min_length=1)]
     within: Duration | None = None
-    defines: tuple[Define, ...] = Field(min_length=1)
-    measures: tuple[Measure, ...] = Field(min_length=1)
+    defines: Annotated[tuple[Define, ...], Check(min_length=1)]
+    measures: Annotated[tuple[Measure, ...], Check(min_length=1)]
 
 
+@node
 class Sink(Node):
     kind: Literal["sink"] = "sink"
     name: str
@@ -472,10 +584,11 @@ class Sink(Node):
 Stage = Union[Transform, Aggregate, Rolling, Join, Dedup, TopN, Pattern]
 Statement = Annotated[
     Union[Source, Transform, Aggregate, Rolling, Join, Dedup, TopN, Pattern, Sink],
-    Field(discriminator="kind"),
+    Check(discriminator="kind"),
 ]
 
 
+@dataclass(frozen=True, kw_only=True, repr=False)  # not slotted: it caches its index of statements by name
 class Spec(Node):
     """A whole pipeline spec: the pipeline header and its statements, in source order."""
 
@@ -506,6 +619,85 @@ def statement_inputs(st: Any) -> tuple[str, ...]:
     return (st.input,)
 
 
-for _model in list(globals().values()):
-    if isinstance(_model, type) and issubclass(_model, BaseModel) and _model is not BaseModel:
-        _model.model_rebuild()
+
+
+# ------------------------------------------------------------ checks and JSON
+
+
+@cache
+def _checks(cls: type) -> tuple[tuple[str, Check], ...]:
+    """The ``Check`` constraints of a class's fields (read once from its annotations)."""
+    import typing
+
+    hints = typing.get_type_hints(cls, include_extras=True)
+    found = []
+    for name, hint in hints.items():
+        for part in (hint, *typing.get_args(hint)):
+            for meta in getattr(part, "__metadata__", ()):
+                if isinstance(meta, Check) and set(meta.kw) - {"discriminator"}:
+                    found.append((name, meta))
+    return tuple(found)
+
+
+def violations(node_: Any) -> list[tuple[str, str]]:
+    """The value constraints ``node_`` breaks (not its children's): ``(field, what is wrong)`` pairs."""
+    out = []
+    for name, check in _checks(type(node_)):
+        problem = check.violation(getattr(node_, name))
+        if problem:
+            out.append((name, problem))
+    return out
+
+
+@cache
+def adapter() -> TypeAdapter[Spec]:
+    """pydantic's validator and JSON Schema of a whole spec (built on first use, about 0.2 s)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Spec)
+
+
+def validate_json(text: str | bytes) -> Spec:
+    """A spec from JSON (a model's answer): raises pydantic's ``ValidationError`` when it is not one."""
+    return adapter().validate_json(text)
+
+
+def validate_python(data: Any) -> Spec:
+    """A spec from parsed JSON data: raises pydantic's ``ValidationError`` when it is not one."""
+    return adapter().validate_python(data)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec, without positions."""
+    return adapter().json_schema()
+
+
+POSITION_FIELDS = frozenset({"span", "spans"})
+
+
+@cache
+def value_fields(cls: type) -> tuple[str, ...]:
+    """The names of a node class's fields that make up its value (every field but the positions)."""
+    return tuple(f.name for f in fields(cls) if f.name not in POSITION_FIELDS)
+
+
+def to_data(value: Any, exclude_none: bool = False) -> Any:
+    """A node as JSON-ready data (dicts, lists, scalars), without positions."""
+    if isinstance(value, Node):
+        out = {}
+        for name in value_fields(type(value)):
+            v = getattr(value, name)
+            if v is None and exclude_none:
+                continue
+            out[name] = to_data(v, exclude_none)
+        return out
+    if isinstance(value, (tuple, list)):
+        return [to_data(v, exclude_none) for v in value]
+    return value
+
+
+def to_json(value: Any, exclude_none: bool = False) -> str:
+    """A node as compact JSON, without positions (``validate_json`` reads a spec back)."""
+    import json
+
+    return json.dumps(to_data(value, exclude_none), ensure_ascii=False, separators=(",", ":"))

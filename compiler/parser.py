@@ -1,7 +1,9 @@
 """Spec text -> IR.
 
-Lark's LALR parser builds a tree from ``grammar/pgl.lark``; ``ToIR`` turns
-the tree into IR nodes that remember their positions. Syntax errors become
+Lark builds the LALR(1) tables from ``grammar/pgl.lark``. A spec that parses
+takes the fast path (``lalr.py``): one loop over those tables that calls the
+``ToIR`` methods as it reduces. Anything else goes through Lark's own parser,
+which builds a tree that ``ToIR`` turns into IR nodes, and syntax errors become
 diagnostics: when the whole file does not parse, each top-level statement is
 parsed on its own so that one run reports every broken statement.
 """
@@ -17,9 +19,8 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from pipegen.grammar import grammar_text
-from pydantic import ValidationError
 
-from . import ir
+from . import ir, lalr
 from .diagnostics import Diagnostic
 
 STATEMENT_KEYWORDS = ("pipeline", "source", "transform", "aggregate", "rolling", "join", "dedup", "topn", "pattern", "sink")
@@ -129,12 +130,13 @@ class ToIR(Transformer):
 
     # ----------------------------------------------------------- helpers
     def _build(self, cls: type, meta: Any, spans: dict[str, ir.Span] | None = None, **kw: Any) -> Any:
-        try:
-            return cls(span=_span(meta), spans=spans or {}, **kw)
-        except ValidationError as e:
-            err = e.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise InvalidValue(f"invalid {loc}: {err['msg']}", _span(meta)) from None
+        node = cls(span=_span(meta), spans=spans or {}, **kw)
+        wrong = ir.violations(node)
+        if wrong:
+            name, problem = wrong[0]
+            where = node.spans.get(name, node.span)
+            raise InvalidValue(f"{name.replace('_', ' ')} {problem}", where)
+        return node
 
     def _clause(self, tag: str, value: Any, meta: Any) -> Clause:
         return Clause(tag, value, _span(meta))
@@ -646,11 +648,29 @@ def _transform(tree: Tree, file: str, depth: int = 1) -> tuple[Any, list[Diagnos
         raise
 
 
+@lru_cache(maxsize=1)
+def _fast() -> lalr.Parser:
+    to_ir = ToIR()
+
+    def method(name: str) -> Any:
+        if hasattr(to_ir, name):
+            return getattr(to_ir, name).base_func
+        return lambda meta, children: to_ir.__default__(name, children, meta)  # a `?rule` keeps one child
+
+    return lalr.Parser(_parser(), method, MAX_DEPTH)
+
+
 def parse_spec(text: str, file: str = "<spec>") -> tuple[ir.Spec | None, list[Diagnostic]]:
     """Parse spec text. Returns the IR (None when it has syntax errors) and the diagnostics."""
     text = text.replace("\r\n", "\n")
     if len(text) > MAX_SPEC_CHARS:
         return None, [_too_large(text, file)]
+    try:
+        spec = _fast().parse(text, "start")
+        if len(spec.statements) <= MAX_STATEMENTS:
+            return spec, []
+    except (lalr.NotFast, InvalidValue):
+        pass  # Lark's parser below finds and explains the problem
     try:
         tree = _parse_tree(text, "start")
     except UnexpectedInput as e:
@@ -695,7 +715,7 @@ def _shifted(d: Diagnostic, lines: int) -> Diagnostic:
     """A diagnostic found in a chunk of the text, moved to the chunk's place in the whole text."""
     if d.span is None or lines == 0:
         return d
-    span = d.span.model_copy(update={"line": d.span.line + lines, "end_line": d.span.end_line + lines})
+    span = dataclasses.replace(d.span, line=d.span.line + lines, end_line=d.span.end_line + lines)
     return dataclasses.replace(d, span=span)
 
 

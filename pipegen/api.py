@@ -288,4 +288,4 @@ def validate_with_flink(compiled: Compiled, jars: list[str] | None = None) -> li
 
 def ir_json_schema() -> dict:
     """The JSON Schema of a spec's IR (positions left out): what JSON-constrained LLM providers decode to."""
-    return ir.Spec.model_json_schema()
+    return ir.json_schema()

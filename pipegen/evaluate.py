@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
 
 from pipegen.compiler import ir
 
@@ -91,13 +90,11 @@ def _flow_order(spec: ir.Spec) -> list[Any]:
     return out
 
 
-def _walk(node: Any) -> Iterable[BaseModel]:
+def _walk(node: Any) -> Iterable[ir.Node]:
     """Every IR node under ``node`` (itself included), positions left out."""
-    if isinstance(node, BaseModel):
+    if isinstance(node, ir.Node):
         yield node
-        for name in type(node).model_fields:
-            if name in ("span", "spans"):
-                continue
+        for name in ir.value_fields(type(node)):
             yield from _walk(getattr(node, name))
     elif isinstance(node, (tuple, list)):
         for item in node:

@@ -689,7 +689,7 @@ def json_prompt(description: str, domain: str | None, schema_text: str, source_h
     for name in ("fraud_detection", "factory_monitoring"):
         p = root / f"{name}.pgl"
         if p.exists():
-            examples.append(api.parse(p.read_text(encoding="utf-8")).model_dump_json(exclude_none=True))
+            examples.append(ir.to_json(api.parse(p.read_text(encoding="utf-8")), exclude_none=True))
     system = (LANGUAGE_NOTES + "\nAnswer with one JSON object that follows this JSON Schema (the IR of a spec):\n"
               + schema_text)
     if domain in GUIDANCE:
@@ -766,7 +766,7 @@ def _json_to_pgl(text: str) -> str:
     from pydantic import ValidationError
 
     try:
-        spec = ir.Spec.model_validate_json(text)
+        spec = ir.validate_json(text)
     except ValidationError as e:
         errs = "; ".join(f"{'.'.join(str(x) for x in er['loc'])}: {er['msg']}" for er in e.errors()[:5])
         return f"# the model's JSON does not fit the IR: {errs}\n"
