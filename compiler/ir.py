@@ -177,7 +177,7 @@ class MapType(Node):
 
 
 Type = Annotated[
-    Union[PrimitiveType, DecimalType, TimestampType, EnumType, RecordType, ArrayType, MapType],
+    PrimitiveType | DecimalType | TimestampType | EnumType | RecordType | ArrayType | MapType,
     Check(discriminator="kind"),
 ]
 
@@ -217,7 +217,7 @@ class NullLit(Node):
     kind: Literal["null"] = "null"
 
 
-Literal_ = Annotated[Union[NumberLit, StringLit, BoolLit, NullLit], Check(discriminator="kind")]
+Literal_ = Annotated[NumberLit | StringLit | BoolLit | NullLit, Check(discriminator="kind")]
 
 
 @node
@@ -321,10 +321,7 @@ class IntervalLit(Node):
 
 
 Expr = Annotated[
-    Union[
-        NumberLit, StringLit, BoolLit, NullLit, Column, Not, Neg, Binary, IsNull, Between, InList, Like,
-        Call, Case, Cast, IntervalLit,
-    ],
+    NumberLit | StringLit | BoolLit | NullLit | Column | Not | Neg | Binary | IsNull | Between | InList | Like | Call | Case | Cast | IntervalLit,
     Check(discriminator="kind"),
 ]
 
@@ -363,7 +360,7 @@ class WeightsHint(Node):
     weights: Annotated[tuple[Weight, ...], Check(min_length=1)]
 
 
-Hint = Annotated[Union[RangeHint, WeightsHint], Check(discriminator="kind")]
+Hint = Annotated[RangeHint | WeightsHint, Check(discriminator="kind")]
 
 
 @node
@@ -447,7 +444,7 @@ class Cumulate(Node):
     size: Duration
 
 
-Window = Annotated[Union[Tumble, Hop, Session, Cumulate], Check(discriminator="kind")]
+Window = Annotated[Tumble | Hop | Session | Cumulate, Check(discriminator="kind")]
 
 
 @node
@@ -483,7 +480,7 @@ class OverRows(Node):
     rows: Annotated[int, Check(ge=1)]
 
 
-Over = Annotated[Union[OverRange, OverRows], Check(discriminator="kind")]
+Over = Annotated[OverRange | OverRows, Check(discriminator="kind")]
 
 
 @node
@@ -583,7 +580,7 @@ class Sink(Node):
 
 Stage = Union[Transform, Aggregate, Rolling, Join, Dedup, TopN, Pattern]
 Statement = Annotated[
-    Union[Source, Transform, Aggregate, Rolling, Join, Dedup, TopN, Pattern, Sink],
+    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Sink,
     Check(discriminator="kind"),
 ]
 

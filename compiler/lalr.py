@@ -25,9 +25,10 @@ and the caller runs Lark's own parser, which reports it with all its detail.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from lark import Lark, Token
 from lark.parsers.lalr_analysis import Shift
@@ -40,7 +41,7 @@ class NotFast(Exception):
 class Meta:
     """The ``meta`` a ``ToIR`` method receives: where its node starts and ends."""
 
-    __slots__ = ("line", "column", "end_line", "end_column")
+    __slots__ = ("column", "end_column", "end_line", "line")
     empty = False
 
     def __init__(self, pos: tuple[int, int, int, int]) -> None:
@@ -203,8 +204,7 @@ class Parser:
                             children.extend(kid[1])
                         else:
                             children.append(kid[1])
-                        if kid[3] > depth:
-                            depth = kid[3]
+                        depth = max(depth, kid[3])
                     if r.helper:
                         value = Splice(children)
                     elif r.inline_single and len(children) == 1:

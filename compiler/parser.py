@@ -583,7 +583,7 @@ def _syntax_diagnostic(e: UnexpectedInput, parser: Lark, text: str, file: str) -
     return Diagnostic("E001", f"unexpected {str(tok)!r}", span, _hint_for(expected, str(tok)), file)
 
 
-_STATEMENT_START = re.compile(r"^[ \t]*(" + "|".join(STATEMENT_KEYWORDS) + r")\b", re.M)
+_STATEMENT_START = re.compile(r"^[ \t]*(" + "|".join(STATEMENT_KEYWORDS) + r")\b", re.MULTILINE)
 
 
 def _chunks(text: str) -> list[tuple[str, int, str]]:
