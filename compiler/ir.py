@@ -622,24 +622,25 @@ def statement_inputs(st: Any) -> tuple[str, ...]:
 
 
 @cache
-def _checks(cls: type) -> tuple[tuple[str, Check], ...]:
-    """The ``Check`` constraints of a class's fields (read once from its annotations)."""
-    import typing
-
-    hints = typing.get_type_hints(cls, include_extras=True)
+def checks(cls: type) -> tuple[tuple[str, Check], ...]:
+    """The ``Check`` constraints of a class's fields, read once from the annotations that name one (only those
+    are evaluated: resolving every annotation of every class would cost milliseconds at start-up)."""
     found = []
-    for name, hint in hints.items():
-        for part in (hint, *typing.get_args(hint)):
-            for meta in getattr(part, "__metadata__", ()):
-                if isinstance(meta, Check) and set(meta.kw) - {"discriminator"}:
-                    found.append((name, meta))
+    for klass in reversed(cls.__mro__):
+        for name, hint in vars(klass).get("__annotations__", {}).items():
+            if isinstance(hint, str) and "Check(" in hint:
+                hint = eval(hint, globals())  # noqa: S307 - an annotation of this module, not input
+            for part in (hint, *getattr(hint, "__args__", ())):
+                for meta in getattr(part, "__metadata__", ()):
+                    if isinstance(meta, Check) and set(meta.kw) - {"discriminator"}:
+                        found.append((name, meta))
     return tuple(found)
 
 
 def violations(node_: Any) -> list[tuple[str, str]]:
     """The value constraints ``node_`` breaks (not its children's): ``(field, what is wrong)`` pairs."""
     out = []
-    for name, check in _checks(type(node_)):
+    for name, check in checks(type(node_)):
         problem = check.violation(getattr(node_, name))
         if problem:
             out.append((name, problem))

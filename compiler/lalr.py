@@ -56,6 +56,7 @@ class Rule:
     keep: tuple[tuple[int, bool], ...]  # (child index, splice it) for each child kept
     inline_single: bool  # `?rule` without an alias: one kept child is the result
     helper: bool  # a rule whose name starts with "_": spliced into its parent
+    chain: bool  # `?a: b`: one symbol, kept and passed up as it is
     callback: Callable[[Any, list[Any]], Any] | None = None  # builds the node (not for helpers and inlined rules)
 
 
@@ -74,6 +75,18 @@ class _Actions(dict):
         return converted
 
 
+class _Token(Token):
+    """A Lark token made in one step (Lark's constructor goes through two Python calls)."""
+
+    __slots__ = ()
+
+    def __new__(cls, typ: str, value: str, start: int, line: int, column: int, end_column: int, end: int) -> _Token:
+        self = str.__new__(cls, value)
+        self.type, self.value, self.start_pos, self.end_pos = typ, value, start, end
+        self.line, self.column, self.end_line, self.end_column = line, column, line, end_column
+        return self
+
+
 class Splice(list):
     """The children of a helper rule, waiting to be spliced into the parent."""
 
@@ -84,7 +97,7 @@ class Tables:
     start_states: dict[str, int]
     end_states: dict[str, int]
     rules: dict[Any, Rule]
-    lexeme: re.Pattern[str]  # one expression for every terminal, Lark's order, named groups
+    lexeme: re.Pattern[str]  # blanks, then one group per terminal (Lark's order), named after it
     ignore: frozenset[str]
     strings: dict[str, str]  # text of a string terminal -> its name
     regexps: tuple[tuple[str, re.Pattern[str]], ...]  # regular-expression terminals, Lark's order
@@ -112,10 +125,12 @@ def tables(lark: Lark) -> Tables:
         keep = tuple((i, not sym.is_term and sym.name.startswith("_")) for i, sym in enumerate(rule.expansion)
                      if keep_all or not (sym.is_term and sym.filter_out))
         rules[rule] = Rule(rule.alias or rule.origin.name, rule.origin.name, len(rule.expansion), keep,
-                           bool(rule.options.expand1 and not rule.alias), rule.origin.name.startswith("_"))
+                           bool(rule.options.expand1 and not rule.alias), rule.origin.name.startswith("_"),
+                           len(rule.expansion) == 1 and bool(keep) and bool(rule.options.expand1 and not rule.alias))
     return Tables(
         states=table.states, start_states=table.start_states, end_states=table.end_states, rules=rules,
-        lexeme=re.compile("|".join(alternatives)), ignore=frozenset(conf.ignore),
+        # Blanks within a line are skipped by the same match as the lexeme after them (half the matches).
+        lexeme=re.compile("[ \t\r]*(?:" + "|".join(alternatives) + ")"), ignore=frozenset(conf.ignore),
         strings={t.pattern.value: t.name for t in terms if t.pattern.type == "str"},
         regexps=tuple((t.name, compiled[t.name]) for t in regexps),
     )
@@ -131,6 +146,15 @@ class Parser:
             if not r.helper:
                 r.callback = build(r.name)
         self.actions = _Actions(self.t.states, self.t.rules)
+        self.chains: dict[tuple[int, int, str], int] = {}
+
+    def _after_chain(self, below: int, state: int, lookahead: str) -> int:
+        """The state after every chain reduction from ``state`` with ``lookahead`` (``below`` stays under it)."""
+        while True:
+            action = self.actions[state].get(lookahead)
+            if action is None or action[0] or not action[1].chain:
+                return state
+            state = self.actions[below][action[1].origin][1]
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one Parser per process; the cache holds lexemes, not texts
     def candidates(self, text: str) -> tuple[str, ...]:
@@ -141,7 +165,7 @@ class Parser:
 
     def parse(self, text: str, start: str) -> Any:
         t = self.t
-        states = self.actions
+        states, chains = self.actions, self.chains
         match, ignore, candidates = t.lexeme.match, t.ignore, self.candidates
         max_depth = self.max_depth
         end_state = t.end_states[start]
@@ -154,9 +178,11 @@ class Parser:
                 m = match(text, pos)
                 if m is None:
                     raise NotFast
-                value = m.group()
+                kind = m.lastgroup
+                value = m.group(kind)
                 end = m.end()
-                if m.lastgroup in ignore:
+                pos = end - len(value)
+                if kind in ignore:
                     newlines = value.count("\n")
                     if newlines:
                         line += newlines
@@ -172,7 +198,7 @@ class Parser:
                         break
                 else:
                     raise NotFast
-                token: Any = Token(typ, value, pos, line, column, line, column + len(value), end)
+                token: Any = _Token(typ, value, pos, line, column, column + len(value), end)
                 here = (line, column, line, column + len(value))
                 pos = end
             else:
@@ -188,32 +214,41 @@ class Parser:
                     stack.append((arg, token, here, 0))
                     break
                 r = arg
+                if r.chain:
+                    # A chain rule (`?sum: product`): the child stays as it is, only the state changes, and as
+                    # the state below stays the same, the state after a run of them is remembered.
+                    below = stack[-2][0]
+                    key = (below, stack[-1][0], typ)
+                    state = chains.get(key)
+                    if state is None:
+                        state = chains[key] = self._after_chain(below, key[1], typ)
+                    stack[-1] = (state, *stack[-1][1:])
+                    actions = states[state]
+                    if typ not in actions:
+                        raise NotFast
+                    continue
                 size = r.size
-                if size == 1 and r.inline_single and r.keep:
-                    # A chain rule (`?sum: product`): the child stays as it is, only the state changes.
-                    _, value, cont, depth = stack.pop()
-                else:
-                    kids = stack[-size:]
-                    del stack[-size:]
-                    cont = (kids[0][2][0], kids[0][2][1], kids[-1][2][2], kids[-1][2][3])
-                    children: list[Any] = []
-                    depth = 0
-                    for i, splice in r.keep:
-                        kid = kids[i]
-                        if splice:
-                            children.extend(kid[1])
-                        else:
-                            children.append(kid[1])
-                        depth = max(depth, kid[3])
-                    if r.helper:
-                        value = Splice(children)
-                    elif r.inline_single and len(children) == 1:
-                        value = children[0]
+                kids = stack[-size:]
+                del stack[-size:]
+                cont = (kids[0][2][0], kids[0][2][1], kids[-1][2][2], kids[-1][2][3])
+                children: list[Any] = []
+                depth = 0
+                for i, splice in r.keep:
+                    kid = kids[i]
+                    if splice:
+                        children.extend(kid[1])
                     else:
-                        depth += 1
-                        if depth > max_depth:
-                            raise NotFast
-                        value = r.callback(Meta(cont), children)
+                        children.append(kid[1])
+                    depth = max(depth, kid[3])
+                if r.helper:
+                    value = Splice(children)
+                elif r.inline_single and len(children) == 1:
+                    value = children[0]
+                else:
+                    depth += 1
+                    if depth > max_depth:
+                        raise NotFast
+                    value = r.callback(Meta(cont), children)
                 state = states[stack[-1][0]][r.origin][1]
                 stack.append((state, value, cont, depth))
                 if token is None and state == end_state:

@@ -131,7 +131,7 @@ class ToIR(Transformer):
     # ----------------------------------------------------------- helpers
     def _build(self, cls: type, meta: Any, spans: dict[str, ir.Span] | None = None, **kw: Any) -> Any:
         node = cls(span=_span(meta), spans=spans or {}, **kw)
-        wrong = ir.violations(node)
+        wrong = ir.checks(cls) and ir.violations(node)
         if wrong:
             name, problem = wrong[0]
             where = node.spans.get(name, node.span)
