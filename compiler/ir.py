@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -578,7 +578,7 @@ class Sink(Node):
     mode: Mode | None = None
 
 
-Stage = Union[Transform, Aggregate, Rolling, Join, Dedup, TopN, Pattern]
+Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern
 Statement = Annotated[
     Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Sink,
     Check(discriminator="kind"),
@@ -629,7 +629,7 @@ def checks(cls: type) -> tuple[tuple[str, Check], ...]:
     for klass in reversed(cls.__mro__):
         for name, hint in vars(klass).get("__annotations__", {}).items():
             if isinstance(hint, str) and "Check(" in hint:
-                hint = eval(hint, globals())  # noqa: S307 - an annotation of this module, not input
+                hint = eval(hint, globals())  # an annotation of this module, not input
             for part in (hint, *getattr(hint, "__args__", ())):
                 for meta in getattr(part, "__metadata__", ()):
                     if isinstance(meta, Check) and set(meta.kw) - {"discriminator"}:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Self
 
 from lark import Lark, Token
 from lark.parsers.lalr_analysis import Shift
@@ -80,7 +80,7 @@ class _Token(Token):
 
     __slots__ = ()
 
-    def __new__(cls, typ: str, value: str, start: int, line: int, column: int, end_column: int, end: int) -> _Token:
+    def __new__(cls, typ: str, value: str, start: int, line: int, column: int, end_column: int, end: int) -> Self:
         self = str.__new__(cls, value)
         self.type, self.value, self.start_pos, self.end_pos = typ, value, start, end
         self.line, self.column, self.end_line, self.end_column = line, column, line, end_column
