@@ -2,7 +2,7 @@
 
 `compile`, `fmt`, `validate` (without `--engine flink`) and `--version` are run
 through `pipegen.cli.main` in a fresh interpreter; afterwards `sys.modules` must
-hold none of PyFlink, llama.cpp, outlines, openai, torch or llguidance. A second
+hold none of PyFlink, llama.cpp, outlines, openai, torch, llguidance or pydantic. A second
 check runs the installed `pipegen` script under `python -X importtime`, so the
 console entry point itself is covered too.
 """
@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAUD = str(ROOT / "specs" / "fraud_detection.pgl")
-HEAVY = ("pyflink", "llama_cpp", "outlines", "openai", "torch", "llguidance")
+# pydantic: the IR is plain dataclasses; pydantic is only for a model's JSON (init, check, eval).
+HEAVY = ("pyflink", "llama_cpp", "outlines", "openai", "torch", "llguidance", "pydantic")
 
 PROBE = """
 import sys
