@@ -20,22 +20,46 @@ It follows Lark's rules exactly:
 
 Anything else (a syntax error, a value the IR refuses, a tree deeper than the limit) raises ``NotFast``,
 and the caller runs Lark's own parser, which reports it with all its detail.
+
+The tables are plain data, kept in the user's cache folder (``PIPEGEN_CACHE_DIR``, else
+``$XDG_CACHE_HOME/pipegen`` or ``~/.cache/pipegen``) under a key made of the grammar, Lark's version and
+this module's format: a compile then neither imports Lark nor builds a parser (Lark's own cache still
+compiles 88 regular expressions, 70 ms). The file is written atomically and read with ``marshal`` (data
+only, nothing in it runs); a missing, stale or damaged file is rebuilt from the grammar.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import re
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any, Self
 
-from lark import Lark, Token
-from lark.parsers.lalr_analysis import Shift
+# Bump when the layout of the cached tables (``Tables.data``) changes.
+FORMAT = 1
 
 
 class NotFast(Exception):
     """The fast path cannot parse this text; Lark's parser will (and will explain what is wrong)."""
+
+
+class Token(str):
+    """A token: its text, its terminal's name and where it is (the fields of a Lark token)."""
+
+    __slots__ = ("column", "end_column", "end_line", "end_pos", "line", "start_pos", "type", "value")
+
+    def __new__(cls, typ: str, value: str, start: int, line: int, column: int, end_column: int, end: int) -> Self:
+        self = str.__new__(cls, value)
+        self.type, self.value, self.start_pos, self.end_pos = typ, value, start, end
+        self.line, self.column, self.end_line, self.end_column = line, column, line, end_column
+        return self
 
 
 class Meta:
@@ -48,7 +72,7 @@ class Meta:
         self.line, self.column, self.end_line, self.end_column = pos
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rule:
     name: str  # the ToIR method (the alias, else the rule's name)
     origin: str  # the rule's name (the parser's goto)
@@ -57,50 +81,35 @@ class Rule:
     inline_single: bool  # `?rule` without an alias: one kept child is the result
     helper: bool  # a rule whose name starts with "_": spliced into its parent
     chain: bool  # `?a: b`: one symbol, kept and passed up as it is
-    callback: Callable[[Any, list[Any]], Any] | None = None  # builds the node (not for helpers and inlined rules)
-
-
-class _Actions(dict):
-    """The parse table with Lark's rules replaced by ours, converted state by state as the parser meets them:
-    ``{state: {symbol: (shift?, next state or Rule)}}``."""
-
-    def __init__(self, states: dict[int, dict[str, tuple[Any, Any]]], rules: dict[Any, Rule]) -> None:
-        super().__init__()
-        self.raw, self.rules = states, rules
-
-    def __missing__(self, state: int) -> dict[str, tuple[bool, Any]]:
-        converted = {sym: (True, arg) if action is Shift else (False, self.rules[arg])
-                     for sym, (action, arg) in self.raw[state].items()}
-        self[state] = converted
-        return converted
-
-
-class _Token(Token):
-    """A Lark token made in one step (Lark's constructor goes through two Python calls)."""
-
-    __slots__ = ()
-
-    def __new__(cls, typ: str, value: str, start: int, line: int, column: int, end_column: int, end: int) -> Self:
-        self = str.__new__(cls, value)
-        self.type, self.value, self.start_pos, self.end_pos = typ, value, start, end
-        self.line, self.column, self.end_line, self.end_column = line, column, line, end_column
-        return self
-
-
-class Splice(list):
-    """The children of a helper rule, waiting to be spliced into the parent."""
 
 
 @dataclass(frozen=True)
 class Tables:
-    states: dict[int, dict[str, tuple[Any, Any]]]
+    """What the fast path needs of Lark's parser, as plain data."""
+
+    states: dict[int, dict[str, tuple[bool, int]]]  # state -> symbol -> (shift?, next state or rule index)
     start_states: dict[str, int]
     end_states: dict[str, int]
-    rules: dict[Any, Rule]
-    lexeme: re.Pattern[str]  # blanks, then one group per terminal (Lark's order), named after it
+    rules: tuple[Rule, ...]
+    lexeme: str  # blanks, then one group per terminal (Lark's order), named after it
     ignore: frozenset[str]
     strings: dict[str, str]  # text of a string terminal -> its name
-    regexps: tuple[tuple[str, re.Pattern[str]], ...]  # regular-expression terminals, Lark's order
+    regexps: tuple[tuple[str, str], ...]  # regular-expression terminals, Lark's order
+
+    def data(self) -> tuple:
+        return (FORMAT, self.states, self.start_states, self.end_states, tuple(astuple(r) for r in self.rules),
+                self.lexeme, self.ignore, self.strings, self.regexps)
+
+    @classmethod
+    def from_data(cls, data: tuple) -> Tables:
+        fmt, states, start, end, rules, lexeme, ignore, strings, regexps = data
+        if fmt != FORMAT:
+            raise ValueError("another format")
+        return cls(states, start, end, tuple(Rule(*r) for r in rules), lexeme, ignore, strings, regexps)
+
+    def keywords(self) -> frozenset[str]:
+        """Every word the grammar reserves somewhere."""
+        return frozenset(w for w in self.strings if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", w))
 
 
 def _lark_order(term: Any) -> tuple:
@@ -108,8 +117,10 @@ def _lark_order(term: Any) -> tuple:
     return (-term.priority, -term.pattern.max_width, -len(term.pattern.value), term.name)
 
 
-def tables(lark: Lark) -> Tables:
-    """The fast path's view of a Lark LALR parser (built once per process)."""
+def from_lark(lark: Any) -> Tables:
+    """The tables of a Lark LALR parser."""
+    from lark.parsers.lalr_analysis import Shift
+
     table = lark.parser.parser.parser.parse_table
     conf = lark.lexer_conf
     terms = sorted(conf.terminals, key=_lark_order)
@@ -119,33 +130,105 @@ def tables(lark: Lark) -> Tables:
     absorbed = {s.name for s in terms if s.pattern.type == "str"
                 for r in regexps if compiled[r.name].fullmatch(s.pattern.value)}
     alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms if t.name not in absorbed]
-    rules = {}
+    rules, index = [], {}
     for rule in lark.rules:
         keep_all = rule.options.keep_all_tokens
         keep = tuple((i, not sym.is_term and sym.name.startswith("_")) for i, sym in enumerate(rule.expansion)
                      if keep_all or not (sym.is_term and sym.filter_out))
-        rules[rule] = Rule(rule.alias or rule.origin.name, rule.origin.name, len(rule.expansion), keep,
-                           bool(rule.options.expand1 and not rule.alias), rule.origin.name.startswith("_"),
-                           len(rule.expansion) == 1 and bool(keep) and bool(rule.options.expand1 and not rule.alias))
+        inline = bool(rule.options.expand1 and not rule.alias)
+        index[rule] = len(rules)
+        rules.append(Rule(rule.alias or rule.origin.name, rule.origin.name, len(rule.expansion), keep, inline,
+                          rule.origin.name.startswith("_"), len(rule.expansion) == 1 and bool(keep) and inline))
+    states = {state: {sym: (True, arg) if action is Shift else (False, index[arg])
+                      for sym, (action, arg) in actions.items()}
+              for state, actions in table.states.items()}
     return Tables(
-        states=table.states, start_states=table.start_states, end_states=table.end_states, rules=rules,
+        states=states, start_states=dict(table.start_states), end_states=dict(table.end_states), rules=tuple(rules),
         # Blanks within a line are skipped by the same match as the lexeme after them (half the matches).
-        lexeme=re.compile("[ \t\r]*(?:" + "|".join(alternatives) + ")"), ignore=frozenset(conf.ignore),
+        lexeme="[ \\t\\r]*(?:" + "|".join(alternatives) + ")", ignore=frozenset(conf.ignore),
         strings={t.pattern.value: t.name for t in terms if t.pattern.type == "str"},
-        regexps=tuple((t.name, compiled[t.name]) for t in regexps),
+        regexps=tuple((t.name, t.pattern.to_regexp()) for t in regexps),
     )
 
 
-class Parser:
-    """Parse text to IR with ``build(rule name, meta, children)`` called at each reduction."""
+def cache_dir() -> Path:
+    if os.environ.get("PIPEGEN_CACHE_DIR"):
+        return Path(os.environ["PIPEGEN_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pipegen"
 
-    def __init__(self, lark: Lark, build: Callable[[str], Callable[[Any, list[Any]], Any]], max_depth: int):
-        self.t = tables(lark)
+
+def _lark_version() -> str:
+    """Lark's version, read from its package without importing it (an import costs 30 ms)."""
+    spec = find_spec("lark")
+    try:
+        text = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    except OSError:
+        text = ""
+    m = re.search(r"__version__\s*(?::\s*str\s*)?=\s*['\"]([^'\"]+)", text)
+    return m.group(1) if m else "unknown"
+
+
+def load_tables(grammar: str, make_lark: Callable[[], Any]) -> Tables:
+    """The tables for ``grammar``: from the cache, else built with ``make_lark()`` and cached."""
+    key = hashlib.sha256(f"{FORMAT}\n{_lark_version()}\n{grammar}".encode()).hexdigest()[:20]
+    path = cache_dir() / f"pgl-tables-{key}.marshal"
+    try:
+        return Tables.from_data(marshal.loads(path.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # not there yet, or not readable: build it
+    tables = from_lark(make_lark())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".pgl-tables-", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(tables.data()))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: every run builds the tables (a third of a second)
+    return tables
+
+
+class _Rule:
+    """A rule as the parser loop uses it, with the callback that builds its node."""
+
+    __slots__ = ("callback", "chain", "helper", "inline_single", "keep", "name", "origin", "size")
+
+    def __init__(self, rule: Rule, callback: Callable[[Any, list[Any]], Any] | None) -> None:
+        self.name, self.origin, self.size, self.keep = rule.name, rule.origin, rule.size, rule.keep
+        self.inline_single, self.helper, self.chain = rule.inline_single, rule.helper, rule.chain
+        self.callback = callback
+
+
+class _Actions(dict):
+    """The parse table with rule indexes replaced by rules, converted state by state as the parser meets them:
+    ``{state: {symbol: (shift?, next state or _Rule)}}``."""
+
+    def __init__(self, states: dict[int, dict[str, tuple[bool, int]]], rules: list[_Rule]) -> None:
+        super().__init__()
+        self.raw, self.rules = states, rules
+
+    def __missing__(self, state: int) -> dict[str, tuple[bool, Any]]:
+        converted = {sym: (True, arg) if shift else (False, self.rules[arg])
+                     for sym, (shift, arg) in self.raw[state].items()}
+        self[state] = converted
+        return converted
+
+
+class Splice(list):
+    """The children of a helper rule, waiting to be spliced into the parent."""
+
+
+class Parser:
+    """Parse text to IR with ``build(rule name)(meta, children)`` called at each reduction."""
+
+    def __init__(self, tables: Tables, build: Callable[[str], Callable[[Any, list[Any]], Any]], max_depth: int):
+        self.t = tables
         self.max_depth = max_depth
-        for r in self.t.rules.values():
-            if not r.helper:
-                r.callback = build(r.name)
-        self.actions = _Actions(self.t.states, self.t.rules)
+        self.lexeme = re.compile(tables.lexeme)
+        self.regexps = tuple((name, re.compile(rx)) for name, rx in tables.regexps)
+        rules = [_Rule(r, None if r.helper or r.chain else build(r.name)) for r in tables.rules]
+        self.actions = _Actions(tables.states, rules)
         self.chains: dict[tuple[int, int, str], int] = {}
 
     def _after_chain(self, below: int, state: int, lookahead: str) -> int:
@@ -160,13 +243,14 @@ class Parser:
     def candidates(self, text: str) -> tuple[str, ...]:
         """The terminals ``text`` could be, in the order they are preferred."""
         out = [self.t.strings[text]] if text in self.t.strings else []
-        out += [name for name, rx in self.t.regexps if rx.fullmatch(text)]
+        out += [name for name, rx in self.regexps if rx.fullmatch(text)]
         return tuple(out)
 
-    def parse(self, text: str, start: str) -> Any:
+    def parse(self, text: str, start: str, comments: list[Token] | None = None) -> Any:
+        """The IR of ``text`` (``start`` is a start rule); the comments are added to ``comments``."""
         t = self.t
         states, chains = self.actions, self.chains
-        match, ignore, candidates = t.lexeme.match, t.ignore, self.candidates
+        match, ignore, candidates = self.lexeme.match, t.ignore, self.candidates
         max_depth = self.max_depth
         end_state = t.end_states[start]
         # One entry per symbol on the stack: (state, value, (line, column, end line, end column), depth).
@@ -183,6 +267,9 @@ class Parser:
                 end = m.end()
                 pos = end - len(value)
                 if kind in ignore:
+                    if comments is not None and kind == "COMMENT":
+                        column = pos - line_start + 1
+                        comments.append(Token(kind, value, pos, line, column, column + len(value), end))
                     newlines = value.count("\n")
                     if newlines:
                         line += newlines
@@ -198,7 +285,7 @@ class Parser:
                         break
                 else:
                     raise NotFast
-                token: Any = _Token(typ, value, pos, line, column, column + len(value), end)
+                token: Any = Token(typ, value, pos, line, column, column + len(value), end)
                 here = (line, column, line, column + len(value))
                 pos = end
             else:

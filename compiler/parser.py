@@ -16,18 +16,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from typing import TYPE_CHECKING
+
 from pipegen.grammar import grammar_text
 
 from . import ir, lalr
 from .diagnostics import Diagnostic
+from .lalr import Token
+
+if TYPE_CHECKING:  # Lark is imported only when a spec does not take the fast path (see lalr.py)
+    from lark import Lark, Tree
+    from lark.exceptions import UnexpectedInput
 
 STATEMENT_KEYWORDS = ("pipeline", "source", "transform", "aggregate", "rolling", "join", "dedup", "topn", "pattern", "sink")
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from lark import Lark
+
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -41,12 +48,12 @@ def _parser() -> Lark:
 @lru_cache(maxsize=1)
 def keywords() -> frozenset[str]:
     """Every word the grammar reserves somewhere; the printer quotes names equal to one."""
-    words = set()
-    for term in _parser().terminals:
-        pattern = term.pattern
-        if pattern.type == "str" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", pattern.value):
-            words.add(pattern.value)
-    return frozenset(words)
+    return tables().keywords()
+
+
+@lru_cache(maxsize=1)
+def tables() -> lalr.Tables:
+    return lalr.load_tables(grammar_text(), _parser)
 
 
 def _span(meta: Any) -> ir.Span | None:
@@ -120,13 +127,17 @@ def _clauses(children: list[Any]) -> tuple[dict[str, Any], dict[str, ir.Span]]:
     return values, spans
 
 
-def _names(children: list[Any]) -> list[Token]:
-    return [c for c in children if isinstance(c, Token) and c.type == "NAME"]
+def _is_token(x: Any, typ: str | None = None) -> bool:
+    """Whether ``x`` is a token (the fast path's or Lark's: both are ``str`` subclasses with a ``type``)."""
+    return isinstance(x, str) and type(x) is not str and (typ is None or x.type == typ)
 
 
-@v_args(meta=True)
-class ToIR(Transformer):
-    """Parse tree -> IR nodes."""
+def _names(children: list[Any]) -> list[Any]:
+    return [c for c in children if _is_token(c, "NAME")]
+
+
+class ToIR:
+    """Rule by rule, the IR node of a rule's children: ``method(meta, children)``, named after the rule."""
 
     # ----------------------------------------------------------- helpers
     def _build(self, cls: type, meta: Any, spans: dict[str, ir.Span] | None = None, **kw: Any) -> Any:
@@ -234,9 +245,9 @@ class ToIR(Transformer):
 
     def field(self, meta, c):
         name, typ = c[0], c[1]
-        nullable = any(isinstance(x, Token) and x.type == "NULLABLE" for x in c[2:])
+        nullable = any(_is_token(x, "NULLABLE") for x in c[2:])
         default = next((x.value for x in c[2:] if isinstance(x, Clause) and x.tag == "default"), None)
-        doc = next((_string(x) for x in c[2:] if isinstance(x, Token) and x.type == "STRING"), None)
+        doc = next((_string(x) for x in c[2:] if _is_token(x, "STRING")), None)
         return self._build(
             ir.FieldDef, meta, {"name": _tok_span(name)}, name=_name(name), type=typ, nullable=nullable,
             default=default, doc=doc,
@@ -296,7 +307,7 @@ class ToIR(Transformer):
         return self._clause("where", c[0], meta)
 
     def select(self, meta, c):
-        star = any(isinstance(x, Token) and x.type == "STAR" for x in c)
+        star = any(_is_token(x, "STAR") for x in c)
         items = tuple(x for x in c if isinstance(x, ir.SelectItem))
         return self._clause("select", self._build(ir.Select, meta, star=star, items=items), meta)
 
@@ -366,7 +377,7 @@ class ToIR(Transformer):
     def join(self, meta, c):
         # An interval kind gives three clauses (a list); the "on" expression is the one bare expression.
         c = _flatten(c)
-        on_index = next(i for i, x in enumerate(c) if not isinstance(x, (Clause, Token)))
+        on_index = next(i for i, x in enumerate(c) if not (isinstance(x, Clause) or _is_token(x)))
         rest = c[:on_index] + c[on_index + 1:]
         return self._stage(ir.Join, meta, rest, inputs=("left", "right"), on=c[on_index])
 
@@ -381,7 +392,7 @@ class ToIR(Transformer):
 
     def topn(self, meta, c):
         orders = tuple(x for x in c if isinstance(x, ir.OrderItem))
-        limit = next(x for x in c if isinstance(x, Token) and x.type == "INT")
+        limit = next(x for x in c if _is_token(x, "INT"))
         rest = [x for x in c if not isinstance(x, ir.OrderItem) and x is not limit]
         node = self._stage(ir.TopN, meta, rest, order_by=orders, limit=_int(limit))
         return node
@@ -497,8 +508,6 @@ class ToIR(Transformer):
     def null(self, meta, c):
         return self._build(ir.NullLit, meta)
 
-    def __default__(self, data, children, meta):  # pragma: no cover - every rule has a method
-        return Tree(data, children, meta)
 
 
 def _flatten(children: list[Any]) -> list[Any]:
@@ -560,6 +569,8 @@ def _hint_for(expected: list[str], token_text: str | None) -> str:
 
 
 def _syntax_diagnostic(e: UnexpectedInput, parser: Lark, text: str, file: str) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(e, UnexpectedCharacters):
         span = ir.Span(line=e.line, column=e.column, end_line=e.line, end_column=e.column + 1)
         ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
@@ -615,6 +626,8 @@ MAX_DEPTH = 100
 
 def _too_deep(tree: Tree, depth: int = 1) -> Tree | None:
     """A subtree that sits deeper than MAX_DEPTH (``depth`` is the level of ``tree``), found without recursion."""
+    from lark import Tree
+
     stack: list[tuple[Tree, int]] = [(tree, depth)]
     while stack:
         node, depth = stack.pop()
@@ -639,8 +652,12 @@ def _transform(tree: Tree, file: str, depth: int = 1) -> tuple[Any, list[Diagnos
     deep = _depth_diagnostic(tree, file, depth)
     if deep is not None:
         return None, [deep]
+    from lark.exceptions import VisitError
+
     try:
-        return ToIR().transform(tree), []
+        return _tree_to_ir().transform(tree), []
+    except InvalidValue as e:  # the methods run from the transformer's __default__, which Lark does not wrap
+        return None, [Diagnostic("E004", str(e), e.span, e.hint, file)]
     except VisitError as e:
         orig = e.orig_exc
         if isinstance(orig, InvalidValue):
@@ -654,10 +671,28 @@ def _fast() -> lalr.Parser:
 
     def method(name: str) -> Any:
         if hasattr(to_ir, name):
-            return getattr(to_ir, name).base_func
-        return lambda meta, children: to_ir.__default__(name, children, meta)  # a `?rule` keeps one child
+            return getattr(to_ir, name)
 
-    return lalr.Parser(_parser(), method, MAX_DEPTH)
+        def other(meta: Any, children: list[Any]) -> Any:  # a `?rule` always keeps a single child here
+            raise lalr.NotFast
+
+        return other
+
+    return lalr.Parser(tables(), method, MAX_DEPTH)
+
+
+@lru_cache(maxsize=1)
+def _tree_to_ir() -> Any:
+    """A Lark transformer that builds the IR from Lark's tree with the same ``ToIR`` methods."""
+    from lark import Transformer
+
+    to_ir = ToIR()
+
+    class TreeToIR(Transformer):
+        def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
+            return getattr(to_ir, data)(meta, children)
+
+    return TreeToIR()
 
 
 def parse_spec(text: str, file: str = "<spec>") -> tuple[ir.Spec | None, list[Diagnostic]]:
@@ -671,6 +706,9 @@ def parse_spec(text: str, file: str = "<spec>") -> tuple[ir.Spec | None, list[Di
             return spec, []
     except (lalr.NotFast, InvalidValue):
         pass  # Lark's parser below finds and explains the problem
+    from lark import Tree
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = _parse_tree(text, "start")
     except UnexpectedInput as e:
@@ -698,7 +736,7 @@ MAX_STATEMENTS = 2_000
 
 
 def _too_many(first_extra: Any, file: str) -> Diagnostic:
-    span = _span(first_extra.meta) if isinstance(first_extra, Tree) else None
+    span = _span(first_extra.meta) if hasattr(first_extra, "meta") else None
     if span is not None:
         span = ir.Span(line=span.line, column=span.column, end_line=span.line, end_column=span.column + 1)
     return Diagnostic("E004", f"too many statements: a spec may hold at most {MAX_STATEMENTS:,}", span,
@@ -721,6 +759,8 @@ def _shifted(d: Diagnostic, lines: int) -> Diagnostic:
 
 def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagnostic]:
     """Parse each top-level statement on its own to report every syntax error in one run."""
+    from lark.exceptions import UnexpectedInput
+
     parser = _parser()
     diags: list[Diagnostic] = []
     chunks = _chunks(text)
@@ -768,18 +808,27 @@ def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
     return unique
 
 
-_COMMENTS: list[Token] = []
+_COMMENTS: list[Any] = []
 
 
 @lru_cache(maxsize=1)
 def _comment_parser() -> Lark:
+    from lark import Lark
+
     return Lark(grammar_text(), parser="lalr", start="start", lexer_callbacks={"COMMENT": _COMMENTS.append})
 
 
-def comment_tokens(text: str) -> list[Token]:
+def comment_tokens(text: str) -> list[Any]:
     """Every comment in a spec that parses, with its position (for `fmt`)."""
+    text = text.replace("\r\n", "\n")
+    found: list[Any] = []
+    try:
+        _fast().parse(text, "start", comments=found)
+        return found
+    except (lalr.NotFast, InvalidValue):
+        pass
     _COMMENTS.clear()
-    _comment_parser().parse(text.replace("\r\n", "\n"))
+    _comment_parser().parse(text)
     found = list(_COMMENTS)
     _COMMENTS.clear()
     return found

@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lark.exceptions import VisitError
 
 from pipegen.compiler import ir
 from pipegen.compiler.analyze import Analysis, analyze
@@ -68,7 +67,7 @@ def check(text: str, file: str = "<spec>") -> CheckResult:
         if spec is None:
             return CheckResult(text, file, None, None, diags)
         a = analyze(spec, file)
-    except (RecursionError, VisitError) as e:
+    except Exception as e:  # a RecursionError, or Lark's VisitError around one
         if not _too_deep(e):
             raise
         return CheckResult(text, file, None, None, [_nesting_diagnostic(text, file)])

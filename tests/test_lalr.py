@@ -54,7 +54,7 @@ def slow(text: str) -> ir.Spec | None:
     if parser._too_deep(tree) is not None:
         return None
     try:
-        return parser.ToIR().transform(tree)
+        return parser._tree_to_ir().transform(tree)
     except VisitError:
         return None
 
