@@ -131,3 +131,39 @@ def test_what_the_fast_path_leaves_to_lark(text: str) -> None:
         parser._fast().parse(text, "start")
     spec, diags = parser.parse_spec(text)
     assert spec is None and diags
+
+
+PROBE = """
+import sys
+from pipegen import api
+result = api.compile_text(open({path!r}).read(), "f.pgl")
+print("OK" if result.ok else "NOT OK", "lark" if "lark" in sys.modules else "no-lark")
+"""
+
+
+def _compile_in_fresh_process(cache: Path) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PIPEGEN_CACHE_DIR": str(cache)}
+    p = subprocess.run([sys.executable, "-c", PROBE.format(path=str(FILES[0]))], capture_output=True, text=True,
+                       env=env, check=False)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def test_tables_are_cached_and_a_warm_compile_does_not_import_lark(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert _compile_in_fresh_process(cache) == "OK lark"  # the first run builds the tables with Lark
+    (table,) = cache.glob("pgl-tables-*.marshal")
+    assert _compile_in_fresh_process(cache) == "OK no-lark"
+    table.write_bytes(b"\x00 damaged")  # a damaged file is rebuilt, not trusted
+    assert _compile_in_fresh_process(cache) == "OK lark"
+    assert _compile_in_fresh_process(cache) == "OK no-lark"
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert _compile_in_fresh_process(blocked / "cache") == "OK lark"
