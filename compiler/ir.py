@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -75,11 +75,9 @@ node = dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 FORBID_EXTRA = {"extra": "forbid"}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Span:
-    """A region of the source text, 1-based lines and columns, end exclusive."""
-
-    __pydantic_config__ = FORBID_EXTRA
+class Span(NamedTuple):
+    """A region of the source text, 1-based lines and columns, end exclusive (a tuple: the parser makes one
+    for every node, and a tuple is the cheapest frozen record to make)."""
 
     line: int
     column: int

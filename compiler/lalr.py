@@ -37,7 +37,6 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
-from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Self
@@ -222,14 +221,17 @@ class Splice(list):
 class Parser:
     """Parse text to IR with ``build(rule name)(meta, children)`` called at each reduction."""
 
-    def __init__(self, tables: Tables, build: Callable[[str], Callable[[Any, list[Any]], Any]], max_depth: int):
+    def __init__(self, tables: Tables, build: Callable[[str], Callable[[Any, list[Any]], Any]], max_depth: int,
+                 make_meta: Callable[[tuple[int, int, int, int]], Any] = Meta):
         self.t = tables
+        self.make_meta = make_meta
         self.max_depth = max_depth
         self.lexeme = re.compile(tables.lexeme)
         self.regexps = tuple((name, re.compile(rx)) for name, rx in tables.regexps)
         rules = [_Rule(r, None if r.helper or r.chain else build(r.name)) for r in tables.rules]
         self.actions = _Actions(tables.states, rules)
         self.chains: dict[tuple[int, int, str], int] = {}
+        self.known: dict[str, tuple[str, ...]] = {}
 
     def _after_chain(self, below: int, state: int, lookahead: str) -> int:
         """The state after every chain reduction from ``state`` with ``lookahead`` (``below`` stays under it)."""
@@ -239,18 +241,20 @@ class Parser:
                 return state
             state = self.actions[below][action[1].origin][1]
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one Parser per process; the cache holds lexemes, not texts
     def candidates(self, text: str) -> tuple[str, ...]:
-        """The terminals ``text`` could be, in the order they are preferred."""
+        """The terminals ``text`` could be, in the order they are preferred (remembered in ``known``)."""
         out = [self.t.strings[text]] if text in self.t.strings else []
         out += [name for name, rx in self.regexps if rx.fullmatch(text)]
+        if len(self.known) < 50_000:  # lexemes repeat (names, keywords); a bound keeps odd inputs in check
+            self.known[text] = tuple(out)
         return tuple(out)
 
     def parse(self, text: str, start: str, comments: list[Token] | None = None) -> Any:
         """The IR of ``text`` (``start`` is a start rule); the comments are added to ``comments``."""
         t = self.t
         states, chains = self.actions, self.chains
-        match, ignore, candidates = self.lexeme.match, t.ignore, self.candidates
+        match, ignore, make_meta = self.lexeme.match, t.ignore, self.make_meta
+        known, candidates = self.known, self.candidates
         max_depth = self.max_depth
         end_state = t.end_states[start]
         # One entry per symbol on the stack: (state, value, (line, column, end line, end column), depth).
@@ -280,7 +284,7 @@ class Parser:
                     raise NotFast
                 column = pos - line_start + 1
                 actions = states[stack[-1][0]]
-                for typ in candidates(value):
+                for typ in known.get(value) or candidates(value):
                     if typ in actions:
                         break
                 else:
@@ -335,7 +339,7 @@ class Parser:
                     depth += 1
                     if depth > max_depth:
                         raise NotFast
-                    value = r.callback(Meta(cont), children)
+                    value = r.callback(make_meta(cont), children)
                 state = states[stack[-1][0]][r.origin][1]
                 stack.append((state, value, cont, depth))
                 if token is None and state == end_state:

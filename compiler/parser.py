@@ -44,6 +44,10 @@ def _parser() -> Lark:
 
 
 @lru_cache(maxsize=1)
+def _new_span(pos: tuple[int, int, int, int]) -> ir.Span:
+    return tuple.__new__(ir.Span, pos)
+
+
 def keywords() -> frozenset[str]:
     """Every word the grammar reserves somewhere; the printer quotes names equal to one."""
     return tables().keywords()
@@ -55,13 +59,16 @@ def tables() -> lalr.Tables:
 
 
 def _span(meta: Any) -> ir.Span | None:
+    """The span of a node: the fast path passes one already; Lark passes its ``meta``."""
+    if type(meta) is ir.Span:
+        return meta
     if getattr(meta, "empty", True):
         return None
-    return ir.Span(line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column)
+    return _new_span((meta.line, meta.column, meta.end_line, meta.end_column))
 
 
 def _tok_span(tok: Token) -> ir.Span:
-    return ir.Span(line=tok.line, column=tok.column, end_line=tok.end_line, end_column=tok.end_column)
+    return _new_span((tok.line, tok.column, tok.end_line, tok.end_column))
 
 
 def _name(tok: Token) -> str:
@@ -676,7 +683,7 @@ def _fast() -> lalr.Parser:
 
         return other
 
-    return lalr.Parser(tables(), method, MAX_DEPTH)
+    return lalr.Parser(tables(), method, MAX_DEPTH, _new_span)
 
 
 @lru_cache(maxsize=1)
@@ -751,7 +758,7 @@ def _shifted(d: Diagnostic, lines: int) -> Diagnostic:
     """A diagnostic found in a chunk of the text, moved to the chunk's place in the whole text."""
     if d.span is None or lines == 0:
         return d
-    span = dataclasses.replace(d.span, line=d.span.line + lines, end_line=d.span.end_line + lines)
+    span = d.span._replace(line=d.span.line + lines, end_line=d.span.end_line + lines)
     return dataclasses.replace(d, span=span)
 
 
