@@ -1,60 +1,32 @@
-"""A small sqlglot dialect for Apache Flink SQL.
+"""Quoting for Apache Flink SQL: the one path every identifier and literal takes.
 
-Every identifier and literal in generated SQL goes through this one path:
-identifiers in backticks (a backtick inside doubled), strings in single
-quotes (a quote inside doubled; a backslash is an ordinary character in
-Flink SQL, so it is never an escape).
+Identifiers go in backticks (a backtick inside is doubled), strings in single
+quotes (a quote inside is doubled; a backslash is an ordinary character in
+Flink SQL, so it is never an escape). This is plain Python: the compiler does
+not import sqlglot. tests/test_dialect.py checks it against sqlglot, for many
+generated names and strings: the text is what the sqlglot dialect below
+generated (which these functions used before), and sqlglot's tokenizer and
+parser with that dialect read it back to the original name or string.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.generator import Generator as _Generator
-from sqlglot.tokens import Tokenizer as _Tokenizer
+_INF = float("inf")
 
 
-class Flink(Dialect):
-    NORMALIZE_FUNCTIONS = False
-
-    class Tokenizer(_Tokenizer):
-        QUOTES = ["'"]
-        IDENTIFIERS = ["`"]
-        STRING_ESCAPES = ["'"]
-
-    class Generator(_Generator):
-        IDENTIFIER_START = "`"
-        IDENTIFIER_END = "`"
-        TRANSFORMS = {
-            **_Generator.TRANSFORMS,
-            exp.Mod: lambda self, e: self.func("MOD", e.this, e.expression),
-        }
-
-        def interval_sql(self, expression: exp.Interval) -> str:
-            value = expression.this
-            unit = expression.args.get("unit")
-            return f"INTERVAL {self.sql(value)} {self.sql(unit)}"
-
-
-DIALECT = Flink()
-
-
-@lru_cache(maxsize=65536)
 def ident(name: str) -> str:
-    """A quoted Flink identifier (cached: a project quotes the same few names many thousand times)."""
-    return exp.to_identifier(name, quoted=True).sql(dialect=DIALECT)
+    """A quoted Flink identifier."""
+    return "`" + name.replace("`", "``") + "`"
 
 
-def lit(value: str | int | float) -> str:
-    """A Flink literal: a quoted string or a number."""
+def lit(value: str | float) -> str:
+    """A Flink literal: TRUE or FALSE, a number, or a quoted string."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return exp.Literal.number(value).sql(dialect=DIALECT)
-    return exp.Literal.string(value).sql(dialect=DIALECT)
-
-
-def render(e: exp.Expression) -> str:
-    return e.sql(dialect=DIALECT)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not -_INF < value < _INF:  # inf or nan
+            raise ValueError(f"no Flink SQL literal for {value!r}")
+        return repr(value)
+    return "'" + value.replace("'", "''") + "'"

@@ -17,20 +17,20 @@ import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from pipegen import __version__
 
-from . import ir
+from . import ir, yamlout
 from .analyze import Analysis
 from .avro import sink_key_schema, sink_schema, source_key_schema, source_schema
 from .targets.base import Settings, Statement
 from .targets.cloud import CloudTarget
 from .targets.local import DEFAULTS as LOCAL_DEFAULTS
 from .targets.local import LocalTarget
+
+if TYPE_CHECKING:
+    import jinja2
 
 MANIFEST = ".pipegen-manifest.json"
 STAGING = ".pipegen-staging"
@@ -69,6 +69,8 @@ class ProjectError(Exception):
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
+    import jinja2  # imported here: only the README and docker-compose.yml need it
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("pipegen.compiler", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -76,7 +78,33 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
     )
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """The compiled templates, kept between runs in jinja2's own per-user temp folder (checked to be
+    the user's, mode 700): loading them takes about 1 ms, compiling them 15 ms. A template whose text
+    changed is compiled again. Where the folder cannot be used, None: every run compiles."""
+    import jinja2
+
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - an unreadable or broken file: compile instead
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # not writable: the next run compiles again
+                pass
+
+    try:
+        return Cache()
+    except (OSError, RuntimeError):  # jinja2 finds no safe folder
+        return None
 
 
 def read_settings(project_dir: Path | None) -> Settings:
@@ -85,6 +113,8 @@ def read_settings(project_dir: Path | None) -> Settings:
     if project_dir is not None:
         path = project_dir / "config" / "local.yaml"
         if path.is_file():
+            import yaml
+
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
                 kafka = data.get("kafka", {}) or {}
@@ -112,7 +142,7 @@ def sql_files(statements: list[Statement], preamble: list[str]) -> dict[str, str
 
 
 def _dump_yaml(data: Any, header: str) -> str:
-    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return header + yamlout.dump(data)  # what yaml.safe_dump writes, in a tenth of the time
 
 
 def _json(data: Any) -> str:

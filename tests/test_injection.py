@@ -21,8 +21,9 @@ import re
 
 import pytest
 import yaml
-from pipegen.compiler.dialect import DIALECT, ident, lit
+from pipegen.compiler.dialect import ident, lit
 from sqlglot.tokens import TokenType
+from test_dialect import FLINK as DIALECT
 
 from pipegen import api
 
