@@ -635,10 +635,19 @@ def checks(cls: type) -> tuple[tuple[str, Check], ...]:
     return tuple(found)
 
 
-def violations(node_: Any) -> list[tuple[str, str]]:
-    """The value constraints ``node_`` breaks (not its children's): ``(field, what is wrong)`` pairs."""
+@cache
+def bounds(cls: type) -> tuple[tuple[str, Check], ...]:
+    """The numeric bounds (``ge``, ``le``) among a class's checks: the constraints the grammar cannot enforce
+    (a precision of 99, a parallelism of 0). The others hold for anything it parses: ``field+`` gives at
+    least one field, NUMBER and QUANTIFIER tokens match the patterns. The parser checks these."""
+    return tuple((name, c) for name, c in checks(cls) if "ge" in c.kw or "le" in c.kw)
+
+
+def violations(node_: Any, only: tuple[tuple[str, Check], ...] | None = None) -> list[tuple[str, str]]:
+    """The value constraints ``node_`` breaks (not its children's): ``(field, what is wrong)`` pairs; all its
+    checks, or ``only`` those."""
     out = []
-    for name, check in checks(type(node_)):
+    for name, check in checks(type(node_)) if only is None else only:
         problem = check.violation(getattr(node_, name))
         if problem:
             out.append((name, problem))

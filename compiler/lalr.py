@@ -23,7 +23,7 @@ and the caller runs Lark's own parser, which reports it with all its detail.
 
 The tables are plain data, kept in the user's cache folder (``PIPEGEN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/pipegen`` or ``~/.cache/pipegen``) under a key made of the grammar, Lark's version and
-this module's format: a compile then neither imports Lark nor builds a parser (Lark's own cache still
+this module's text: a compile then neither imports Lark nor builds a parser (Lark's own cache still
 compiles 88 regular expressions, 70 ms). The file is written atomically and read with ``marshal`` (data
 only, nothing in it runs); a missing, stale or damaged file is rebuilt from the grammar.
 """
@@ -38,11 +38,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from importlib.util import find_spec
+from itertools import chain
 from pathlib import Path
 from typing import Any, Self
 
-# Bump when the layout of the cached tables (``Tables.data``) changes.
-FORMAT = 1
+# The layout of the cached tables (``Tables.data``); the cache key also holds this module's text.
+FORMAT = 2
+
+
+OTHER = "__OTHER"  # the lexer's group for a character that begins no lexeme
 
 
 class NotFast(Exception):
@@ -94,17 +98,18 @@ class Tables:
     ignore: frozenset[str]
     strings: dict[str, str]  # text of a string terminal -> its name
     regexps: tuple[tuple[str, str], ...]  # regular-expression terminals, Lark's order
+    dropped: frozenset[str]  # anonymous terminals (`"{"`, keywords): dropped from children but in `!rule`s
 
     def data(self) -> tuple:
         return (FORMAT, self.states, self.start_states, self.end_states, tuple(astuple(r) for r in self.rules),
-                self.lexeme, self.ignore, self.strings, self.regexps)
+                self.lexeme, self.ignore, self.strings, self.regexps, self.dropped)
 
     @classmethod
     def from_data(cls, data: tuple) -> Tables:
-        fmt, states, start, end, rules, lexeme, ignore, strings, regexps = data
-        if fmt != FORMAT:
+        if data[0] != FORMAT:
             raise ValueError("another format")
-        return cls(states, start, end, tuple(Rule(*r) for r in rules), lexeme, ignore, strings, regexps)
+        _, states, start, end, rules, lexeme, ignore, strings, regexps, dropped = data
+        return cls(states, start, end, tuple(Rule(*r) for r in rules), lexeme, ignore, strings, regexps, dropped)
 
     def keywords(self) -> frozenset[str]:
         """Every word the grammar reserves somewhere."""
@@ -138,6 +143,10 @@ def from_lark(lark: Any) -> Tables:
         index[rule] = len(rules)
         rules.append(Rule(rule.alias or rule.origin.name, rule.origin.name, len(rule.expansion), keep, inline,
                           rule.origin.name.startswith("_"), len(rule.expansion) == 1 and bool(keep) and inline))
+    # A terminal is dropped from children where it is anonymous (`"*"` in `count(*)`); one that is kept
+    # anywhere (STAR in `select { * }`) stays a token everywhere.
+    terminals = [sym for rule in lark.rules for sym in rule.expansion if sym.is_term]
+    kept_nowhere = {sym.name for sym in terminals} - {sym.name for sym in terminals if not sym.filter_out}
     states = {state: {sym: (True, arg) if action is Shift else (False, index[arg])
                       for sym, (action, arg) in actions.items()}
               for state, actions in table.states.items()}
@@ -147,6 +156,7 @@ def from_lark(lark: Any) -> Tables:
         lexeme="[ \\t\\r]*(?:" + "|".join(alternatives) + ")", ignore=frozenset(conf.ignore),
         strings={t.pattern.value: t.name for t in terms if t.pattern.type == "str"},
         regexps=tuple((t.name, t.pattern.to_regexp()) for t in regexps),
+        dropped=frozenset(kept_nowhere),
     )
 
 
@@ -170,7 +180,9 @@ def _lark_version() -> str:
 
 def load_tables(grammar: str, make_lark: Callable[[], Any]) -> Tables:
     """The tables for ``grammar``: from the cache, else built with ``make_lark()`` and cached."""
-    key = hashlib.sha256(f"{FORMAT}\n{_lark_version()}\n{grammar}".encode()).hexdigest()[:20]
+    # This module's own text is part of the key: a change to how tables are made can never meet old ones.
+    own = Path(__file__).read_bytes()
+    key = hashlib.sha256(f"{FORMAT}\n{_lark_version()}\n{grammar}\n".encode() + own).hexdigest()[:20]
     path = cache_dir() / f"pgl-tables-{key}.marshal"
     try:
         return Tables.from_data(marshal.loads(path.read_bytes()))
@@ -191,12 +203,14 @@ def load_tables(grammar: str, make_lark: Callable[[], Any]) -> Tables:
 class _Rule:
     """A rule as the parser loop uses it, with the callback that builds its node."""
 
-    __slots__ = ("callback", "chain", "helper", "inline_single", "keep", "name", "origin", "size")
+    __slots__ = ("callback", "chain", "helper", "inline_single", "keep", "name", "origin", "plain", "size")
 
     def __init__(self, rule: Rule, callback: Callable[[Any, list[Any]], Any] | None) -> None:
         self.name, self.origin, self.size, self.keep = rule.name, rule.origin, rule.size, rule.keep
         self.inline_single, self.helper, self.chain = rule.inline_single, rule.helper, rule.chain
         self.callback = callback
+        # The kept children's indexes when none is spliced (most rules): one comprehension collects them.
+        self.plain = None if any(splice for _, splice in rule.keep) else tuple(i for i, _ in rule.keep)
 
 
 class _Actions(dict):
@@ -226,7 +240,7 @@ class Parser:
         self.t = tables
         self.make_meta = make_meta
         self.max_depth = max_depth
-        self.lexeme = re.compile(tables.lexeme)
+        self.lexemes = re.compile(tables.lexeme + f"|(?P<{OTHER}>[\\s\\S])").finditer
         self.regexps = tuple((name, re.compile(rx)) for name, rx in tables.regexps)
         rules = [_Rule(r, None if r.helper or r.chain else build(r.name)) for r in tables.rules]
         self.actions = _Actions(tables.states, rules)
@@ -253,35 +267,33 @@ class Parser:
         """The IR of ``text`` (``start`` is a start rule); the comments are added to ``comments``."""
         t = self.t
         states, chains = self.actions, self.chains
-        match, ignore, make_meta = self.lexeme.match, t.ignore, self.make_meta
-        known, candidates = self.known, self.candidates
+        ignore, make_meta = t.ignore, self.make_meta
+        known, candidates, dropped = self.known, self.candidates, t.dropped
         max_depth = self.max_depth
         end_state = t.end_states[start]
         # One entry per symbol on the stack: (state, value, (line, column, end line, end column), depth).
         # Every symbol covers at least one token (the grammar has no empty rules), so each has a position.
         stack: list[tuple[int, Any, tuple[int, int, int, int], int]] = [(t.start_states[start], None, (0, 0, 0, 0), 0)]
-        line, line_start, pos, n = 1, 0, 0, len(text)
-        while True:
-            if pos < n:
-                m = match(text, pos)
-                if m is None:
-                    raise NotFast
+        line, line_start = 1, 0
+        # Every character is in some match: the last group (OTHER) takes one that begins no lexeme.
+        for m in chain(self.lexemes(text), (None,)):
+            if m is not None:
                 kind = m.lastgroup
-                value = m.group(kind)
-                end = m.end()
-                pos = end - len(value)
                 if kind in ignore:
+                    value = m.group(kind)
                     if comments is not None and kind == "COMMENT":
+                        pos = m.start(kind)
                         column = pos - line_start + 1
-                        comments.append(Token(kind, value, pos, line, column, column + len(value), end))
+                        comments.append(Token(kind, value, pos, line, column, column + len(value), pos + len(value)))
                     newlines = value.count("\n")
                     if newlines:
                         line += newlines
-                        line_start = pos + value.rindex("\n") + 1
-                    pos = end
+                        line_start = m.start(kind) + value.rindex("\n") + 1
                     continue
-                if "\n" in value:  # no terminal but the ignored ones spans lines today; be exact if one does
+                if kind == OTHER:
                     raise NotFast
+                value = m.group(kind)
+                pos = m.start(kind)
                 column = pos - line_start + 1
                 actions = states[stack[-1][0]]
                 for typ in known.get(value) or candidates(value):
@@ -289,9 +301,10 @@ class Parser:
                         break
                 else:
                     raise NotFast
-                token: Any = Token(typ, value, pos, line, column, column + len(value), end)
                 here = (line, column, line, column + len(value))
-                pos = end
+                # A keyword or a brace is dropped from the children (only a `!rule` keeps its text): no token.
+                token: Any = value if typ in dropped else Token(typ, value, pos, line, column, here[3],
+                                                                pos + len(value))
             else:
                 typ, token, here = "$END", None, (0, 0, 0, 0)
                 actions = states[stack[-1][0]]
@@ -322,15 +335,16 @@ class Parser:
                 kids = stack[-size:]
                 del stack[-size:]
                 cont = (kids[0][2][0], kids[0][2][1], kids[-1][2][2], kids[-1][2][3])
-                children: list[Any] = []
-                depth = 0
-                for i, splice in r.keep:
-                    kid = kids[i]
-                    if splice:
-                        children.extend(kid[1])
-                    else:
-                        children.append(kid[1])
-                    depth = max(depth, kid[3])
+                if r.plain is not None:
+                    children = [kids[i][1] for i in r.plain]
+                else:
+                    children = []
+                    for i, splice in r.keep:
+                        if splice:
+                            children.extend(kids[i][1])
+                        else:
+                            children.append(kids[i][1])
+                depth = max([kid[3] for kid in kids])
                 if r.helper:
                     value = Splice(children)
                 elif r.inline_single and len(children) == 1:
@@ -347,3 +361,4 @@ class Parser:
                 actions = states[state]
                 if typ not in actions:
                     raise NotFast
+        raise NotFast  # cannot happen: $END either ends the parse or is refused above

@@ -147,7 +147,8 @@ class ToIR:
     # ----------------------------------------------------------- helpers
     def _build(self, cls: type, meta: Any, spans: dict[str, ir.Span] | None = None, **kw: Any) -> Any:
         node = cls(span=_span(meta), spans=spans or {}, **kw)
-        wrong = ir.checks(cls) and ir.violations(node)
+        bounds = ir.bounds(cls)
+        wrong = bounds and ir.violations(node, bounds)
         if wrong:
             name, problem = wrong[0]
             where = node.spans.get(name, node.span)
@@ -495,7 +496,7 @@ class ToIR:
         return self._build(ir.Cast, meta, operand=c[0], to=c[1])
 
     def path(self, meta, c):
-        return self._build(ir.Column, meta, path=tuple(_name(t) for t in c))
+        return self._build(ir.Column, meta, path=tuple([t[1:-1] if t[0] == "`" else str(t) for t in c]))
 
     def number(self, meta, c):
         _check_digits(c[0])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pipegen.compiler import project
 
 from pipegen import api
@@ -97,3 +100,15 @@ def test_local_config_drives_the_sql(tmp_path: Path) -> None:
 def test_no_secret_in_cloud_config() -> None:
     cloud = compiled().files["config/cloud.yaml"]
     assert "${CONFLUENT_FLINK_API_SECRET}" in cloud
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text())
+_JSON_DATA = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(_JSON_DATA)
+def test_project_json_is_exactly_what_json_dumps_writes(data: object) -> None:
+    """Schemas and the manifest are written by project._json, a faster json.dumps(indent=2)."""
+    assert project._json(data) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
