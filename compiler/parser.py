@@ -11,6 +11,7 @@ parsed on its own so that one run reports every broken statement.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,11 +44,11 @@ def _parser() -> Lark:
     )
 
 
+# A Span from a (line, column, end line, end column) tuple, in one C call.
+_new_span = functools.partial(tuple.__new__, ir.Span)
+
+
 @lru_cache(maxsize=1)
-def _new_span(pos: tuple[int, int, int, int]) -> ir.Span:
-    return tuple.__new__(ir.Span, pos)
-
-
 def keywords() -> frozenset[str]:
     """Every word the grammar reserves somewhere; the printer quotes names equal to one."""
     return tables().keywords()
