@@ -12,7 +12,8 @@ It follows Lark's rules exactly:
 
 * a lexeme is the longest match of the terminals, tried in Lark's order (priority, width, length, name);
   a string terminal that a regular expression also matches (a keyword and NAME, ``*`` and MUL_OP) wins when
-  the parser state accepts it, as in Lark's contextual lexer;
+  the parser state accepts it, as in Lark's contextual lexer (which also splits a word at a keyword where
+  no name may stand, reading `group bydevice` as `group by device`: such text is left to Lark);
 * children: anonymous tokens are dropped unless the rule keeps them (``!rule``), helper rules (``_x``,
   Lark's own ``__x_star_0``) are spliced into their parent, and a ``?rule`` with one child is that child;
 * positions: a node spans from the start of its first child to the end of its last one, where a child
@@ -189,14 +190,19 @@ def load_tables(grammar: str, make_lark: Callable[[], Any]) -> Tables:
     except (OSError, ValueError, EOFError, TypeError):
         pass  # not there yet, or not readable: build it
     tables = from_lark(make_lark())
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=".pgl-tables-", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps(tables.data()))
         os.replace(tmp, path)
+        tmp = None
     except OSError:
         pass  # a read-only home: every run builds the tables (a third of a second)
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return tables
 
 
