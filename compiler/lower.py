@@ -41,7 +41,7 @@ def interval(d: ir.Duration) -> str:
 
 def level(e: ir.Expr) -> int:
     """Precedence as in the spec language, except `%`, which SQL writes as the call MOD(a, b)."""
-    if isinstance(e, ir.Binary) and e.op == "%":
+    if type(e) is ir.Binary and e.op == "%":
         return ATOM
     return spec_level(e)
 
@@ -77,6 +77,20 @@ def sql(e: ir.Expr, cx: ExprContext, need: int = OR) -> str:
 
 
 def _sql(e: ir.Expr, cx: ExprContext) -> str:
+    # The common kinds first: columns, operators, calls, numbers.
+    if isinstance(e, ir.Column):
+        if cx.substitute and len(e.path) == 1 and e.path[0] in cx.substitute:
+            return sql(cx.substitute[e.path[0]], cx, ATOM)
+        return cx.column(e.path)
+    if isinstance(e, ir.Binary):
+        if e.op in COMPARE_SQL:
+            return f"{sql(e.left, cx, SUM)} {COMPARE_SQL[e.op]} {sql(e.right, cx, SUM)}"
+        if e.op == "%":
+            return f"MOD({sql(e.left, cx)}, {sql(e.right, cx)})"
+        lv = LEVEL[e.op]
+        return f"{sql(e.left, cx, lv)} {e.op.upper()} {sql(e.right, cx, lv + 1)}"
+    if isinstance(e, ir.Call):
+        return _call(e, cx)
     if isinstance(e, ir.NumberLit):
         return e.text
     if isinstance(e, ir.StringLit):
@@ -87,21 +101,10 @@ def _sql(e: ir.Expr, cx: ExprContext) -> str:
         return "NULL"
     if isinstance(e, ir.IntervalLit):
         return interval(e.duration)
-    if isinstance(e, ir.Column):
-        if cx.substitute and len(e.path) == 1 and e.path[0] in cx.substitute:
-            return sql(cx.substitute[e.path[0]], cx, ATOM)
-        return cx.column(e.path)
     if isinstance(e, ir.Not):
         return f"NOT {sql(e.operand, cx, NOT)}"
     if isinstance(e, ir.Neg):
         return f"-{sql(e.operand, cx, UNARY)}"
-    if isinstance(e, ir.Binary):
-        if e.op in COMPARE_SQL:
-            return f"{sql(e.left, cx, SUM)} {COMPARE_SQL[e.op]} {sql(e.right, cx, SUM)}"
-        if e.op == "%":
-            return f"MOD({sql(e.left, cx)}, {sql(e.right, cx)})"
-        lv = LEVEL[e.op]
-        return f"{sql(e.left, cx, lv)} {e.op.upper()} {sql(e.right, cx, lv + 1)}"
     if isinstance(e, ir.IsNull):
         return f"{sql(e.operand, cx, SUM)} IS {'NOT ' if e.negated else ''}NULL"
     if isinstance(e, ir.Between):
@@ -119,8 +122,6 @@ def _sql(e: ir.Expr, cx: ExprContext) -> str:
         return " ".join(parts + ["END"])
     if isinstance(e, ir.Cast):
         return f"CAST({sql(e.operand, cx)} AS {T.from_spec(e.to, True).sql(ident, not_null=False)})"
-    if isinstance(e, ir.Call):
-        return _call(e, cx)
     raise TypeError(e)  # pragma: no cover
 
 

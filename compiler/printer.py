@@ -71,16 +71,15 @@ def _fields(fields: tuple[ir.FieldDef, ...], indent: int) -> str:
     return "".join(out)
 
 
+# The precedence of every expression but a binary one (whose level depends on its operator); ATOM otherwise.
+_LEVEL_OF = {ir.Not: NOT, ir.IsNull: PRED, ir.Between: PRED, ir.InList: PRED, ir.Like: PRED, ir.Neg: UNARY}
+
+
 def _level(e: ir.Expr) -> int:
-    if isinstance(e, ir.Binary):
+    t = type(e)
+    if t is ir.Binary:
         return PRED if e.op in COMPARISONS else BINARY_LEVEL[e.op]
-    if isinstance(e, ir.Not):
-        return NOT
-    if isinstance(e, (ir.IsNull, ir.Between, ir.InList, ir.Like)):
-        return PRED
-    if isinstance(e, ir.Neg):
-        return UNARY
-    return ATOM
+    return _LEVEL_OF.get(t, ATOM)
 
 
 def expr(e: ir.Expr, need: int = OR) -> str:

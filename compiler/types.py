@@ -7,7 +7,7 @@ Avro schemas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from . import ir
 
@@ -26,7 +26,9 @@ class SqlType:
     fields: tuple[tuple[str, SqlType], ...] = field(default_factory=tuple)  # ROW
 
     def with_null(self, nullable: bool) -> SqlType:
-        return replace(self, nullable=nullable)
+        if nullable == self.nullable:
+            return self
+        return SqlType(self.base, nullable, self.precision, self.scale, self.elem, self.fields)
 
     @property
     def is_numeric(self) -> bool:
