@@ -219,21 +219,6 @@ class _Rule:
         self.plain = None if any(splice for _, splice in rule.keep) else tuple(i for i, _ in rule.keep)
 
 
-class _Actions(dict):
-    """The parse table with rule indexes replaced by rules, converted state by state as the parser meets them:
-    ``{state: {symbol: (shift?, next state or _Rule)}}``."""
-
-    def __init__(self, states: dict[int, dict[str, tuple[bool, int]]], rules: list[_Rule]) -> None:
-        super().__init__()
-        self.raw, self.rules = states, rules
-
-    def __missing__(self, state: int) -> dict[str, tuple[bool, Any]]:
-        converted = {sym: (True, arg) if shift else (False, self.rules[arg])
-                     for sym, (shift, arg) in self.raw[state].items()}
-        self[state] = converted
-        return converted
-
-
 class Splice(list):
     """The children of a helper rule, waiting to be spliced into the parent."""
 
@@ -248,18 +233,19 @@ class Parser:
         self.max_depth = max_depth
         self.lexemes = re.compile(tables.lexeme + f"|(?P<{OTHER}>[\\s\\S])").finditer
         self.regexps = tuple((name, re.compile(rx)) for name, rx in tables.regexps)
-        rules = [_Rule(r, None if r.helper or r.chain else build(r.name)) for r in tables.rules]
-        self.actions = _Actions(tables.states, rules)
+        # Rules by index, as the table's reduce actions name them; the table itself stays plain dicts (as read
+        # from the cache), which Python indexes fastest.
+        self.rules = [_Rule(r, None if r.helper or r.chain else build(r.name)) for r in tables.rules]
         self.chains: dict[tuple[int, int, str], int] = {}
         self.known: dict[str, tuple[str, ...]] = {}
 
     def _after_chain(self, below: int, state: int, lookahead: str) -> int:
         """The state after every chain reduction from ``state`` with ``lookahead`` (``below`` stays under it)."""
         while True:
-            action = self.actions[state].get(lookahead)
-            if action is None or action[0] or not action[1].chain:
+            action = self.t.states[state].get(lookahead)
+            if action is None or action[0] or not self.rules[action[1]].chain:
                 return state
-            state = self.actions[below][action[1].origin][1]
+            state = self.t.states[below][self.rules[action[1]].origin][1]
 
     def candidates(self, text: str) -> tuple[str, ...]:
         """The terminals ``text`` could be, in the order they are preferred (remembered in ``known``)."""
@@ -272,7 +258,7 @@ class Parser:
     def parse(self, text: str, start: str, comments: list[Token] | None = None) -> Any:
         """The IR of ``text`` (``start`` is a start rule); the comments are added to ``comments``."""
         t = self.t
-        states, chains = self.actions, self.chains
+        states, rules, chains = t.states, self.rules, self.chains
         ignore, make_meta = t.ignore, self.make_meta
         known, candidates, dropped = self.known, self.candidates, t.dropped
         max_depth = self.max_depth
@@ -323,7 +309,7 @@ class Parser:
                         raise NotFast  # cannot happen: $END is never shifted
                     stack.append((arg, token, here, 0))
                     break
-                r = arg
+                r = rules[arg]
                 if r.chain:
                     # A chain rule (`?sum: product`): the child stays as it is, only the state changes, and as
                     # the state below stays the same, the state after a run of them is remembered.
