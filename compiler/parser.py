@@ -13,9 +13,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipegen.grammar import grammar_text
 
@@ -108,8 +107,9 @@ def _check_digits(tok: Token) -> None:
                            f"Flink's numbers hold at most {MAX_NUMBER_DIGITS} digits")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
+    """One clause of a block (``topic "t"``, ``where ...``), on its way into its statement's node."""
+
     tag: str
     value: Any
     span: ir.Span | None
