@@ -55,15 +55,23 @@ class NotFast(Exception):
 
 
 class Token(str):
-    """A token: its text, its terminal's name and where it is (the fields of a Lark token)."""
+    """A token: its text, its terminal's name and where it is. The parts of a Lark token that ``ToIR`` reads
+    (``type``, ``line``, ``column``, ``end_line``, ``end_column``, ``value``); a token never spans lines."""
 
-    __slots__ = ("column", "end_column", "end_line", "end_pos", "line", "start_pos", "type", "value")
+    __slots__ = ("column", "end_column", "line", "type")
 
-    def __new__(cls, typ: str, value: str, start: int, line: int, column: int, end_column: int, end: int) -> Self:
+    def __new__(cls, typ: str, value: str, line: int, column: int, end_column: int) -> Self:
         self = str.__new__(cls, value)
-        self.type, self.value, self.start_pos, self.end_pos = typ, value, start, end
-        self.line, self.column, self.end_line, self.end_column = line, column, line, end_column
+        self.type, self.line, self.column, self.end_column = typ, line, column, end_column
         return self
+
+    @property
+    def end_line(self) -> int:
+        return self.line
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
 
 class Meta:
@@ -276,7 +284,7 @@ class Parser:
                     if comments is not None and kind == "COMMENT":
                         pos = m.start(kind)
                         column = pos - line_start + 1
-                        comments.append(Token(kind, value, pos, line, column, column + len(value), pos + len(value)))
+                        comments.append(Token(kind, value, line, column, column + len(value)))
                     newlines = value.count("\n")
                     if newlines:
                         line += newlines
@@ -295,8 +303,7 @@ class Parser:
                     raise NotFast
                 here = (line, column, line, column + len(value))
                 # A keyword or a brace is dropped from the children (only a `!rule` keeps its text): no token.
-                token: Any = value if typ in dropped else Token(typ, value, pos, line, column, here[3],
-                                                                pos + len(value))
+                token: Any = value if typ in dropped else Token(typ, value, line, column, here[3])
             else:
                 typ, token, here = "$END", None, (0, 0, 0, 0)
                 actions = states[stack[-1][0]]
