@@ -334,16 +334,26 @@ class Parser:
                 kids = stack[-size:]
                 del stack[-size:]
                 cont = (kids[0][2][0], kids[0][2][1], kids[-1][2][2], kids[-1][2][3])
-                if r.plain is not None:
-                    children = [kids[i][1] for i in r.plain]
-                else:
+                plain = r.plain
+                if plain is None:
                     children = []
                     for i, splice in r.keep:
                         if splice:
                             children.extend(kids[i][1])
                         else:
                             children.append(kids[i][1])
-                depth = max([kid[3] for kid in kids])
+                elif len(plain) == 1:  # the common shapes, without a comprehension
+                    children = [kids[plain[0]][1]]
+                elif len(plain) == 2:
+                    children = [kids[plain[0]][1], kids[plain[1]][1]]
+                else:
+                    children = [kids[i][1] for i in plain]
+                if size == 1:
+                    depth = kids[0][3]
+                elif size == 2:
+                    depth = kids[0][3] if kids[0][3] > kids[1][3] else kids[1][3]
+                else:
+                    depth = max([kid[3] for kid in kids])
                 if r.helper:
                     value = Splice(children)
                 elif r.inline_single and len(children) == 1:
