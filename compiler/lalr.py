@@ -351,7 +351,7 @@ class Parser:
                 if size == 1:
                     depth = kids[0][3]
                 elif size == 2:
-                    depth = kids[0][3] if kids[0][3] > kids[1][3] else kids[1][3]
+                    depth = kids[0][3] if kids[0][3] > kids[1][3] else kids[1][3]  # noqa: FURB136 - no call
                 else:
                     depth = max([kid[3] for kid in kids])
                 if r.helper:
