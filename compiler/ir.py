@@ -16,7 +16,6 @@ pydantic is imported only on that path, so compiling a spec never loads it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
@@ -26,8 +25,9 @@ if TYPE_CHECKING:
 
 
 class Check:
-    """A constraint on a field, as ``Annotated`` metadata: ``ge``, ``le``, ``min_length``, ``pattern`` (checked by
-    the parser through ``violations`` and by pydantic) or ``discriminator`` (for pydantic's tagged unions)."""
+    """A constraint on a field, as ``Annotated`` metadata: ``ge``, ``le``, ``min_length``, ``pattern`` or
+    ``discriminator`` (for tagged unions). pydantic checks them all; the parser checks the numeric bounds, the
+    only ones the grammar cannot enforce (``violations``)."""
 
     __slots__ = ("kw",)
 
@@ -43,7 +43,7 @@ class Check:
         return handler.generate_schema(Annotated[source, Field(**self.kw)])
 
     def violation(self, value: Any) -> str | None:
-        """What is wrong with ``value``, in words, or None."""
+        """What is wrong with ``value`` against the numeric bounds (``ge``, ``le``), in words, or None."""
         kw = self.kw
         if value is None:
             return None
@@ -51,10 +51,6 @@ class Check:
             return f"must be at least {kw['ge']}, not {value}"
         if "le" in kw and value > kw["le"]:
             return f"must be at most {kw['le']}, not {value}"
-        if "min_length" in kw and len(value) < kw["min_length"]:
-            return f"needs at least {kw['min_length']} item(s)"
-        if "pattern" in kw and not re.match(kw["pattern"], value):
-            return f"{value!r} does not match {kw['pattern']}"
         return None
 
 
@@ -620,9 +616,11 @@ def statement_inputs(st: Any) -> tuple[str, ...]:
 
 
 @cache
-def checks(cls: type) -> tuple[tuple[str, Check], ...]:
-    """The ``Check`` constraints of a class's fields, read once from the annotations that name one (only those
-    are evaluated: resolving every annotation of every class would cost milliseconds at start-up)."""
+def bounds(cls: type) -> tuple[tuple[str, Check], ...]:
+    """The numeric bounds (``ge``, ``le``) on a class's fields: the constraints the grammar cannot enforce (a
+    precision of 99, a parallelism of 0). The others hold for anything it parses: ``field+`` gives at least one
+    field, NUMBER and QUANTIFIER tokens match the patterns. Read once from the annotations that name a
+    ``Check`` (only those are evaluated: resolving every annotation would cost milliseconds at start-up)."""
     found = []
     for klass in reversed(cls.__mro__):
         for name, hint in vars(klass).get("__annotations__", {}).items():
@@ -630,24 +628,15 @@ def checks(cls: type) -> tuple[tuple[str, Check], ...]:
                 hint = eval(hint, globals())  # an annotation of this module, not input
             for part in (hint, *getattr(hint, "__args__", ())):
                 for meta in getattr(part, "__metadata__", ()):
-                    if isinstance(meta, Check) and set(meta.kw) - {"discriminator"}:
+                    if isinstance(meta, Check) and ("ge" in meta.kw or "le" in meta.kw):
                         found.append((name, meta))
     return tuple(found)
 
 
-@cache
-def bounds(cls: type) -> tuple[tuple[str, Check], ...]:
-    """The numeric bounds (``ge``, ``le``) among a class's checks: the constraints the grammar cannot enforce
-    (a precision of 99, a parallelism of 0). The others hold for anything it parses: ``field+`` gives at
-    least one field, NUMBER and QUANTIFIER tokens match the patterns. The parser checks these."""
-    return tuple((name, c) for name, c in checks(cls) if "ge" in c.kw or "le" in c.kw)
-
-
-def violations(node_: Any, only: tuple[tuple[str, Check], ...] | None = None) -> list[tuple[str, str]]:
-    """The value constraints ``node_`` breaks (not its children's): ``(field, what is wrong)`` pairs; all its
-    checks, or ``only`` those."""
+def violations(node_: Any) -> list[tuple[str, str]]:
+    """The numeric bounds ``node_`` breaks (not its children's): ``(field, what is wrong)`` pairs."""
     out = []
-    for name, check in checks(type(node_)) if only is None else only:
+    for name, check in bounds(type(node_)):
         problem = check.violation(getattr(node_, name))
         if problem:
             out.append((name, problem))

@@ -74,16 +74,6 @@ class Token(str):
         return str(self)
 
 
-class Meta:
-    """The ``meta`` a ``ToIR`` method receives: where its node starts and ends."""
-
-    __slots__ = ("column", "end_column", "end_line", "line")
-    empty = False
-
-    def __init__(self, pos: tuple[int, int, int, int]) -> None:
-        self.line, self.column, self.end_line, self.end_column = pos
-
-
 @dataclass(frozen=True)
 class Rule:
     name: str  # the ToIR method (the alias, else the rule's name)
@@ -232,10 +222,11 @@ class Splice(list):
 
 
 class Parser:
-    """Parse text to IR with ``build(rule name)(meta, children)`` called at each reduction."""
+    """Parse text to IR with ``build(rule name)(meta, children)`` called at each reduction; ``meta`` is
+    ``make_meta((line, column, end line, end column))`` of the node."""
 
     def __init__(self, tables: Tables, build: Callable[[str], Callable[[Any, list[Any]], Any]], max_depth: int,
-                 make_meta: Callable[[tuple[int, int, int, int]], Any] = Meta):
+                 make_meta: Callable[[tuple[int, int, int, int]], Any]):
         self.t = tables
         self.make_meta = make_meta
         self.max_depth = max_depth

@@ -72,8 +72,8 @@ def _tok_span(tok: Token) -> ir.Span:
 
 
 def _name(tok: Token) -> str:
-    text = str(tok)
-    return text[1:-1] if text.startswith("`") else text
+    """A NAME's text, without the backticks of a quoted one."""
+    return tok[1:-1] if tok[0] == "`" else str(tok)
 
 
 def _string(tok: Token) -> str:
@@ -148,8 +148,7 @@ class ToIR:
     # ----------------------------------------------------------- helpers
     def _build(self, cls: type, meta: Any, spans: dict[str, ir.Span] | None = None, **kw: Any) -> Any:
         node = cls(span=_span(meta), spans=spans or {}, **kw)
-        bounds = ir.bounds(cls)
-        wrong = bounds and ir.violations(node, bounds)
+        wrong = ir.bounds(cls) and ir.violations(node)
         if wrong:
             name, problem = wrong[0]
             where = node.spans.get(name, node.span)
@@ -497,7 +496,7 @@ class ToIR:
         return self._build(ir.Cast, meta, operand=c[0], to=c[1])
 
     def path(self, meta, c):
-        return self._build(ir.Column, meta, path=tuple([t[1:-1] if t[0] == "`" else str(t) for t in c]))
+        return self._build(ir.Column, meta, path=tuple([_name(t) for t in c]))
 
     def number(self, meta, c):
         _check_digits(c[0])
