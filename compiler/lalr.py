@@ -31,10 +31,12 @@ only, nothing in it runs); a missing, stale or damaged file is rebuilt from the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
@@ -149,7 +151,7 @@ def from_lark(lark: Any) -> Tables:
     states = {state: {sym: (True, arg) if action is Shift else (False, index[arg])
                       for sym, (action, arg) in actions.items()}
               for state, actions in table.states.items()}
-    return Tables(
+    tables = Tables(
         states=states, start_states=dict(table.start_states), end_states=dict(table.end_states), rules=tuple(rules),
         # Blanks within a line are skipped by the same match as the lexeme after them (half the matches).
         lexeme="[ \\t\\r]*(?:" + "|".join(alternatives) + ")", ignore=frozenset(conf.ignore),
@@ -157,6 +159,23 @@ def from_lark(lark: Any) -> Tables:
         regexps=tuple((t.name, t.pattern.to_regexp()) for t in regexps),
         dropped=frozenset(kept_nowhere),
     )
+    # Lark names rules and terminals with its own ``Token`` (a ``str`` subclass) when it builds a grammar, and
+    # with plain ``str`` when it loads one from its cache: the tables hold plain data either way.
+    return Tables.from_data(plain(tables.data()))
+
+
+def plain(value: Any) -> Any:
+    """``value`` with every ``str`` subclass made a ``str`` (and containers rebuilt): data ``marshal`` takes."""
+    kind = type(value)
+    if kind in (str, int, bool, float, type(None)):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        return (tuple if isinstance(value, tuple | list) else frozenset)(plain(v) for v in value)
+    raise TypeError(f"not plain data: {kind.__name__}")
 
 
 def cache_dir() -> Path:
@@ -185,23 +204,32 @@ def load_tables(grammar: str, make_lark: Callable[[], Any]) -> Tables:
     path = cache_dir() / f"pgl-tables-{key}.marshal"
     try:
         return Tables.from_data(marshal.loads(path.read_bytes()))
-    except (OSError, ValueError, EOFError, TypeError):
-        pass  # not there yet, or not readable: build it
+    except Exception:  # noqa: BLE001 - not there yet, unreadable, damaged or of another layout: build it
+        pass
     tables = from_lark(make_lark())
+    _write_cache(path, tables)
+    return tables
+
+
+def _write_cache(path: Path, tables: Tables) -> None:
+    """Keep ``tables`` at ``path`` for the next run. The cache only saves time: whatever goes wrong here (a
+    read-only home, a full disk, data ``marshal`` refuses) leaves the command to run without it."""
     tmp = None
     try:
+        data = marshal.dumps(tables.data())
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=".pgl-tables-", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps(tables.data()))
+            f.write(data)
         os.replace(tmp, path)
         tmp = None
-    except OSError:
-        pass  # a read-only home: every run builds the tables (a third of a second)
+    except Exception as e:  # noqa: BLE001 - every run then builds the tables (a third of a second)
+        if os.environ.get("PIPEGEN_DEBUG"):
+            print(f"debug: parse tables not cached at {path}: {type(e).__name__}: {e}", file=sys.stderr)
     finally:
         if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-    return tables
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
 
 
 class _Rule:

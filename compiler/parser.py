@@ -673,6 +673,11 @@ def _transform(tree: Tree, file: str, depth: int = 1) -> tuple[Any, list[Diagnos
 
 @lru_cache(maxsize=1)
 def _fast() -> lalr.Parser:
+    return fast_parser(tables())
+
+
+def fast_parser(tables: lalr.Tables) -> lalr.Parser:
+    """The fast path's parser over ``tables``, building the IR with ``ToIR``."""
     to_ir = ToIR()
 
     def method(name: str) -> Any:
@@ -684,7 +689,7 @@ def _fast() -> lalr.Parser:
 
         return other
 
-    return lalr.Parser(tables(), method, MAX_DEPTH, _new_span)
+    return lalr.Parser(tables, method, MAX_DEPTH, _new_span)
 
 
 @lru_cache(maxsize=1)
