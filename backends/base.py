@@ -12,7 +12,7 @@ import time, so `pipegen compile` stays fast.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 OutputKind = Literal["pgl", "json"]
 
@@ -61,7 +61,10 @@ class Progress:
 class GenerationRequest:
     system: str
     user: str
-    # Exactly one of these constrains the output.
+    # What constrains the output: a ``pipegen.generate.constraint`` value that each backend adapts (its
+    # ``lark()`` grammar for backends that decode under a grammar, its ``json_schema()`` for the others), or
+    # an explicit grammar / JSON Schema, which wins over it.
+    constraint: Any = None
     grammar: str | None = None  # Lark grammar (llguidance dialect) the text must match
     json_schema: dict | None = None  # JSON Schema the output object must match
     max_tokens: int = 1500
@@ -69,6 +72,16 @@ class GenerationRequest:
     seed: int = 0
     temperature: float = 0.0
     on_progress: Callable[[Progress], None] | None = field(default=None, compare=False)
+
+    def lark_grammar(self) -> str | None:
+        if self.grammar is not None:
+            return self.grammar
+        return self.constraint.lark() if self.constraint is not None else None
+
+    def schema(self) -> dict | None:
+        if self.json_schema is not None:
+            return self.json_schema
+        return self.constraint.json_schema() if self.constraint is not None else None
 
 
 @dataclass(frozen=True)

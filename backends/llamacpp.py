@@ -126,7 +126,8 @@ class LlamaCppBackend:
         return text + prefix
 
     def generate(self, request: GenerationRequest) -> Generation:
-        if request.grammar is None:
+        lark_grammar = request.lark_grammar()
+        if lark_grammar is None:
             raise BackendError("config", "the embedded model needs a grammar to decode to")
         import llama_cpp
         import numpy as np
@@ -135,7 +136,7 @@ class LlamaCppBackend:
 
         llm, tokenizer = self.load()
         start = time.monotonic()
-        grammar = LLMatcher.grammar_from_lark(request.grammar)
+        grammar = LLMatcher.grammar_from_lark(lark_grammar)
         matcher = LLMatcher(tokenizer, grammar, log_level=0,
                             limits=LLParserLimits(step_max_items=500_000, max_items_in_row=100_000))
         if matcher.is_error():

@@ -165,12 +165,12 @@ class OllamaBackend:
                               settings)
 
     def generate(self, request: GenerationRequest) -> Generation:
-        if request.json_schema is None:
+        if request.schema() is None:
             raise BackendError("config", "the Ollama backend needs a JSON Schema to generate against")
         body = {
             "model": self.model,
             "messages": [{"role": "system", "content": request.system}, {"role": "user", "content": request.user}],
-            "format": _inlined(json.dumps(request.json_schema), self.inline_depth),
+            "format": _inlined(json.dumps(request.schema()), self.inline_depth),
             "stream": True,
             "options": {"temperature": request.temperature, "seed": request.seed, "num_predict": request.max_tokens},
         }

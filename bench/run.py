@@ -426,7 +426,8 @@ def bench_decode(quick: bool, models: list[str]) -> list[Row]:
     from pipegen.backends.llamacpp import LlamaCppBackend
 
     from pipegen.domains import normalise
-    from pipegen.generate import build_prompt, generate, plan_request
+    from pipegen.generate import generate, plan_request
+    from pipegen.generate import spec_prompt as build_prompt
 
     requests = doc_requests()
     if quick:

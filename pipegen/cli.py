@@ -250,9 +250,9 @@ def _input_source(name: str, input_schema: Optional[Path], input_csv: Optional[P
     except SchemaInputError as e:
         _err(e.message, e.hint)
         raise typer.Exit(EXIT_USAGE) from None
-    from pipegen.generate import _snake
+    from pipegen.generate import snake
 
-    src_name = _snake(schema.source_name or name or "events")
+    src_name = snake(schema.source_name or name or "events")
     event_time = schema.event_time
     if event_time is None:
         event_time = next((f.name for f in schema.fields if getattr(f.type, "kind", "") == "timestamp"

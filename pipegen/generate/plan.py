@@ -1,0 +1,1360 @@
+"""The planner: from a request in words to the specs it may mean, best first.
+
+The request pins down most of a pipeline: the streams and fields it names, the shape of the computation
+(a filter, a windowed or running aggregate, a top-N, a dedup, a join...), its keys, measures, durations and
+thresholds. Each of those is decided by a rule below: a word-boundary pattern with an explicit priority, read
+top to bottom. Where the request leaves a choice open (it names no group key, or no measure), the planner
+offers a few alternatives, and the model picks one under the grammar built from them (``constraint.py``).
+
+Every candidate is an IR spec printed by the canonical printer and checked by the compiler before it is
+offered, so whatever the model picks is a valid spec.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import lru_cache
+from dataclasses import dataclass, field, replace
+
+from pipegen.compiler import ir
+from pipegen.domains import SourceTemplate, TField, pick_template
+from pipegen.generate import words
+from pipegen.generate.words import Dur, Stream, millis, resolve, singular, snake
+
+MAX_CANDIDATES = 12
+
+
+# ------------------------------------------------------------------ rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A pattern that, where it matches the request, votes for ``label`` with ``priority``."""
+
+    label: str
+    pattern: str
+    priority: int
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return re.search(self.pattern, text)
+
+
+def first(rules: tuple[Rule, ...], text: str) -> str | None:
+    """The label of the highest-priority rule that matches (ties: the earlier rule)."""
+    hits = [r for r in rules if r.search(text)]
+    return max(hits, key=lambda r: r.priority).label if hits else None
+
+
+def labels(rules: tuple[Rule, ...], text: str) -> set[str]:
+    return {r.label for r in rules if r.search(text)}
+
+
+# What the request computes. Several may hold ("drop duplicates, then count per minute"): see _shape.
+SHAPE_RULES = (
+    Rule("pattern", r"\bfollowed by\b|\bin a row\b|\bconsecutive\b|\bstays? (?:above|below|over|under)\b|"
+                    r"\bremains? (?:above|below|over|under)\b|\bsustained\b|\bpersists?\b|\bfor (?:more|longer) than "
+                    r"\d+ (?:consecutive )?(?:minutes?|seconds?|hours?|readings)\b|\bthen (?:a|an) (?:successful|\w+ed)\b",
+         90),
+    Rule("dedup_first", r"\bduplicates?\b|\bdedup\w*|\bde-dup\w*|\bfirst (?:occurrence|copy|one|event|time)\b|"
+                        r"\bexactly once\b|\bresen[dt]s?\b|\btwice\b|\bonly once\b|\bunique (?:events|messages)\b", 80),
+    Rule("dedup_last", r"\blatest\b|\bmost recent\b|\bcurrent (?:status|state|value|position|price|location|"
+                       r"balance|level|stock|score)\b|\blast known\b|\blast reported\b|\blast seen\b", 78),
+    Rule("rolling", r"\bmoving (?:average|avg|sum|max|min|total|mean)\b|\blast \d+ (?:\w+ )?(?:readings|events|rows|"
+                    r"values|records|ticks|trades|measurements|samples|orders|transactions|pings|messages|payments|"
+                    r"matches|games|scans|heartbeats)\b|\b(?:preceding|previous|prior|trailing) \d+\b|"
+                    r"\battach(?:ed|es|ing)?\b[^.]*\bto (?:each|every|the)\b|\b(?:each|every) (?:reading|event|row|"
+                    r"record|tick|trade|transaction|order|payment|ping)\b[^.]*\bover the (?:preceding|previous|"
+                    r"last|past)\b|\brolling (?:average|avg|sum|mean|count|max|min)\b", 70),
+    Rule("topn", r"\btop[- ]?(?:\d+|three|five|ten|twenty)\b|\btop (?:\w+ ){0,2}(?:by|per|in)\b|\bleaderboard\b|"
+                 r"\bbest[- ]selling\b|\brank(?:ed|ing|s)?\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){1,3}with the "
+                 r"(?:most|highest|largest)\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){0,2}that \w+ the most\b", 60),
+)
+
+# The window of an aggregate.
+WINDOW_RULES = (
+    Rule("session", r"\bsessions?\b|\binactivity\b|\binactive\b|\bidle\b|\bgaps? of\b|\bseparated by\b|"
+                    r"\bwithout (?:any )?(?:pings|events|activity|clicks|messages)\b|\bsessioni[sz]e\b", 90),
+    Rule("cumulate", r"\bcumulative(?:ly)?\b|\bsince (?:midnight|the start of)\b|\bso far (?:today|this)\b|"
+                     r"\bstarting over\b|\bresets? (?:every|each|at)\b|\bstart(?:s|ing)? (?:again|afresh|over)\b|"
+                     r"\bgrowing\b|\bprogressive\b|\bintraday\b", 85),
+    Rule("hop", r"\bsliding\b|\bhopping\b|\bhop\b|\bover (?:the |any )?(?:last|past|previous|trailing)? ?\S+ "
+                r"(?:\w+ )?(?:window |span )?(?:that )?(?:updated|refreshed|evaluated|advanc\w+|recomputed|"
+                r"moving|slides?|sliding)\b|\bover any\b|\bevery \S+(?: \w+)?,? (?:\w+ )?(?:over|for|across) the "
+                r"(?:last|past|previous|preceding)\b|\badvanc(?:es|ing) (?:by |every )\b|\bevaluated every\b|"
+                r"\brefreshed every\b|\bupdated every\b|\brecomputed every\b|\bslides? (?:by|every)\b", 80),
+    Rule("none", r"\brunning (?:count|total|sum|tally|average|number)\b|\bcontinuous(?:ly)?\b|\bso far\b|"
+                 r"\ball[- ]time\b|\bever\b|\blifetime\b|\bsince (?:the pipeline|it|the job|we) start\w*\b|"
+                 r"\bno (?:time )?windows?\b|\bwithout (?:a |any )?(?:time )?windows?\b|\blive\b|\bup[- ]to[- ]date\b|"
+                 r"\bkeep (?:a|the) (?:\w+ )?(?:count|total|tally|sum)\b|\bon every (?:event|update|order)\b|"
+                 r"\bas (?:events|orders|data) arrive\b|\bin real[- ]time\b(?! every)|\bcompacted\b|\bupsert\b|"
+                 r"\bkeyed by\b", 40),
+    Rule("tumble", r"\btumbling\b|\bfixed\b|\bnon-overlapping\b|\bbuckets?\b|\bevery\b|\bper (?:\d+ )?(?:minute|hour|"
+                   r"second|day|week)\b|\beach (?:minute|hour|day|second|week)\b|\bhourly\b|\bdaily\b|\bminutely\b|"
+                   r"\bweekly\b|\bin \d+[- ]?\w+ windows?\b|\bwindows? of\b|\b\d+[- ]?(?:minute|second|hour|day|min|"
+                   r"sec)s? (?:windows?|buckets?|intervals?|periods?)\b", 30),
+)
+
+AGG_WORDS = (
+    ("count_distinct", r"\b(?:unique|distinct|different)\b"),
+    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|\bhow many\b|\btally\b|\bfrequency\b|\bvolume of\b|"
+              r"\bthe most\b|\bmost (?:active|popular|viewed|played)\b"),
+    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\brevenue\b|\bspend\b|\bspent\b|\badd(?:s|ed)? up\b"),
+    ("avg", r"\baverage\b|\bmean\b|\bavg\b"),
+    ("max", r"\bmax(?:imum)?\b|\bpeak\b|\bhighest\b|\blargest\b|\bbiggest\b|\btop speed\b"),
+    ("min", r"\bmin(?:imum)?\b|\blowest\b|\bsmallest\b"),
+)
+AGG_RE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in AGG_WORDS))
+
+COMPARISONS = (
+    (">=", r"at least|(?:greater|more|higher) than or equal to|>=|or (?:more|higher|above|greater)|no (?:less|fewer) than"),
+    ("<=", r"at most|(?:less|lower|fewer) than or equal to|<=|or (?:less|lower|below|fewer)|no more than|up to"),
+    (">", r"above|over|more than|greater than|higher than|exceed(?:s|ed|ing)?|bigger than|larger than|>|beyond|"
+          r"faster than|longer than|hotter than|heavier than|outside"),
+    ("<", r"below|under|less than|lower than|fewer than|<|smaller than|slower than|shorter than|drops? below|"
+          r"falls? below"),
+    ("=", r"equal to|equals?|=|==|is exactly"),
+)
+
+
+# ------------------------------------------------------------------ the request, read once
+
+
+@dataclass
+class Reading:
+    """What the request says, read once."""
+
+    text: str  # as written
+    low: str  # lower case, one space between words, padded with spaces
+    streams: list[Stream]
+    durations: list[words.Found]
+    numbers: list[words.Found]
+    watermark_s: int | None
+
+    def has(self, pattern: str) -> bool:
+        return re.search(pattern, self.low) is not None
+
+
+def read(description: str) -> Reading:
+    text = " ".join(description.split())
+    low = " " + text.lower() + " "
+    late = (re.search(r"(?:late|lateness|out of order|out-of-order|delayed|delay(?:ed)? by|arrive up to)[^.;]*?"
+                      r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|h)\b", low)
+            or re.search(r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|hours?)\s+(?:late|of lateness|out of order|"
+                         r"behind|of delay|delayed)", low))
+    watermark = None
+    durs = words.durations(low)
+    if late:
+        unit = late.group(2)
+        watermark = int(late.group(1)) * (3600 if unit.startswith("h") else 60 if unit.startswith("m") else 1)
+        durs = [d for d in durs if not (late.start() <= d.start < late.end())]
+    return Reading(text, low, words.streams(text), durs, words.numbers(low), watermark)
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass
+class Plan:
+    """The specs a request may mean (best first), and what they were made from."""
+
+    name: str
+    description: str
+    domain: str | None
+    sources: list[SourceTemplate]
+    candidates: list[ir.Spec] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # identifiers the request names
+    notes: list[str] = field(default_factory=list)  # what the planner decided, for the prompt
+
+    @property
+    def source(self) -> SourceTemplate:
+        return self.sources[0]
+
+
+# ------------------------------------------------------------------ IR helpers
+
+
+def col(*path: str) -> ir.Column:
+    return ir.Column(path=tuple(path))
+
+
+def num(text: str) -> ir.NumberLit:
+    t = text.lstrip("-")
+    n: ir.Expr = ir.NumberLit(text=t if "." not in t else t.rstrip("0").rstrip(".") if t.rstrip("0").rstrip(".")
+                              .replace(".", "").isdigit() and "." in t.rstrip("0").rstrip(".") else t)
+    return ir.Neg(operand=n) if text.startswith("-") else n
+
+
+def call(name: str, *args: ir.Expr, star: bool = False, distinct: bool = False) -> ir.Call:
+    return ir.Call(name=name, args=tuple(args), star=star, distinct=distinct)
+
+
+def dur(d: Dur) -> ir.Duration:
+    return ir.Duration(value=d[0], unit=d[1])  # type: ignore[arg-type]
+
+
+def type_of(text: str) -> tuple[ir.Type, bool]:
+    """An IR type from spec type text ("decimal(12, 2)", "string?", "enum(a, b)")."""
+    t = text.strip()
+    nullable = t.endswith("?")
+    t = t.rstrip("?").strip()
+    if m := re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", t):
+        return ir.DecimalType(precision=int(m.group(1)), scale=int(m.group(2))), nullable
+    if m := re.fullmatch(r"timestamp\((\d)\)", t):
+        return ir.TimestampType(precision=int(m.group(1))), nullable  # type: ignore[arg-type]
+    if m := re.fullmatch(r"enum\((.*)\)", t):
+        return ir.EnumType(symbols=tuple(s.strip() for s in m.group(1).split(","))), nullable
+    if t in ("string", "int", "long", "float", "double", "boolean", "bytes", "date", "time", "uuid"):
+        return ir.PrimitiveType(name=t), nullable  # type: ignore[arg-type]
+    return _parsed_type(t), nullable
+
+
+@lru_cache(maxsize=256)
+def _parsed_type(text: str) -> ir.Type:
+    """Any other type text (records, arrays, maps of the user's schema), read by the spec parser."""
+    from pipegen.compiler.parser import parse_spec
+
+    spec, _ = parse_spec(f'pipeline p {{\n}}\nsource s {{\n  topic "s"\n  fields {{\n    f {text}\n  }}\n}}\n')
+    if spec is None:
+        raise ValueError(f"not a type: {text!r}")
+    return spec.statements[0].fields[0].type
+
+
+def source_ir(src: SourceTemplate, watermark_s: int, key: tuple[str, ...] = (), upsert: bool = False) -> ir.Source:
+    fields = []
+    for f in src.fields:
+        typ, nullable = type_of(f.type)
+        fields.append(ir.FieldDef(name=f.name, type=typ, nullable=nullable, doc=f.doc or None))
+    et = src.event_time
+    return ir.Source(name=src.name, description=src.description or None, topic=src.topic, format="avro",
+                     fields=tuple(fields), key=key, mode="upsert" if upsert else None, event_time=et,
+                     watermark=dur((watermark_s, "s")) if et else None)
+
+
+def is_numeric(f: TField) -> bool:
+    return f.type.rstrip("?") in ("int", "long", "float", "double") or f.type.startswith("decimal")
+
+
+def numeric_fields(fields: list[TField] | tuple[TField, ...]) -> list[TField]:
+    """The numeric fields, the ones a bare number most likely bounds first (an amount before a count)."""
+    nums = [f for f in fields if is_numeric(f)]
+    money = r"(^|_)(amount|amt|total|price|value|revenue|cost|score|balance|spend)($|_)"
+    return sorted(nums, key=lambda f: (0 if re.search(money, f.name) else 1 if f.type != "int" else 2))
+
+
+# ------------------------------------------------------------------ sources
+
+
+def _doc_for(name: str) -> str:
+    return ""
+
+
+def _with_time(fields: list[TField], needs_time: bool) -> list[TField]:
+    """A source that is windowed, ranked over time or joined in time needs an event time: the request's first
+    timestamp field, else an added `event_time`."""
+    if any(f.role == "time" for f in fields):
+        seen = False
+        out = []
+        for f in fields:
+            if f.role == "time":
+                # Only the first timestamp is the event time; the others stay plain timestamps.
+                out.append(f if not seen else TField(f.name, f.type, "other", f.doc))
+                seen = True
+            else:
+                out.append(f)
+        return out
+    if needs_time:
+        return [*fields, TField("event_time", "timestamp(3)", "time", "When it happened")]
+    return fields
+
+
+def _stream_source(st: Stream, template: SourceTemplate, needs_time: bool) -> SourceTemplate:
+    """A source for a stream the request names: its fields when it lists them, else the domain template's."""
+    if st.fields:
+        fields = list(st.fields)
+    else:
+        fields = list(template.fields)
+        if st.key and all(f.name != st.key for f in fields):
+            fields.insert(0, TField(st.key, words.type_from_name(st.key), "key", ""))
+    return SourceTemplate(st.name, st.topic, f"The {st.topic} stream", (), tuple(_with_time(fields, needs_time)))
+
+
+def add_field(src: SourceTemplate, f: TField) -> SourceTemplate:
+    if any(x.name == f.name for x in src.fields):
+        return src
+    fields = list(src.fields)
+    at = next((i for i, x in enumerate(fields) if x.role == "time"), len(fields))
+    fields.insert(at, f)
+    return replace(src, fields=tuple(fields))
+
+
+# ------------------------------------------------------------------ phrases: keys, measures, conditions
+
+_KEY_RE = re.compile(r"\b(?:per|by|for each|for every|for|each|every|of each|in each|grouped by|group by|"
+                     r"broken down by|split by|partitioned by|across|within each)\s+(?:the\s+|a\s+|an\s+)?"
+                     r"(`[^`]+`|[a-z_][a-z0-9_']*)(?:\s+(`[^`]+`|[a-z_][a-z0-9_']*))?(?:\s+(and|,)\s+"
+                     r"(?:the\s+|per\s+|by\s+)?(`[^`]+`|[a-z_][a-z0-9_']*))?")
+_NOT_KEYS = words.STOP | words.GENERIC_NOUNS | {
+    "minute", "hour", "second", "day", "week", "month", "window", "session", "period", "interval", "span", "batch",
+    "slide", "step", "midnight", "one", "total", "number", "sum", "average", "count", "amount", "name", "score",
+    "time", "descending", "ascending", "most", "least", "type", "kind", "percentage", "percent", "volume", "order",
+    "timestamp", "rate", "size", "value", "speed", "price", "now", "default", "instance", "example", "category's",
+    "update", "reading", "row", "event", "record", "pipeline", "job", "topic", "stream", "key", "id", "distinct",
+    "unique", "highest", "lowest", "maximum", "minimum", "their", "its", "whose", "which", "itself", "tick",
+}
+
+
+def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[str], list[TField]]:
+    """The group keys the request names ("per store", "by device and hour", "each player's"), resolved to
+    fields; fields to add for keys no field matches (when ``allow_new``)."""
+    keys: list[str] = []
+    new: list[TField] = []
+    fields = list(src.fields)
+    # "each merchant's SKUs": the owner and the thing both group
+    for m in re.finditer(r"\b(?:each|every|per|for each|a|the)\s+([a-z_][a-z0-9_]*)'s\s+(`[^`]+`|[a-z_][a-z0-9_]*)",
+                         r.low):
+        for w in (m.group(2), m.group(1)):
+            w = w.strip("`")
+            hit = resolve(w, fields, ("key", "id", "label"), 60)
+            if hit and hit not in keys and singular(w) not in _NOT_KEYS:
+                keys.append(hit)
+    for m in _KEY_RE.finditer(r.low):
+        before = r.low[max(0, m.start() - 30):m.start()]
+        if m.group(0).startswith("by ") and re.search(r"\b(?:order(?:ed)?|sort(?:ed)?|rank(?:ed)?|top \S+(?: \w+)?|"
+                                                      r"keyed|partitioned|on|join(?:ed)?|dedup\w*|replaced|caused|"
+                                                      r"sent|made|placed|followed|delayed|late)\s*$", before):
+            continue  # "top 3 products by revenue", "keyed by": not a group key
+        cand = [g for g in (m.group(1), m.group(2), m.group(4)) if g]
+        first_word = cand[0].strip("`").rstrip("'s").rstrip("'")
+        if first_word in _NOT_KEYS or words.DURATION_RE.fullmatch(first_word) or first_word.isdigit():
+            continue
+        if AGG_RE.fullmatch(first_word):
+            continue
+        # "per product category": the two-word name, else the second word, else the first
+        phrases = []
+        if m.group(2):
+            phrases.append(f"{cand[0]} {cand[1]}")
+        phrases += [c for c in cand[:2]]
+        hit = None
+        for ph in phrases:
+            ph = ph.replace("'s", "").strip("`'")
+            if ph.split()[-1] in _NOT_KEYS and len(ph.split()) > 1:
+                ph = ph.split()[0]
+            hit = resolve(ph, fields, ("key", "id", "label"), 60) or resolve(ph, fields, ("key", "id", "label", "metric"), 85)
+            if hit:
+                break
+        if hit is None and allow_new:
+            word = singular(first_word)
+            if word not in _NOT_KEYS and len(word) >= 3 and word.isidentifier():
+                name = word if ("_" in word or src.fields and any("_" not in f.name for f in src.fields)) else word
+                if allow_new == "id":
+                    name = word + "_id"
+                f = TField(name, "string", "key", "")
+                if all(x.name != name for x in fields):
+                    new.append(f)
+                    fields.append(f)
+                hit = name
+        if hit and hit not in keys:
+            keys.append(hit)
+        # "per store and sku", "by region, country"
+        if m.group(3) and m.group(4):
+            second = m.group(4).strip("`")
+            h2 = resolve(second, fields, ("key", "id", "label"), 60)
+            if h2 and h2 not in keys:
+                keys.append(h2)
+    return keys, new
+
+
+_ENTITY_RE = re.compile(r"\btop[- ]?(?:\d+|three|five|ten|twenty)\s+(?:(?:most|best|highest|biggest|largest|"
+                        r"longest|slowest|fastest|busiest|active|popular|viewed|played|selling|rated|scoring|"
+                        r"[a-z]+-[a-z]+)\s+)*(`[^`]+`|[a-z_][a-z0-9_]*)|\brank(?:s|ed|ing)?\s+(?:the\s+|all\s+|each\s+)?"
+                        r"(?:(?:\w+)'s\s+)?(`[^`]+`|[a-z_][a-z0-9_]*)|\bthe\s+(?:\d+|three|five|ten|twenty)\s+"
+                        r"(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:with|that|by|who|which|whose)\b|\b(?:best|most)[- ]"
+                        r"(?:selling|viewed|played|popular|active)\s+(`[^`]+`|[a-z_][a-z0-9_]*)|\bleaderboard of "
+                        r"(?:the\s+)?(?:top\s+\S+\s+)?(`[^`]+`|[a-z_][a-z0-9_]*)")
+
+
+def topn_entity(r: Reading, src: SourceTemplate, allow_new: bool | str) -> tuple[str | None, list[TField]]:
+    """What a top-N ranks ("the top 3 products", "rank videos", "the 5 depots that shipped the most")."""
+    m = _ENTITY_RE.search(r.low)
+    if not m:
+        return None, []
+    word = next(g for g in m.groups() if g).strip("`")
+    word_s = singular(word)
+    if word_s in _NOT_KEYS or word in words.GENERIC_NOUNS:
+        return None, []
+    hit = resolve(word, src.fields, ("key", "id", "label"), 60)
+    if hit:
+        return hit, []
+    if not allow_new or not word_s.isidentifier():
+        return None, []
+    name = word_s + "_id" if allow_new == "id" else word_s
+    return name, [TField(name, "string", "key", "")]
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    agg: str  # count | sum | avg | min | max | count_distinct
+    field: str | None  # None: count(*)
+
+    @property
+    def name(self) -> str:
+        f = self.field or ""
+        return {"count": f"{f}_count" if f else "event_count", "sum": f"total_{f}", "avg": f"avg_{f}",
+                "max": f"max_{f}", "min": f"min_{f}", "count_distinct": f"distinct_{f}"}[self.agg]
+
+    def expr(self) -> ir.Expr:
+        if self.agg == "count" and self.field is None:
+            return call("count", star=True)
+        if self.agg == "count_distinct":
+            return call("count", col(self.field or ""), distinct=True)
+        return call(self.agg, col(self.field or ""))
+
+
+def _noun_after(text: str, pos: int, n: int = 5) -> list[str]:
+    return re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", text[pos:pos + 80])[:n]
+
+
+def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) -> tuple[list[MeasureSpec], list[TField]]:
+    """The measures the request names ("the average temp_c", "total revenue and order count")."""
+    out: list[MeasureSpec] = []
+    new: list[TField] = []
+    fields = list(src.fields)
+    numeric = numeric_fields(fields)
+    pending: list[str] = []  # "average, minimum and maximum temperature": aggregates waiting for their field
+    for m in AGG_RE.finditer(r.low):
+        agg = m.lastgroup or "count"
+        after = _noun_after(r.low, m.end())
+        # "the most" in "the 3 products with the most views" counts views; "most active" counts events
+        target = None
+        skip = {"the", "of", "all", "each", "their", "its", "per", "a", "an", "number", "amount", "value", "in",
+                "and", "or", "count", "sum", "total", "average", "mean", "distinct", "unique", "maximum", "minimum",
+                "max", "min", "peak", "highest", "lowest", "daily", "hourly", "running", "cumulative", "moving",
+                "rolling", "overall", "combined", "sold", "spent", "paid", "earned", "received", "made", "placed"}
+        chain = []
+        for w in after:
+            w = w.strip("`")
+            if AGG_RE.fullmatch(w) or w in (",",):
+                chain.append(w)
+                continue
+            if w in skip:
+                continue
+            roles = ("key", "id", "label", "metric") if agg == "count_distinct" else ("metric",)
+            target = resolve(w, fields, roles, 60)
+            if target is None and agg not in ("count", "count_distinct"):
+                target = resolve(w, fields, ("key", "label", "other"), 95)
+                if target is not None and not is_numeric(next(f for f in fields if f.name == target)):
+                    target = None
+            if target is None and agg in ("sum", "avg", "max", "min") and allow_new and w not in words.STOP \
+                    and w not in words.GENERIC_NOUNS and w not in _NOT_KEYS and len(w) >= 3 and w.isidentifier() \
+                    and not words.DURATION_RE.fullmatch(w) and w not in ("with", "for", "by", "from", "every"):
+                singular_w = w
+                f = TField(singular_w, "double", "metric", "")
+                if all(x.name != f.name for x in fields):
+                    new.append(f)
+                    fields.append(f)
+                target = singular_w
+            break
+        if agg == "count":
+            # "count the units sold" counts units: a quantity is summed
+            if target and next(f for f in fields if f.name == target).type.rstrip("?") in ("int", "long") and \
+                    re.search(r"(?:^|_)(qty|quantity|units?|items)$", target):
+                agg = "sum"
+            else:
+                target = None
+        if agg == "count_distinct" and target is None:
+            continue
+        if agg in ("sum", "avg", "max", "min") and target is None:
+            target = (numeric[0].name if numeric else None)
+            if target is None:
+                continue
+            pending.append(agg)
+            continue
+        for a in [*pending, agg]:
+            ms = MeasureSpec(a, target)
+            if ms not in out:
+                out.append(ms)
+        pending = []
+    for a in pending:
+        ms = MeasureSpec(a, numeric[0].name if numeric else None)
+        if ms.field and ms not in out:
+            out.append(ms)
+    return out, new
+
+
+@dataclass(frozen=True)
+class Condition:
+    expr: ir.Expr
+    on_aggregate: bool  # a threshold on a measure ("more than 5 payments"), not on single events
+    measure: MeasureSpec | None = None
+
+
+def _value(text: str) -> ir.Expr:
+    return num(text)
+
+
+def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[Condition], list[TField]]:
+    """Filters and thresholds: "above 500", "at least 3 failed logins", "status is 'failed'", "starts with"."""
+    out: list[Condition] = []
+    new: list[TField] = []
+    fields = list(src.fields)
+    numeric = numeric_fields(fields)
+    cmp_alt = "|".join(f"(?P<c{i}>{p})" for i, (_op, p) in enumerate(COMPARISONS))
+    used: list[tuple[int, int]] = []
+    for n in r.numbers:
+        before = r.low[max(0, n.start - 60):n.start]
+        m = re.search(r"(?:" + cmp_alt + r")\s*(?:a |an |the )?(?:total of |score of |value of |rate of )?[$€£]?\s*$",
+                      before)
+        trailing = r.low[n.end:n.end + 40]
+        m2 = re.match(r"\s*(?:\w+\s+)?(or (?:more|higher|above|greater|less|lower|below|fewer))\b", trailing)
+        op = None
+        if m:
+            op = next(COMPARISONS[int(k[1:])][0] for k, v in m.groupdict().items() if v)
+        elif m2:
+            op = ">=" if re.search(r"more|higher|above|greater", m2.group(1)) else "<="
+        if op is None:
+            continue
+        ctx_before = r.low[max(0, n.start - 90):n.start]
+        noun_after = re.findall(r"[a-z_][a-z0-9_]*", trailing)[:3]
+        # Which field: the nearest field named before the comparison, else the noun after the number.
+        target = None
+        for w in reversed(re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", ctx_before)[-6:]):
+            target = resolve(w.strip("`"), fields, ("metric",), 60)
+            if target:
+                break
+        agg_before = re.search(r"\b(total|sum|average|mean|avg|count|number of|max(?:imum)?|min(?:imum)?|peak|"
+                               r"highest|lowest)\b(?:\s+\w+){0,3}\s*(?:is\s+|was\s+|goes\s+|exceeds?\s*|exceeded\s*|"
+                               r"of\s+)?(?:" + cmp_alt + r")\s*\S*\s*$", ctx_before[-70:])
+        unit_after = noun_after[0] if noun_after else ""
+        countable = bool(unit_after) and unit_after not in words.STOP and not resolve(unit_after, fields, ("metric",), 60) \
+            and unit_after.endswith("s") and unit_after not in ("seconds", "minutes", "hours", "days", "ms", "mins",
+                                                                "secs", "percent", "degrees", "times", "units") \
+            and not re.match(r"(?:eur|usd|gbp|kmh|kwh|bpm|mph|km)", unit_after)
+        times = bool(re.match(r"\s*times\b", trailing))
+        if agg_before or countable or times:
+            agg_word = agg_before.group(1) if agg_before else "count"
+            agg = {"total": "sum", "sum": "sum", "average": "avg", "mean": "avg", "avg": "avg", "count": "count",
+                   "number of": "count", "peak": "max", "highest": "max", "lowest": "min"}.get(agg_word, None)
+            if agg is None:
+                agg = "max" if agg_word.startswith("max") else "min" if agg_word.startswith("min") else "count"
+            field_name = None
+            if agg != "count":
+                words_near = re.findall(r"[a-z_][a-z0-9_]*", agg_before.group(0) if agg_before else "")
+                for w in words_near:
+                    field_name = resolve(w, fields, ("metric",), 60)
+                    if field_name:
+                        break
+                field_name = field_name or target or (numeric[0].name if numeric else None)
+                if field_name is None:
+                    agg = "count"
+            ms = MeasureSpec(agg, field_name if agg != "count" else None)
+            out.append(Condition(ir.Binary(op=op, left=col(ms.name), right=_value(n.value)), True, ms))  # type: ignore[arg-type]
+            used.append((n.start, n.end))
+            continue
+        if target is None and noun_after:
+            target = resolve(noun_after[0], fields, ("metric",), 60)
+        if target is None:
+            target = numeric[0].name if numeric else None
+        if target is None:
+            words_before = [w for w in re.findall(r"[a-z_][a-z0-9_]*", ctx_before)[-3:] if w not in words.STOP
+                            and w not in _NOT_KEYS and w.isidentifier() and len(w) > 2]
+            if not words_before:
+                continue
+            target = words_before[-1]
+            f = TField(target, "double", "metric", "")
+            new.append(f)
+            fields.append(f)
+            numeric.append(f)
+        if op == ">" and re.search(r"\boutside\b", m.group(0) if m else ""):
+            continue
+        out.append(Condition(ir.Binary(op=op, left=col(target), right=_value(n.value)), False))  # type: ignore[arg-type]
+        used.append((n.start, n.end))
+    # between A and B
+    for m in re.finditer(r"\b(?:between)\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)", r.low):
+        ctx = r.low[max(0, m.start() - 60):m.start()]
+        target = None
+        for w in reversed(re.findall(r"[a-z_][a-z0-9_]*", ctx)[-5:]):
+            target = resolve(w, fields, ("metric",), 60)
+            if target:
+                break
+        target = target or (numeric[0].name if numeric else None)
+        if target:
+            negated = bool(re.search(r"\b(?:not|outside)\s+(?:\w+\s+)?$", ctx))
+            out = [c for c in out if not (isinstance(c.expr, ir.Binary) and isinstance(c.expr.right, ir.NumberLit)
+                                          and c.expr.right.text in (m.group(1), m.group(2)) and not c.on_aggregate)]
+            out.append(Condition(ir.Between(operand=col(target), low=num(m.group(1)), high=num(m.group(2)),
+                                            negated=negated), False))
+    # string values: status is 'failed', country in ('DE', 'FR'), url starts with "/checkout"
+    strings = [f for f in fields if not is_numeric(f) and f.role in ("key", "label", "id")]
+    for m in re.finditer(r"(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:is|=|==|equals?|of|set to|marked)\s+(?:not\s+)?['\"]([^'\"]{1,40})['\"]"
+                         r"|(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:is\s+)?(?:not\s+)?(?:one of|in)\s*\(?((?:['\"]?[\w\-]+['\"]?"
+                         r"(?:,\s*|\s+or\s+|,?\s+and\s+)){1,8}['\"]?[\w\-]+['\"]?)\)?"
+                         r"|(`[^`]+`|[a-z_][a-z0-9_]*)\s+(starts? with|begins? with|ends? with|contains?|containing|"
+                         r"like|matching)\s+['\"]([^'\"]{1,40})['\"]", r.text.lower()):
+        if m.group(1):
+            target = resolve(m.group(1).strip("`"), strings, None, 60)
+            if target:
+                negated = " not " in m.group(0)
+                expr: ir.Expr = ir.Binary(op="!=" if negated else "=", left=col(target),
+                                          right=ir.StringLit(value=_original(r.text, m.group(2))))
+                out.append(Condition(expr, False))
+        elif m.group(3):
+            target = resolve(m.group(3).strip("`"), strings, None, 60)
+            items = [i.strip("'\" ") for i in re.split(r",\s*|\s+or\s+|,?\s+and\s+", m.group(4)) if i.strip("'\" ")]
+            if target and len(items) >= 2 and not any(i in words.STOP for i in items):
+                out.append(Condition(ir.InList(operand=col(target), items=tuple(
+                    ir.StringLit(value=_original(r.text, i)) for i in items), negated=" not " in m.group(0)), False))
+        else:
+            target = resolve(m.group(5).strip("`"), strings, None, 60)
+            if target:
+                v = _original(r.text, m.group(7)).replace("%", "")
+                kind = m.group(6)
+                pattern = f"{v}%" if kind.startswith(("start", "begin")) else f"%{v}" if kind.startswith("end") \
+                    else f"%{v}%" if kind.startswith("contain") else v
+                out.append(Condition(ir.Like(operand=col(target), pattern=pattern), False))
+    # null checks: "without a coupon_code", "missing email", "where referrer is null"
+    for m in re.finditer(r"\b(?:without (?:a |an )?|missing (?:a |an |the )?|no |lacking (?:a |an )?)"
+                         r"(`[^`]+`|[a-z_][a-z0-9_]*)|(`[^`]+`|[a-z_][a-z0-9_]*) (is (?:null|missing|empty|not set)|"
+                         r"is not null|is present|is set)\b", r.low):
+        name = (m.group(1) or m.group(2) or "").strip("`")
+        if name in ("time", "window", "windows", "aggregation", "duplicates"):
+            continue
+        target = resolve(name, fields, None, 75)
+        if target:
+            present = bool(m.group(3) and re.search(r"not null|present|is set", m.group(3)))
+            out.append(Condition(ir.IsNull(operand=col(target), negated=present), False))
+    # enum symbols the request names ("cancelled orders", "purchase events")
+    for f in fields:
+        em = re.match(r"enum\((.*)\)", f.type)
+        if not em:
+            continue
+        for sym in [s.strip() for s in em.group(1).split(",")]:
+            sm = re.search(r"\b" + re.escape(sym.replace("_", " ")) + r"\b|\b" + re.escape(sym) + r"\b", r.low)
+            if sm:
+                neg = bool(re.search(r"\b(?:ignor\w+|exclud\w+|except|without|not|skip\w*|drop\w*|other than)\s+"
+                                     r"(?:the\s+|all\s+|any\s+)?$", r.low[max(0, sm.start() - 30):sm.start()]))
+                out.append(Condition(ir.Binary(op="!=" if neg else "=", left=col(f.name),
+                                               right=ir.StringLit(value=sym)), False))
+    return out, new
+
+
+def _original(text: str, lowered: str) -> str:
+    """``lowered`` as the request writes it (case kept)."""
+    i = text.lower().find(lowered)
+    return text[i:i + len(lowered)] if i >= 0 else lowered
+
+
+def _and(exprs: list[ir.Expr]) -> ir.Expr | None:
+    out: ir.Expr | None = None
+    for e in exprs:
+        out = e if out is None else ir.Binary(op="and", left=out, right=e)
+    return out
+
+
+# ------------------------------------------------------------------ windows
+
+
+def window_choice(r: Reading, shape: set[str]) -> tuple[str, list[Dur]]:
+    """The window kind and the durations to size it, from the request's words."""
+    kind = first(WINDOW_RULES, r.low)
+    durs = [f.value for f in r.durations]  # type: ignore[misc]
+    # "every 5 minutes ... over the last hour": a window of the longer duration that advances by the shorter
+    every = [f.value for f in r.durations if re.search(r"\b(?:every|each|updated every|refreshed every|evaluated "
+                                                       r"every|recomputed every|advanc\w+ (?:by|every))\s*$",
+                                                       r.low[max(0, f.start - 24):f.start])]
+    span = [f.value for f in r.durations if re.search(r"\b(?:over|in|of|during|for|within|across) (?:the |a |an )?"
+                                                      r"(?:last|past|previous|preceding|trailing|rolling|sliding)?\s*$",
+                                                      r.low[max(0, f.start - 24):f.start])
+            or r.low[max(0, f.start - 12):f.start].strip().endswith(("last", "past", "trailing", "sliding"))]
+    if kind not in ("session", "cumulate") and every and span and millis(max(span, key=millis)) > \
+            millis(min(every, key=millis)) and "rolling" not in shape:
+        size, slide = max(span, key=millis), min(every, key=millis)
+        if millis(size) % millis(slide) == 0:
+            return "hop", [size, slide]
+    if kind == "session" and not durs:
+        durs = [(30, "min")]
+    if kind == "none" and durs and labels(WINDOW_RULES, r.low) & {"tumble"} and not r.has(
+            r"\brunning\b|\bcontinuous|\bso far\b|\ball[- ]time\b|\bno (?:time )?windows?\b|\blive\b|\bever\b|"
+            r"\blifetime\b"):
+        kind = "tumble"
+    if kind is None:
+        kind = "tumble" if durs else "none"
+    if kind == "hop" and len({millis(d) for d in durs}) < 2:
+        kind = "tumble" if durs else "none"
+    if kind in ("tumble", "session") and not durs:
+        kind = "none"
+    if kind == "cumulate" and not durs:
+        kind = "none"
+    return kind, durs  # type: ignore[return-value]
+
+
+def _window_ir(kind: str, durs: list[Dur], et: str, r: Reading) -> list[ir.Window]:
+    """The windows of ``kind`` the durations allow, best first."""
+    if kind == "tumble":
+        # "every 15 minutes": the duration after "every"/"per" first
+        ordered = sorted(durs, key=lambda d: 0 if r.has(rf"\b(?:every|per|each|in|of) {d[0]}[- ]?") else 1)
+        return [ir.Tumble(column=et, size=dur(d)) for d in dict.fromkeys(ordered)][:3]
+    if kind == "session":
+        return [ir.Session(column=et, gap=dur(d)) for d in dict.fromkeys(durs)][:2]
+    pairs = [(a, b) for a in durs for b in durs if millis(a) > millis(b) and millis(a) % millis(b) == 0]
+    if kind == "hop":
+        return [ir.Hop(column=et, size=dur(a), slide=dur(b)) for a, b in dict.fromkeys(pairs)][:3]
+    if kind == "cumulate":
+        if not pairs:
+            size = max(durs, key=millis)
+            if r.has(r"\bmidnight\b|\bthe day\b|\btoday\b|\beach day\b|\bevery day\b|\bdaily\b"):
+                size = (1, "d")
+            elif r.has(r"\bthe (?:current )?hour\b|\beach hour\b|\bevery hour\b"):
+                size = (1, "h")
+            step = min(durs, key=millis)
+            if millis(size) > millis(step) and millis(size) % millis(step) == 0:
+                pairs = [(size, step)]
+        big = [p for p in pairs if (r.has(r"\bmidnight\b|\bday\b|\btoday\b") and p[0] == (1, "d")) or True]
+        return [ir.Cumulate(column=et, step=dur(b), size=dur(a)) for a, b in dict.fromkeys(big)][:3]
+    return []
+
+
+# ------------------------------------------------------------------ building candidates
+
+
+@dataclass
+class Draft:
+    """A spec being built: statements in order, the stream the next stage reads, and its columns."""
+
+    statements: list[ir.Statement]
+    head: str
+    columns: list[str]
+    upsert_key: tuple[str, ...] = ()  # the sink must be an upsert sink keyed by these
+
+    def add(self, st: ir.Statement, columns: list[str] | None = None, upsert_key: tuple[str, ...] | None = None) -> None:
+        self.statements.append(st)
+        self.head = st.name
+        if columns is not None:
+            self.columns = columns
+        if upsert_key is not None:
+            self.upsert_key = upsert_key
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    base, i = name, 2
+    while name in taken:
+        name = f"{base}_{i}"
+        i += 1
+    taken.add(name)
+    return name
+
+
+JOIN_CUES = r"\benrich\w*\b|\bjoin\w*\b|\bmatch(?:es|ed|ing)? (?:each|every|it|them|the|up)\b|\bpair(?:s|ed|ing)? (?:each|every|it|them|the)\b|" \
+            r"\blook(?:s|ed)? up\b|\blookup\b|\bin effect at\b|\bas (?:it|they) (?:was|were|stood)\b|\bcorrelat\w+\b|" \
+            r"\bcombined? with\b|\battach(?:es|ed)? the\b[^.]*\bfrom\b|\badd(?:s|ing)? the\b[^.]*\bfrom\b"
+TEMPORAL_CUES = r"\bas (?:it|they) (?:was|were|stood)\b|\bin effect\b|\bat (?:the )?(?:time of|\w+ time)\b|" \
+                r"\bversion(?:ed|s)?\b|\bchangelog\b|\bupsert\b|\blook(?:s|ed)? up\b|\blookup\b|\bcompacted\b|" \
+                r"\bvalid at\b|\bat that (?:time|moment)\b|\bcurrent(?:ly)? (?:valid|known)?\b|\bkeyed by\b|\btable\b"
+UNION_CUES = r"\bmerge[sd]?\b|\bmerging\b|\bunion\b|\bcombine[sd]? (?:the |all )?(?:\w+ )?(?:streams|topics|feeds)\b|" \
+             r"\binterleave\b|\bconsolidate\b|\bfan[- ]in\b|\bbring together\b|\binto one (?:stream|topic)\b"
+
+
+def _join_kind(r: Reading) -> tuple[str, Dur | None]:
+    within = re.search(r"\bwithin\s+" + words._NUM + r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|"
+                       r"days?|d)\b", r.low)
+    if within and not r.has(r"\bas (?:it|they) (?:was|were)\b|\bin effect\b|\bversion"):
+        d = words._as_duration(words._number(within.group(1)), within.group(2))
+        return "interval", d
+    if r.has(TEMPORAL_CUES):
+        return "temporal", None
+    return "regular", None
+
+
+def _right_source(st: Stream | None, key: str, r: Reading, kind: str, left: SourceTemplate,
+                  template: SourceTemplate) -> SourceTemplate:
+    """The second side of a join: the stream the request names with its fields, else its key, the attributes the
+    request asks for and a time."""
+    if st is not None and st.fields:
+        fields = list(st.fields)
+        if all(f.name != key for f in fields):
+            fields.insert(0, TField(key, "string", "key", ""))
+        return SourceTemplate(st.name, st.topic, f"The {st.topic} stream", (), tuple(_with_time(fields, True)))
+    name = st.name if st is not None else (key[:-3] + "s" if key.endswith("_id") else key + "_table")
+    topic = st.topic if st is not None else name.replace("_", "-")
+    asked = []
+    for m in re.finditer(r"\b(?:with|add(?:ing)?|attach(?:ing)?|its|their|the)\s+(?:the\s+)?(?:\w+'s\s+)?"
+                         r"([a-z_][a-z0-9_]*)(?:\s+([a-z_][a-z0-9_]*))?", r.low):
+        for w in (m.group(1), m.group(2)):
+            if w and w not in words.STOP and w not in _NOT_KEYS and len(w) > 2 and not resolve(w, left.fields) \
+                    and w not in (key, name, singular(name), "customer", "player", "user", "device", "order") \
+                    and re.fullmatch(r"tier|country|rate|carrier|tracking_number|segment|region|status|name|price|"
+                                     r"category|brand|plan|level|city|zone|team|rank|limit|owner|model|"
+                                     r"[a-z]+_(?:name|tier|rate|code|level|type|status)", w):
+                asked.append(w)
+    asked = list(dict.fromkeys(asked))[:3] or ["name"]
+    fields = [TField(key, "string", "key", "")]
+    fields += [TField(a, words.type_from_name(a), "label", "") for a in asked]
+    fields.append(TField("updated_at" if kind == "temporal" else "happened_at", "timestamp(3)", "time", ""))
+    return SourceTemplate(name, topic, f"The {topic} stream", (), tuple(fields))
+
+
+def _join_key(r: Reading, left: SourceTemplate, right_stream: Stream | None) -> str | None:
+    m = re.search(r"\b(?:on|by|using|keyed by|for the same|same|matching|via|through)\s+(?:the\s+)?(?:same\s+)?"
+                  r"`?([a-z_][a-z0-9_]*)`?", r.low)
+    lf = list(left.fields)
+    if right_stream is not None and right_stream.fields:
+        common = [f.name for f in right_stream.fields if any(x.name == f.name for x in lf) and f.role != "time"]
+        if m and m.group(1) in common:
+            return m.group(1)
+        if right_stream.key and right_stream.key in [f.name for f in lf]:
+            return right_stream.key
+        ids = [c for c in common if c.endswith(("_id", "_code", "id"))]
+        if ids or common:
+            return (ids or common)[0]
+    if right_stream is not None and right_stream.key:
+        return right_stream.key
+    if m:
+        hit = resolve(m.group(1), lf, ("key", "id"), 60)
+        if hit:
+            return hit
+        if m.group(1) not in words.STOP and ("_" in m.group(1) or m.group(1) in ("currency", "symbol", "sku")):
+            return m.group(1)
+    ids = re.findall(r"\b([a-z][a-z0-9]*_id)\b", r.low)
+    return ids[0] if ids else None
+
+
+def _select_all(left: SourceTemplate, right: SourceTemplate, key: str, kind: str) -> tuple[ir.Select, list[str]]:
+    items, names = [], []
+    for f in left.fields:
+        items.append(ir.SelectItem(expr=col(left.name, f.name)))
+        names.append(f.name)
+    for f in right.fields:
+        if f.name == key:
+            continue
+        if f.role == "time":
+            if kind == "interval":
+                alias = _unique(f"{right.name}_{f.name}" if f.name in names else f.name, set(names))
+                items.append(ir.SelectItem(alias=alias, expr=col(right.name, f.name)))
+                names.append(alias)
+                lat = _unique("latency_s", set(names))
+                items.append(ir.SelectItem(alias=lat, expr=call("seconds_between", col(left.name, left.event_time or ""),
+                                                                col(right.name, f.name))))
+                names.append(lat)
+            continue
+        if f.name in names:
+            alias = _unique(f"{right.name}_{f.name}", set(names))
+            items.append(ir.SelectItem(alias=alias, expr=col(right.name, f.name)))
+            names.append(alias)
+        else:
+            items.append(ir.SelectItem(expr=col(right.name, f.name)))
+            names.append(f.name)
+    return ir.Select(items=tuple(items)), names
+
+
+_PROJECTION = re.compile(r"\b(?:with (?:its|their|the|just|only)|keep(?:ing)? only|keep(?:ing)? just|only (?:keep|the fields?|"
+                         r"the columns?)|selecting|select|project(?:ing)?|output(?:ting)? (?:only |just )?(?:the )?|"
+                         r"containing only|carrying only|(?:just|only) (?:the )?(?:fields?|columns?)|fields?|columns?)"
+                         r"\s*:?\s+((?:`?[a-z_][a-z0-9_]*`?(?:,\s*|\s+and\s+|\s*&\s*)){1,12}`?[a-z_][a-z0-9_]*`?)")
+
+
+def projection(r: Reading, src: SourceTemplate) -> list[str]:
+    """The fields a filter or passthrough should keep ("with its id, amount and customer")."""
+    for m in _PROJECTION.finditer(r.low):
+        if re.search(r"\b(?:stream|topic|table|feed)\s*$", r.low[max(0, m.start() - 20):m.start()]):
+            continue
+        items = [i.strip("` ") for i in re.split(r",\s*|\s+and\s+|\s*&\s*", m.group(1)) if i.strip("` ")]
+        hits = []
+        for i in items:
+            h = resolve(i, src.fields, None, 60)
+            if h and h not in hits:
+                hits.append(h)
+        if len(hits) >= 2 and len(hits) >= len(items) - 1:
+            return hits
+    return []
+
+
+def _top_n(r: Reading) -> int | None:
+    m = re.search(r"\btop[- ]?(\d+|three|five|ten|twenty)\b|\bthe (\d+|three|five|ten|twenty) (?:\w+ ){0,3}(?:with the "
+                  r"(?:most|highest|largest|biggest)|that \w+ the most|by|ranked)\b|\b(\d+|three|five|ten) "
+                  r"(?:best|most|highest|biggest|largest|top)\b", r.low)
+    if not m:
+        return None
+    v = m.group(1) or m.group(2) or m.group(3)
+    return int(words._number(v))
+
+
+def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condition], durs: list[Dur]) -> ir.Pattern | None:
+    """A sustained condition ("stays above 80 for 5 minutes", "three readings in a row above 80") or a sequence
+    ("a failed login followed by a success within 5 minutes")."""
+    et = src.event_time or ""
+    seq = _sequence(r, src, part)
+    if seq is not None:
+        return seq
+    row = [c.expr for c in conds if not c.on_aggregate]
+    cond = row[0] if row else None
+    if cond is None:
+        return None
+    within = None
+    wm = re.search(r"\bwithin\s+(?:the\s+)?(?:same\s+)?" + words._NUM + r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|"
+                   r"hours?|h)\b", r.low)
+    if wm:
+        d = words._as_duration(words._number(wm.group(1)), wm.group(2))
+        within = dur(d) if d else None
+    count = re.search(r"\b(\d+|two|three|four|five|six|ten)\s+(?:or more\s+)?(?:consecutive|successive|"
+                      r"\w+\s+){0,2}(?:readings|events|times|ticks|measurements|samples|values|pings|scans|"
+                      r"in a row)\b|\b(\d+|two|three|four|five|ten) in a row\b", r.low)
+    terms: list[ir.PatternTerm]
+    defines: list[ir.Define]
+    ms: list[ir.Measure] = [ir.Measure(name="started_at", expr=call("first", col("high", et)))]
+    metric = next((c.expr.left.path[-1] for c in conds if isinstance(c.expr, ir.Binary) and isinstance(c.expr.left, ir.Column)
+                   and not c.on_aggregate), None)
+    if count:
+        n = int(words._number(count.group(1) or count.group(2)))
+        n = max(2, min(n, 50))
+        terms = [ir.PatternTerm(variable="high", quantifier=f"{{{n},}}")]
+        defines = [ir.Define(variable="high", condition=cond)]
+        ms.append(ir.Measure(name="ended_at", expr=call("last", col("high", et))))
+        ms.append(ir.Measure(name="readings", expr=call("count", col("high", et))))
+    else:
+        secs = None
+        sustained = re.search(r"\bfor (?:more than |longer than |at least |over )?" + words._NUM +
+                              r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|hours?|h)\b", r.low)
+        if sustained:
+            d = words._as_duration(words._number(sustained.group(1)), sustained.group(2))
+            secs = millis(d) // 1000 if d else None
+        if secs is None and durs and not within:
+            secs = millis(durs[0]) // 1000
+        if secs:
+            terms = [ir.PatternTerm(variable="high", quantifier="+"), ir.PatternTerm(variable="still_high")]
+            defines = [ir.Define(variable="high", condition=cond),
+                       ir.Define(variable="still_high", condition=ir.Binary(op="and", left=cond, right=ir.Binary(
+                           op=">=", left=call("seconds_between", call("first", col("high", et)), col(et)),
+                           right=num(str(secs)))))]
+            ms.append(ir.Measure(name="alerted_at", expr=call("last", col("still_high", et))))
+        else:
+            terms = [ir.PatternTerm(variable="high", quantifier="+")]
+            defines = [ir.Define(variable="high", condition=cond)]
+            ms.append(ir.Measure(name="ended_at", expr=call("last", col("high", et))))
+    if metric and any(f.name == metric and is_numeric(f) for f in src.fields):
+        ms.append(ir.Measure(name=f"peak_{metric}", expr=call("max", col("high", metric))))
+    return ir.Pattern(name="alerts", input=src.name, partition_by=tuple(col(k) for k in part[:2]),
+                      sequence=tuple(terms), within=within, defines=tuple(defines), measures=tuple(ms))
+
+
+_KIND_FIELDS = r"(?:^|_)(?:status|event_type|type|action|outcome|result|event|kind|state|step|stage|name)$"
+_QUANT = {"a": None, "an": None, "one": None, "two": "{2,}", "three": "{3,}", "four": "{4,}", "five": "{5,}",
+          "several": "{2,}", "multiple": "{2,}", "repeated": "{2,}", "many": "{3,}"}
+
+
+def _sequence(r: Reading, src: SourceTemplate, part: list[str]) -> ir.Pattern | None:
+    """"three failed logins followed by a successful login within 5 minutes": one kind of event, then another,
+    told apart by the field that says what happened (added when the source has none)."""
+    m = re.search(r"((?:[\w'\"-]+\s+){0,5})(?:(?:is|are)\s+)?(?:followed by|and then|then)\s+((?:[\w'\"-]+\s*){1,5})",
+                  r.low)
+    if not m or not r.has(r"\bfollowed by\b|\bwithin\b"):
+        return None
+    filler = {"a", "an", "the", "or", "more", "at", "least", "of", "by", "same", "one", "its", "their", "any", "each",
+              "event", "events", "when", "detect", "alert", "flag", "user", "player", "card", "and", "with", "where",
+              "that", "is", "are", "all", "within", "then", "per", "account", "customer", "session", "device"}
+    before = [w.strip("'\"") for w in m.group(1).split()]
+    after = [w.strip("'\"") for w in m.group(2).split()]
+    quant = None
+    for w in before:
+        if w in _QUANT:
+            quant = _QUANT[w]
+        elif w.isdigit() and int(w) >= 2:
+            quant = f"{{{min(int(w), 50)},}}"
+    a_words = [w for w in before if w not in filler and w not in _QUANT and not w.isdigit()][-2:]
+    b_words = []
+    for w in after:
+        if w in ("within", "in", "inside", "under", "for", "and", "then", "on", "from", "to"):
+            break
+        if w not in filler:
+            b_words.append(w)
+    b_words = b_words[:2]
+    if not a_words or not b_words:
+        return None
+    quoted = re.findall(r"['\"]([A-Za-z_][\w-]{0,30})['\"]", r.text)
+    a_val = quoted[0] if len(quoted) >= 2 else snake("_".join(singular(w) for w in a_words))
+    b_val = quoted[1] if len(quoted) >= 2 else snake("_".join(singular(w) for w in b_words))
+    if a_val == b_val:
+        return None
+    kind_field = next((f.name for f in src.fields if re.search(_KIND_FIELDS, f.name) and not is_numeric(f)
+                       and f.role != "time"), None)
+    if kind_field is None:
+        return None
+    et = src.event_time or ""
+    within = None
+    wm = re.search(r"\bwithin\s+(?:the\s+)?(?:same\s+)?" + words._NUM + r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|"
+                   r"hours?|h)\b", r.low)
+    if wm:
+        d = words._as_duration(words._number(wm.group(1)), wm.group(2))
+        within = dur(d) if d else None
+    return ir.Pattern(
+        name="alerts", input=src.name, partition_by=tuple(col(k) for k in part[:2]),
+        sequence=(ir.PatternTerm(variable="first_step", quantifier=quant), ir.PatternTerm(variable="then_step")),
+        within=within,
+        defines=(ir.Define(variable="first_step", condition=ir.Binary(op="=", left=col(kind_field),
+                                                                      right=ir.StringLit(value=a_val))),
+                 ir.Define(variable="then_step", condition=ir.Binary(op="=", left=col(kind_field),
+                                                                     right=ir.StringLit(value=b_val)))),
+        measures=(ir.Measure(name="started_at", expr=call("first", col("first_step", et))),
+                  ir.Measure(name="matched_at", expr=call("last", col("then_step", et)))))
+
+
+def _sink(r: Reading, inp: str, p: str, outputs: list[Stream], upsert_key: tuple[str, ...], taken: set[str],
+          i: int = 0) -> ir.Sink:
+    out = outputs[i] if i < len(outputs) else None
+    name = _unique(out.name if out else f"{p}_results", taken)
+    topic = out.topic if out else f"{p.replace('_', '-')}-results"
+    return ir.Sink(name=name, input=inp, topic=topic, key=upsert_key if upsert_key else (),
+                   mode="upsert" if upsert_key else None)
+
+
+def plan_request(description: str, domain: str | None, source: SourceTemplate | None = None,
+                 name: str | None = None) -> Plan:
+    """Read the request and make the candidate specs, best first (``Plan.candidates``)."""
+    r = read(description)
+    p = snake(name) if name else (snake(description.split(",")[0])[:32] or "pipeline")
+    template = pick_template(description, domain)
+    shape = labels(SHAPE_RULES, r.low)
+    inputs = [s for s in r.streams if not s.output]
+    outputs = [s for s in r.streams if s.output]
+    joined = len(inputs) >= 2 and r.has(JOIN_CUES) or (len(inputs) <= 1 and r.has(JOIN_CUES) and r.has(
+        r"\benrich|\bjoin|\blook(?:s|ed)? up|\blookup\b|\bin effect\b|\bmatch(?:es|ed|ing)? (?:each|every)\b|"
+        r"\bpair(?:s|ed|ing)? (?:each|every)\b"))
+    union = len(inputs) >= 2 and not joined and r.has(UNION_CUES)
+    notes: list[str] = []
+    needs_time = True
+    # ---- sources
+    allow_new: bool | str = True
+    if source is not None:
+        primary = source
+        allow_new = False
+        rest = inputs[1:] if inputs and snake(inputs[0].name) != source.name else inputs
+        rest = [s for s in rest if s.name != source.name]
+    elif inputs:
+        primary = _stream_source(inputs[0], template, needs_time)
+        allow_new = True if inputs[0].fields else "id"
+        rest = inputs[1:]
+    else:
+        bare = words.bare_field_list(r.text)
+        if bare:
+            primary = SourceTemplate(template.name, template.topic, template.description, (),
+                                     tuple(_with_time(bare, needs_time)))
+            allow_new = True
+        else:
+            primary = template
+            allow_new = "id"
+        rest = []
+    if not primary.event_time:
+        primary = SourceTemplate(primary.name, primary.topic, primary.description, primary.triggers,
+                                 tuple(_with_time(list(primary.fields), True))) if source is None else primary
+    keys, new = group_keys(r, primary, allow_new)
+    for f in new:
+        primary = add_field(primary, f)
+    if "topn" in shape:
+        entity, new = topn_entity(r, primary, allow_new)
+        for f in new:
+            primary = add_field(primary, f)
+        if entity:
+            keys = [entity, *[k for k in keys if k != entity]]
+    ms, new = measures(r, primary, keys, bool(allow_new))
+    for f in new:
+        primary = add_field(primary, f)
+    conds, new = conditions(r, primary, keys)
+    for f in new:
+        primary = add_field(primary, f)
+    if "pattern" in shape and r.has(r"\bfollowed by\b|\bthen\b") and source is None and not any(
+            re.search(_KIND_FIELDS, f.name) and not is_numeric(f) and f.role != "time" for f in primary.fields):
+        primary = add_field(primary, TField("event_type", "string", "key", "What happened"))
+    sources = [primary]
+    wm = r.watermark_s if r.watermark_s is not None else 5
+    taken: set[str] = {primary.name}
+    statements: list[ir.Statement] = [source_ir(primary, wm)]
+    draft = Draft(statements, primary.name, [f.name for f in primary.fields])
+    pipeline = ir.Pipeline(name=p, description=" ".join(description.split())[:400] or None,
+                           domain=domain if domain and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", domain) else None)
+    # ---- joins and unions
+    join_st = None
+    if joined:
+        kind, within = _join_kind(r)
+        right_stream = rest[0] if rest else None
+        key = _join_key(r, primary, right_stream)
+        if key is not None:
+            if all(f.name != key for f in primary.fields):
+                if source is not None:
+                    key = None
+                else:
+                    primary = add_field(primary, TField(key, "string", "key", ""))
+                    sources[0] = primary
+                    statements[0] = source_ir(primary, wm)
+        if key is not None:
+            right = _right_source(right_stream, key, r, kind, primary, template)
+            if right.name in taken:
+                right = replace(right, name=right.name + "_2")
+            taken.add(right.name)
+            sources.append(right)
+            statements.append(source_ir(right, wm, key=(key,) if kind == "temporal" else (),
+                                        upsert=kind == "temporal"))
+            sel, names = _select_all(primary, right, key, kind)
+            jname = _unique("enriched" if kind == "temporal" else "joined", taken)
+            join_st = ir.Join(name=jname, left=primary.name, right=right.name, join_kind=kind,  # type: ignore[arg-type]
+                              before=dur((0, "s")) if kind == "interval" else None,
+                              after=dur(within) if kind == "interval" and within else None,
+                              on=ir.Binary(op="=", left=col(primary.name, key), right=col(right.name, key)),
+                              select=sel)
+            if kind == "regular":
+                longest = max([f.value for f in r.durations] or [(1, "d")], key=millis)  # type: ignore[arg-type]
+                pipeline = replace(pipeline, state_ttl=dur(longest))
+            notes.append(f"{kind} join of {primary.name} and {right.name} on {key}")
+            # a third stream: a second lookup on the same key when it has it
+            for extra in rest[1:2]:
+                if extra.fields and any(f.name == key for f in extra.fields) and kind == "temporal":
+                    third = _right_source(extra, key, r, kind, primary, template)
+                    if third.name in taken:
+                        continue
+                    taken.add(third.name)
+                    sources.append(third)
+                    statements.append(source_ir(third, wm, key=(key,), upsert=True))
+    elif union:
+        for extra in rest[:2]:
+            src2 = _stream_source(extra, template, True) if extra.fields else replace(primary, name=extra.name,
+                                                                                    topic=extra.topic)
+            if src2.name in taken:
+                continue
+            taken.add(src2.name)
+            sources.append(src2)
+        notes.append("union of " + ", ".join(s.name for s in sources))
+    plan = Plan(p, description, domain, sources, names=words.identifiers(r.text), notes=notes)
+    shapes = _shapes(r, shape, ms, keys, conds, join_st is not None)
+    candidates: list[ir.Spec] = []
+    for variant in _variants(r, shapes, primary, keys, ms, conds):
+        st = list(statements)
+        d = Draft(st, primary.name, [f.name for f in primary.fields])
+        if join_st is not None:
+            d.add(join_st, [i.alias or i.expr.path[-1] for i in join_st.select.items])  # type: ignore[union-attr]
+        built = _build(r, variant, d, primary, taken.copy(), outputs, p)
+        if built is None:
+            continue
+        if union:
+            built = _union_sinks(built, sources[1:], outputs, p, taken.copy())
+        candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
+    plan.candidates = candidates
+    return plan
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One reading of the request's computation."""
+
+    shape: str  # filter | aggregate | topn | dedup_first | dedup_last | rolling | pattern
+    keys: tuple[str, ...]
+    measures: tuple[MeasureSpec, ...]
+    window: ir.Window | None = None
+    over: ir.Over | None = None
+    then_aggregate: bool = False  # dedup first, then aggregate
+
+
+def _shapes(r: Reading, shape: set[str], ms: list[MeasureSpec], keys: list[str], conds: list[Condition],
+            joined: bool) -> list[str]:
+    """The computation shapes to offer, best first."""
+    explicit_window = first(WINDOW_RULES, r.low) in ("session", "cumulate", "hop") or r.has(
+        r"\btumbling\b|\banalytics\b|\bmetrics\b|\bstatistics\b|\bstats\b|\bkpis?\b|\bfunnels?\b|\btrends?\b|"
+        r"\bpopularity\b|\bengagement\b")
+    aggregating = explicit_window or bool(ms) or any(c.on_aggregate for c in conds) or bool(
+        keys and r.has(r"\bper\b|\bby\b|\bfor each\b|\beach\b|\bgroup")) and r.has(
+        r"\bcount|\btotal|\bsum|\baverage|\bmean|\bmax|\bmin|\bnumber of|\bhow many|\bunique|\bdistinct")
+    out: list[str] = []
+    if "pattern" in shape:
+        out.append("pattern")
+    if "dedup_last" in shape and not r.has(r"\blast \d+\b"):
+        out.append("dedup_last")
+    if "dedup_first" in shape:
+        out.append("dedup_first")
+    if "rolling" in shape:
+        out.append("rolling")
+    if "topn" in shape:
+        out.append("topn")
+    if aggregating and not out:
+        out.append("aggregate")
+    if not out:
+        out.append("filter")
+    if out[0] == "filter" and joined:
+        out = ["filter"]
+    return out
+
+
+def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str], ms: list[MeasureSpec],
+              conds: list[Condition]) -> list[Variant]:
+    et = src.event_time or ""
+    kind, durs = window_choice(r, set(shapes))
+    windows: list[ir.Window | None] = list(_window_ir(kind, durs, et, r)) if kind != "none" else []
+    if not windows:
+        windows = [None]
+    key_fields = [f.name for f in src.fields if f.role in ("key", "id")]
+    key_options: list[tuple[str, ...]] = [tuple(keys)] if keys else [(k,) for k in key_fields[:3]] or [()]
+    numeric = [f.name for f in numeric_fields(src.fields)]
+    for c in conds:
+        if c.on_aggregate and c.measure and c.measure not in ms:
+            ms = [*ms, c.measure]
+    measure_options: list[tuple[MeasureSpec, ...]] = [tuple(ms)] if ms else [
+        (MeasureSpec("count", None),), *[(MeasureSpec("count", None), MeasureSpec("avg", n)) for n in numeric[:2]]]
+    out: list[Variant] = []
+    main = shapes[0]
+    if main in ("aggregate", "topn"):
+        for w, k, m in itertools.product(windows, key_options, measure_options):
+            out.append(Variant(main, k, m, window=w))
+    elif main == "rolling":
+        rows = re.search(r"\blast (\d+) |\b(?:preceding|previous|prior|trailing) (\d+) (?!(?:seconds?|minutes?|hours?|"
+                         r"days?|s|min|h)\b)", r.low)
+        overs: list[ir.Over] = []
+        if rows:
+            overs.append(ir.OverRows(column=et, rows=int(rows.group(1) or rows.group(2))))
+        overs += [ir.OverRange(column=et, preceding=dur(d)) for d in durs[:2]]
+        if not overs:
+            overs = [ir.OverRows(column=et, rows=10)]
+        rm = tuple(x for x in (ms or [MeasureSpec("avg", numeric[0])] if numeric else ms) if x.agg != "count_distinct")
+        if not rm:
+            rm = (MeasureSpec("count", None),)
+        for o, k in itertools.product(overs, key_options):
+            out.append(Variant("rolling", k, rm, over=o))
+    elif main in ("dedup_first", "dedup_last"):
+        ids = _dedup_keys(r, src, keys)
+        then = main == "dedup_first" and (bool(ms) or "aggregate" in shapes) and windows != [None]
+        for k in ids:
+            if then:
+                for w, gk, m in itertools.product(windows, [tuple(keys)] if keys else key_options, measure_options):
+                    out.append(Variant(main, k, m, window=w, then_aggregate=True) if gk == tuple(keys) or not keys
+                               else Variant(main, k, m, window=w, then_aggregate=True))
+            else:
+                out.append(Variant(main, k, ()))
+    else:
+        out.append(Variant(main, tuple(keys), tuple(ms)))
+    return out[:MAX_CANDIDATES]
+
+
+def _dedup_keys(r: Reading, src: SourceTemplate, keys: list[str]) -> list[tuple[str, ...]]:
+    m = re.search(r"\b(?:by|on|per|using|of (?:each|every|the same)|for each|for every|each|every)\s+(?:the\s+|its\s+)?"
+                  r"(?:same\s+)?`?([a-z_][a-z0-9_]*)`?", r.low)
+    ids = [f.name for f in src.fields if f.role == "id"]
+    out: list[tuple[str, ...]] = []
+    if m:
+        hit = resolve(m.group(1), src.fields, ("key", "id"), 60)
+        if hit:
+            out.append((hit,))
+    for k in [*keys, *ids, *[f.name for f in src.fields if f.name.endswith("_id")]]:
+        if (k,) not in out:
+            out.append((k,))
+    return out[:2] or [(src.fields[0].name,)]
+
+
+def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str], outputs: list[Stream],
+           p: str) -> list[ir.Statement] | None:
+    """The statements of one variant after the sources (and join)."""
+    et = src.event_time or ""
+    conds, _new = conditions(r, src, list(v.keys))
+    row = [c.expr for c in conds if not c.on_aggregate and _columns_in(c.expr) <= set(d.columns)]
+    having = [c for c in conds if c.on_aggregate]
+    fields = {f.name for f in src.fields}
+    if v.shape == "filter":
+        proj = [c for c in projection(r, src) if c in d.columns]
+        if not row and not proj and d.head == src.name:
+            sel = ir.Select(star=True)
+        else:
+            sel = ir.Select(items=tuple(ir.SelectItem(expr=col(c)) for c in proj)) if proj else None
+        if row or sel is not None:
+            name = _unique("alerts" if r.has(r"\balert|\bflag|\bwarn|\bnotify") else "filtered", taken)
+            d.add(ir.Transform(name=name, input=d.head, where=_and(row), select=sel), proj or None)
+    elif v.shape in ("aggregate", "topn") or v.then_aggregate:
+        if v.then_aggregate:
+            d.add(ir.Dedup(name=_unique("unique_events", taken), input=d.head, key=v.keys, keep="first"))
+            keys = tuple(k for k in (group_keys(r, src, False)[0]) if k not in v.keys) or v.keys
+        else:
+            keys = v.keys
+        top = _top_n(r) if v.shape == "topn" else None
+        partition: tuple[str, ...] = ()
+        if v.shape == "topn" and len(keys) >= 2:
+            partition = keys[1:]
+        measures_ = list(v.measures)
+        if not measures_:
+            return None
+        if any(m.field and m.field not in d.columns for m in measures_) or any(k not in d.columns for k in keys):
+            return None
+        agg_name = _unique("window_stats" if v.window is not None else "running_totals", taken)
+        hv = _and([ir.Binary(op=c.expr.op, left=col(c.measure.name), right=c.expr.right)  # type: ignore[union-attr]
+                   for c in having if c.measure is not None and c.measure in measures_])
+        if v.window is None and not keys:
+            return None
+        d.add(ir.Aggregate(name=agg_name, input=d.head, where=_and(row), window=v.window,
+                           group_by=tuple(col(k) for k in keys),
+                           measures=tuple(ir.Measure(name=m.name, expr=m.expr()) for m in measures_), having=hv),
+              [*keys, *(m.name for m in measures_)], upsert_key=keys if v.window is None else ())
+        if v.shape == "topn":
+            order = _order_measure(r, measures_)
+            limit = top or 10
+            d.add(ir.TopN(name=_unique("top_items", taken), input=d.head,
+                          partition_by=tuple(col(k) for k in partition),
+                          order_by=(ir.OrderItem(column=col(order), direction="desc"),), limit=limit),
+                  upsert_key=(*partition, "rownum") if v.window is None else ())
+    elif v.shape == "rolling":
+        if any(m.field and m.field not in d.columns for m in v.measures):
+            return None
+        d.add(ir.Rolling(name=_unique("moving_stats", taken), input=d.head, partition_by=tuple(col(k) for k in v.keys),
+                         over=v.over,  # type: ignore[arg-type]
+                         measures=tuple(ir.Measure(name=m.name, expr=m.expr()) for m in v.measures)))
+    elif v.shape in ("dedup_first", "dedup_last"):
+        if row:
+            d.add(ir.Transform(name=_unique("filtered", taken), input=d.head, where=_and(row)))
+        last = v.shape == "dedup_last"
+        d.add(ir.Dedup(name=_unique("latest" if last else "unique_events", taken), input=d.head, key=v.keys,
+                       keep="last" if last else "first"), upsert_key=v.keys if last else ())
+    elif v.shape == "pattern":
+        part = list(v.keys) or [f.name for f in src.fields if f.role in ("key", "id")][:1]
+        pat = _pattern(r, src, part, conds, [f.value for f in r.durations])  # type: ignore[misc]
+        if pat is None or d.head != src.name:
+            return None
+        d.add(replace(pat, name=_unique("alerts", taken)))
+    del fields, et
+    if d.head == src.name:
+        # nothing but the source: pass every event through
+        d.add(ir.Transform(name=_unique("events", taken), input=d.head, select=ir.Select(star=True)))
+    d.statements.append(_sink(r, d.head, p, outputs, d.upsert_key, taken))
+    return d.statements
+
+
+def _order_measure(r: Reading, ms: list[MeasureSpec]) -> str:
+    m = re.search(r"\bby (?:the |their |its )?(?:total |highest |most |number of )?([a-z_][a-z0-9_]*)|\bwith the "
+                  r"(?:most|highest|largest) ([a-z_][a-z0-9_]*)|\bthe most ([a-z_][a-z0-9_]*)", r.low)
+    if m:
+        w = m.group(1) or m.group(2) or m.group(3)
+        for x in ms:
+            if x.field and (words.field_score(w, x.field) >= 60):
+                return x.name
+    return ms[0].name
+
+
+def _columns_in(e: ir.Expr) -> set[str]:
+    out: set[str] = set()
+
+    def walk(n: object) -> None:
+        if isinstance(n, ir.Column):
+            out.add(n.path[0])
+        elif isinstance(n, ir.Node):
+            for name in ir.value_fields(type(n)):
+                walk(getattr(n, name))
+        elif isinstance(n, tuple | list):
+            for i in n:
+                walk(i)
+
+    walk(e)
+    return out
+
+
+def _union_sinks(statements: list[ir.Statement], others: list[SourceTemplate], outputs: list[Stream], p: str,
+                 taken: set[str]) -> list[ir.Statement]:
+    """The spec language has no UNION ALL yet: each further stream of a merge is written by a sink of its own
+    beside the first one, and the description says so."""
+    out = list(statements)
+    at = next(i for i, s in enumerate(out) if isinstance(s, ir.Source)) + 1
+    sink = next(s for s in out if isinstance(s, ir.Sink))
+    for i, o in enumerate(others):
+        out.insert(at + i, source_ir(o, 5))
+        out.append(ir.Sink(name=_unique(f"{o.name}_out", taken), input=o.name, topic=f"{sink.topic}-{o.topic}",
+                           description="The spec language has no union yet: this stream is written to its own topic"))
+    return out

@@ -1,0 +1,447 @@
+"""Reading a request: the streams and fields it names, its durations and numbers, and what a phrase refers to.
+
+Everything here is a rule a reader can check against a sentence: word-boundary patterns, tried in a fixed
+order. Nothing is invented: a name comes from the request (or, where it names none, from the domain
+template); a type is inferred from the field's name and the words around it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipegen.domains import TField
+
+# ------------------------------------------------------------------ durations and numbers
+
+UNITS = (
+    (r"milliseconds?|millis|ms", "ms"), (r"seconds?|secs?|s", "s"), (r"minutes?|mins?|m", "min"),
+    (r"hours?|hrs?|h", "h"), (r"days?|d", "d"), (r"weeks?|wk", "w"),
+)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+                "sixty": 60, "ninety": 90, "hundred": 100, "a": 1, "an": 1, "half an": 0}
+_NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|" \
+       r"sixty|ninety)"
+DURATION_RE = re.compile(_NUM + r"\s*-?\s*(" + "|".join(p for p, _ in UNITS) + r")\b", re.I)
+WORD_DURATIONS = (
+    (r"\bhourly\b|\bper hour\b|\ban hour\b|\bevery hour\b|\beach hour\b|\blast hour\b|\bthe hour\b", (1, "h")),
+    (r"\bper minute\b|\ba minute\b|\bevery minute\b|\beach minute\b|\bminutely\b|\bthe minute\b", (1, "min")),
+    (r"\bdaily\b|\bper day\b|\ba day\b|\bevery day\b|\beach day\b|\btoday\b|\bmidnight\b|\bthe day\b", (1, "d")),
+    (r"\bper second\b|\bevery second\b|\ba second\b|\beach second\b", (1, "s")),
+    (r"\bhalf an hour\b|\bhalf-hour\b|\bhalf-hourly\b", (30, "min")),
+    (r"\bweekly\b|\bper week\b|\bevery week\b|\beach week\b", (7, "d")),
+)
+MILLIS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+Dur = tuple[int, str]
+
+
+def millis(d: Dur) -> int:
+    return d[0] * MILLIS[d[1]]
+
+
+def _number(text: str) -> float:
+    t = text.lower()
+    return float(NUMBER_WORDS[t]) if t in NUMBER_WORDS else float(t)
+
+
+def _as_duration(value: float, unit_text: str) -> Dur | None:
+    unit = next(u for p, u in UNITS if re.fullmatch(p, unit_text.lower()))
+    if unit == "w":
+        value, unit = value * 7, "d"
+    if value != int(value):
+        value, unit = value * MILLIS[unit], "ms"
+    return (int(value), unit) if value > 0 else None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A duration or number in the request, with where it is."""
+
+    value: Dur | str
+    start: int
+    end: int
+
+
+def durations(text: str) -> list[Found]:
+    """Every duration, in the order written ("15 minutes", "30-second", "hourly")."""
+    out: list[Found] = []
+    for m in DURATION_RE.finditer(text):
+        d = _as_duration(_number(m.group(1)), m.group(2))
+        if d is not None:
+            out.append(Found(d, m.start(), m.end()))
+    taken = [(f.start, f.end) for f in out]
+    for pattern, d in WORD_DURATIONS:
+        for m in re.finditer(pattern, text, re.I):
+            if not any(a <= m.start() < b or m.start() <= a < m.end() for a, b in taken):
+                out.append(Found(d, m.start(), m.end()))
+                taken.append(m.span())
+    return sorted(out, key=lambda f: f.start)
+
+
+NUMBER_RE = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w.]*[a-z_])")
+
+
+def numbers(text: str) -> list[Found]:
+    """Numbers that are not part of a duration or a name (``v2``, ``p95``)."""
+    spans = [(f.start, f.end) for f in durations(text)]
+    out = []
+    for m in NUMBER_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        out.append(Found(m.group(1), m.start(), m.end()))
+    return out
+
+
+# ------------------------------------------------------------------ words
+
+def singular(w: str) -> str:
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("ses", "xes", "ches", "shes")) and len(w) > 4:
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def snake(text: str, limit: int = 48) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+    if not s or s[0].isdigit():
+        s = "p_" + s
+    return s[:limit].rstrip("_")
+
+
+# Words that never name a stream, a field or a key.
+STOP = frozenset("""
+a an the this that these those its their his her our your my of in on at to into onto from for with by per each
+every all any and or but not no only also then than as is are was were be been it them they which who whose what
+when whenever where while if same new one two three other another some up down out over under above below more less
+most least first last latest next previous preceding recent current data event events record records row rows
+message messages item items stream streams topic topics table tables feed feeds value values entry entries
+window windows minute minutes hour hours second seconds day days week time times result results output outputs
+number count total sum average mean max min maximum minimum amount kafka flink pipeline job
+""".split())
+GENERIC_NOUNS = frozenset("""
+event events record records row rows message messages reading readings entry entries update updates item items
+data signal signals sample samples line lines change changes
+""".split())
+
+TYPE_WORDS = {
+    "string": "string", "varchar": "string", "text": "string", "str": "string", "char": "string",
+    "int": "int", "integer": "int", "smallint": "int", "tinyint": "int", "bigint": "long", "long": "long",
+    "double": "double", "float": "double", "real": "double", "number": "double", "numeric": "double",
+    "bool": "boolean", "boolean": "boolean", "timestamp": "timestamp(3)", "datetime": "timestamp(3)",
+    "date": "date", "uuid": "uuid", "bytes": "bytes",
+}
+_TYPE_RE = r"(?:decimal\s*\(\s*\d+\s*,\s*\d+\s*\)|" + "|".join(TYPE_WORDS) + r")"
+IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _type_text(word: str) -> str:
+    w = word.lower().replace(" ", "")
+    m = re.fullmatch(r"decimal\((\d+),(\d+)\)", w)
+    if m:
+        return f"decimal({m.group(1)}, {m.group(2)})"
+    return TYPE_WORDS[w]
+
+
+# Types from a field's name, tried in order: the first rule that matches decides.
+NAME_TYPES: tuple[tuple[str, str], ...] = (
+    (r"(^|_)(ts|timestamp|datetime|time|at)$|^(ts|time|timestamp)$|_(ts|time|at)_", "timestamp(3)"),
+    (r"(^|_)(date|day|dt)$", "date"),
+    (r"^(is|has|was|can|should)_|(^|_)(flag|flagged|enabled|active|ok|success|succeeded|fraud|valid)$", "boolean"),
+    (r"(^|_)(id|ids|code|key|uuid|sku|ref|number|no|name|type|kind|status|state|email|url|uri|ip|iban|isbn|"
+     r"country|currency|city|region|zone|category|channel|mode|tier|segment|label|symbol|ticker|pair|host|path|"
+     r"page|action|event|method|source|device|user|customer|store|shop|merchant|vendor|sensor|machine|site|"
+     r"station|route|driver|truck|vehicle|player|game|team|campaign|product|account|card|session|level_name|"
+     r"text|comment|message|reason|brand|model|version|plan|lang|language|os|browser|platform|currency_code)$",
+     "string"),
+    (r"(^|_)(qty|quantity|count|cnt|units|num|n|clicks|views|items|seats|floor|hits|retries|attempts|kills|"
+     r"deaths|goals|points|steps|beds|stock|inventory|rank|position|age|year|lap|round|bytes|packets|calls|"
+     r"visits|likes|shares|installs|errors|failures|orders|passengers)$", "int"),
+    (r"(^|_)(amount|amt|price|cost|total|value|revenue|rate|fee|fees|balance|score|temp|temperature|humidity|"
+     r"pressure|speed|lat|lng|lon|latitude|longitude|distance|km|kwh|wh|volt|voltage|volts|power|energy|watts|"
+     r"weight|kg|duration|latency|ms|pct|percent|ratio|level|bpm|spo2|usd|eur|gbp|c|f|celsius|fahrenheit|"
+     r"load|usage|cpu|memory|mem|rpm|vibration|heart_rate|glucose|delay|minutes|seconds|secs|hours|mph|kmh|"
+     r"margin|profit|discount|tax|tip|bid|ask|spread|volume|size|depth|altitude|reading|measurement|dose|"
+     r"mg|ml|liters|litres|flow|current|amps|signal|strength|rssi|battery|charge|fuel|odometer|mileage)$",
+     "double"),
+)
+
+
+def type_from_name(name: str) -> str:
+    n = name.lower()
+    for pattern, typ in NAME_TYPES:
+        if re.search(pattern, n):
+            return typ
+    return "string"
+
+
+def role_of(typ: str) -> str:
+    if typ.startswith("timestamp"):
+        return "time"
+    if typ in ("int", "long", "double", "float") or typ.startswith("decimal"):
+        return "metric"
+    if typ == "boolean":
+        return "label"
+    return "key"
+
+
+# ------------------------------------------------------------------ streams and their fields
+
+
+@dataclass
+class Stream:
+    """A stream (topic, table) the request names, with the fields it lists."""
+
+    name: str  # as an identifier
+    topic: str  # as written
+    start: int  # where the request names it
+    fields: list[TField] = field(default_factory=list)
+    output: bool = False  # named as a destination ("write them to the alerts topic")
+    upsert: bool = False  # a changelog / upsert / compacted table
+    key: str | None = None  # "keyed by X"
+
+
+_NOUN = r"(?:streams?|topics?|tables?|feeds?|changelogs?|logs?|queues?|channels?)"
+_KIND = r"(?:(?:kafka|upsert|changelog|compacted|input|source|output|event|events|cdc|versioned|lookup|reference)\s+)*"
+_NAME_OR_TICK = r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-.]*)"
+STREAM_PATTERNS = (
+    # the `pos_sales` stream, the orders topic, the fx_rates upsert stream, the sensor-data topic
+    re.compile(r"(?<![\w`])" + _NAME_OR_TICK + r"\s+" + _KIND + _NOUN + r"\b", re.I),
+    # stream pos_sales, topic `orders-v2`, table customers(...): a plain word only before its field list
+    re.compile(r"\b" + _NOUN + r"\s+(?:called\s+|named\s+)?(`[^`\n]{1,64}`|[A-Za-z][A-Za-z0-9]*(?:[_\-.][A-Za-z0-9]+)+"
+               r"|[A-Za-z][A-Za-z0-9]*(?=\s?\())", re.I),
+    # clicks(url, user_id, ts)
+    re.compile(r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_]*)\s?\((?=[^()]*[,:])"),
+    # from `pos_sales`, from raw_orders, into all_orders
+    re.compile(r"\b(?:from|join|into|onto|merge|union|reads?|consumes?)\s+(?:the\s+)?"
+               r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
+    # merge eu_orders and us_orders, join orders with shipments (the second name of the pair)
+    re.compile(r"\b(?:merge|union|combine|join|joins|joining|match|matching|enrich|enriching)\s+(?:the\s+)?"
+               r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)(?:\s+(?:stream|topic|events))?(?:,\s*(?:the\s+)?"
+               r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))*,?\s+(?:and|with|to|against)\s+(?:the\s+)?"
+               r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
+    # "web_orders has order_id, ...", "Readings: pump_readings with pump_id, ...": a name, then its field list
+    re.compile(r"(?<![\w`])(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\s*(?::|=|\bhas\b|\bhave\b|\bcarries\b|"
+               r"\bcontains\b|\bholds\b|\bincludes\b|\bwith\b|\bprovides\b|\bemits\b|\bis a \w+ of\b)"
+               r"\s*(?:the\s+)?(?:fields?\s+|columns?\s+)?:?\s*`?[a-z_][a-z0-9_]*`?(?:\s+\w+)?\s*,)", re.I),
+    # the first name of such a pair, when it is an identifier
+    re.compile(r"\b(?:merge|union|combine|join|joins|joining)\s+(?:the\s+)?(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
+)
+_STREAM_STOP = STOP | {"kafka", "upsert", "changelog", "compacted", "input", "output", "source", "sink", "event",
+                       "raw", "incoming", "separate", "second", "third", "reference", "lookup", "cdc", "versioned",
+                       "dimension", "fact", "append", "json", "avro", "same", "own", "it", "them", "join", "joined",
+                       "stream", "topic", "table", "ordered", "keyed", "log", "dead", "letter", "main", "target"}
+
+
+def _strip_ticks(s: str) -> str:
+    return s[1:-1].strip() if s.startswith("`") and s.endswith("`") else s
+
+
+def _looks_like_stream(name: str) -> bool:
+    n = name.lower()
+    return bool(n) and n not in _STREAM_STOP and not n.isdigit() and len(n) >= 2 and not DURATION_RE.fullmatch(n)
+
+
+def _destination(text: str, start: int) -> bool:
+    before = text[max(0, start - 60):start].lower()
+    m = re.search(r"\b(to|into|onto|publish(?:ed)?|write|writes|written|emit|send|sent|sink|output|forward(?:ed)?"
+                  r"|route(?:d)?|produce(?:d)?|deliver(?:ed)?)\b(?:\s+(?:the|a|an|it|them|those|these|results?|"
+                  r"alerts?|only|each|every|all|single|new|separate|dedicated|one|output|kafka|compacted|upsert|"
+                  r"own|its|their|downstream|outbound|target)){0,3}\s*`?$", before)
+    return m is not None and m.group(1) not in ("with",)
+
+
+def _field_items(body: str) -> list[TField] | None:
+    """A field list: ``a, b and c``, ``a double, b int``, ``a: double``; None when it reads as prose."""
+    body = re.sub(r"\s+(?:and|&|plus)\s+", ", ", body.strip())
+    parts = [p.strip(" .;:") for p in re.split(r"[,;]|\s+/\s+", body) if p.strip(" .;:")]
+    if not parts:
+        return None
+    items: list[TField] = []
+    identifier_like = 0
+    for p in parts:
+        p = re.sub(r"^(?:the|a|an|its|their)\s+", "", p, flags=re.I)
+        m = re.fullmatch(r"`?(" + IDENT + r")`?(?:\s*(?::|\s|\bas\b)\s*\(?\s*(" + _TYPE_RE + r")\s*\)?)?(\?)?"
+                         r"(?:\s*\((?:" + _TYPE_RE + r"|[^)]{0,40})\))?", p, re.I)
+        if m is None:
+            return None
+        name = m.group(1)
+        if name.lower() in STOP - {"time", "count", "amount", "value", "total", "number", "date"} or name.isdigit():
+            return None
+        if "_" in name or "`" in p or m.group(2) or re.search(r"[a-z][A-Z]", name):
+            identifier_like += 1
+        typ = _type_text(m.group(2)) if m.group(2) else type_from_name(name)
+        items.append(TField(name, typ, role_of(typ), ""))
+    names = [i.name.lower() for i in items]
+    if len(set(names)) != len(names):
+        return None
+    return items if identifier_like or len(items) >= 3 else None
+
+
+_LIST_AFTER = re.compile(
+    r"^\s*(?:stream|topic|table|feed|events?)?\s*(?:\(([^()]{1,400})\)|"
+    r"[,:]?\s*(?:\(|with\s+(?:the\s+)?(?:fields?|columns?|attributes?)|with\s+|having\s+|carrying\s+|containing\s+|"
+    r"(?:carries|carry|contains|has|have|holds|includes|provides|emits|sends)\s+(?:the\s+)?(?:fields?\s+)?|"
+    r"(?:which|that)\s+(?:has|have|carries|carry|contains|contain|holds)\s+|fields?:?\s+|columns?:?\s+|"
+    r"schema:?\s+)(?:(?:fields?|columns?)\s*:?\s*)?([^.;()]{1,400}))", re.I)
+_LIST_LATER = re.compile(
+    r"\b(?:each|every|an?)\s+(?:\w+\s+){0,2}(?:event|record|row|message|reading|line|entry|tick|ping|update)s?\s+"
+    r"(?:has|have|carries|carry|contains|contain|holds|includes?|is)\s+(?:the\s+)?(?:fields?\s+)?([^.;()]{1,400})"
+    r"|\b(?:fields?|columns?|schema)\s*(?:are|is|:)\s*([^.;()]{1,400})", re.I)
+
+
+def _cut_list(body: str) -> str:
+    """A field list ends where the sentence goes on: at "to compute", ", count", " every"...""" 
+    m = re.search(r"\s(?:to|every|per|for|where|when|whenever|which|that|then|so|in order|from|into|grouped|"
+                  r"and then|compute|count|sum|calculate|keep|find|report|output|emit|send|write|publish|"
+                  r"forward|drop|join|match|detect|alert|flag|track|show|only|within|over|ignoring|excluding|"
+                  r"partitioned|keyed|ordered)\b", " " + body)
+    return body[:m.start() - 1] if m else body
+
+
+def streams(text: str) -> list[Stream]:
+    """The streams the request names, in the order it names them, with their field lists."""
+    found: dict[str, Stream] = {}
+    for pattern in STREAM_PATTERNS:
+        for m in pattern.finditer(text):
+            raw = _strip_ticks(m.group(1))
+            if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw):
+                continue
+            # A plain word becomes a name only where the pattern makes it one (a noun after it, or a list).
+            if pattern in STREAM_PATTERNS[3:] and "_" not in raw and not m.group(1).startswith("`"):
+                continue
+            if pattern is STREAM_PATTERNS[0] and "_" not in raw and "-" not in raw and "`" not in m.group(1):
+                prev = text[max(0, m.start(1) - 24):m.start(1)].lower()
+                # "the orders topic": one word after an article; "the sensor readings topic": two words
+                two = re.search(r"\b(?:the|a|an|from|its|their|to|into)\s+([a-z][a-z0-9]*)\s+$", prev)
+                if two and two.group(1) not in _STREAM_STOP and not re.search(r"^(the|a|an|from|to|into|its|their)$",
+                                                                              two.group(1)):
+                    raw = f"{two.group(1)}_{raw}"
+                elif not re.search(r"\b(?:the|a|an|from|its|their|to|into|each|every)\s+$", prev):
+                    continue
+            name = snake(raw)
+            if name in found or name in _STREAM_STOP:
+                continue
+            st = Stream(name, raw, m.start(1))
+            st.output = _destination(text, m.start(1))
+            after = text[m.end():m.end() + 420]
+            if pattern is STREAM_PATTERNS[2]:
+                after = text[m.end() - 1:m.end() + 420]
+            lm = _LIST_AFTER.match(after)
+            if lm:
+                items = _field_items(lm.group(1) if lm.group(1) is not None else _cut_list(lm.group(2)))
+                if items:
+                    st.fields = items
+            window = text[m.start():m.start() + 220]
+            st.upsert = bool(re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|"
+                                       r"cdc|lookup|reference)\b", window[:140], re.I))
+            km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
+            if km:
+                st.key = km.group(1) or km.group(2)
+            found[name] = st
+    ordered = sorted(found.values(), key=lambda s: s.start)
+    # A later sentence may list the fields of the streams named without a list: of the one such stream, or of
+    # all of them when the request says they share it ("all three have the same columns: ...").
+    unlisted = [s for s in ordered if not s.fields and not s.output]
+    shared = re.search(r"\b(?:same (?:columns|fields|schema|shape)|all (?:two|three|four|of them)|both (?:have|carry|"
+                       r"share)|each (?:of them|topic|stream) (?:has|carries))\b", text, re.I)
+    if unlisted and (shared or (len(unlisted) == 1 and not any(s.fields for s in ordered if not s.output))):
+        for lm in _LIST_LATER.finditer(text):
+            items = _field_items(_cut_list(lm.group(1) or lm.group(2)))
+            if items:
+                for s in unlisted if shared else unlisted[:1]:
+                    s.fields = list(items)
+                break
+    return ordered
+
+
+def bare_field_list(text: str) -> list[TField]:
+    """A field list given without a stream name ("each event has user_id, url and ts")."""
+    for lm in _LIST_LATER.finditer(text):
+        items = _field_items(_cut_list(lm.group(1) or lm.group(2)))
+        if items:
+            return items
+    m = re.search(r"\(([^()]{3,400})\)", text)
+    if m:
+        items = _field_items(m.group(1))
+        if items and any("_" in i.name for i in items):
+            return items
+    return []
+
+
+def identifiers(text: str) -> list[str]:
+    """The identifiers a request names: words in backticks and snake_case words, in order, once each."""
+    out: list[str] = []
+    for m in re.finditer(r"`([^`\n]{1,64})`|\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b", text):
+        w = m.group(1) or m.group(2)
+        if w not in out:
+            out.append(w)
+    return out
+
+
+# ------------------------------------------------------------------ what a phrase refers to
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "unit": ("qty", "quantity", "units", "count"), "quantity": ("qty", "units", "quantities"), "item": ("qty", "sku"),
+    "temperature": ("temp", "temp_c", "temp_f", "celsius"), "temp": ("temperature",),
+    "customer": ("cust", "client", "buyer"), "client": ("customer",), "buyer": ("customer",),
+    "product": ("sku", "item", "product_id"), "sku": ("product",), "store": ("shop", "store_code"),
+    "shop": ("store",), "price": ("px", "unit_price"), "amount": ("amt", "value", "total"), "spend": ("amount",),
+    "revenue": ("amount", "price", "total", "value"), "sale": ("amount", "qty"), "money": ("amount",),
+    "user": ("uid", "account", "member"), "account": ("acct", "user"), "country": ("cc", "country_code", "nation"),
+    "location": ("loc", "site", "zone"), "site": ("location", "plant"), "machine": ("device", "equipment", "asset"),
+    "device": ("machine", "sensor", "meter"), "sensor": ("device",), "vehicle": ("truck", "car", "bus"),
+    "truck": ("vehicle",), "speed": ("velocity", "kmh", "mph"), "heart": ("hr", "bpm", "heart_rate"),
+    "page": ("url", "path"), "url": ("page",), "view": ("views",), "score": ("points",), "point": ("score",),
+    "duration": ("secs", "seconds", "ms", "latency"), "latency": ("duration", "ms", "delay"),
+    "delay": ("latency", "delay_s", "delay_min"), "energy": ("kwh", "wh", "consumption"), "status": ("state",),
+}
+
+
+def _parts(name: str) -> list[str]:
+    return [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name.lower()) if p]
+
+
+def field_score(word: str, fname: str) -> int:
+    """How well a request word names a field: 0 (not at all) to 100 (its exact name)."""
+    w = word.lower().strip("`'\"")
+    n = fname.lower()
+    if not w or len(w) < 2:
+        return 0
+    if w == n:
+        return 100
+    ws = singular(w)
+    parts = _parts(fname)
+    sparts = [singular(p) for p in parts]
+    if ws == singular(n) or snake(w) == n:
+        return 95
+    if ws in sparts:
+        # the head of the name ("store" in store_code) beats a later part ("code")
+        return 85 if sparts[0] == ws else 75
+    if len(ws) >= 4 and any(p.startswith(ws) or (len(p) >= 4 and ws.startswith(p)) for p in sparts):
+        return 65
+    for syn in SYNONYMS.get(ws, ()):
+        if syn == n or syn in sparts:
+            return 60
+    return 0
+
+
+def resolve(phrase: str, fields: list[TField] | tuple[TField, ...], roles: tuple[str, ...] | None = None,
+            minimum: int = 55) -> str | None:
+    """The field a phrase ("the store", "units sold", "temp_c") names, or None."""
+    words = [w for w in re.findall(r"`[^`]+`|[A-Za-z_][A-Za-z0-9_]*", phrase) if w.lower() not in STOP or
+             w.lower() in ("amount", "count", "total", "value", "time", "number")]
+    words = [w.strip("`") for w in words]
+    if not words:
+        return None
+    pool = [f for f in fields if roles is None or f.role in roles]
+    best, best_score = None, 0
+    joined = snake("_".join(words))
+    for f in pool:
+        s = max([field_score(joined, f.name)] + [field_score(w, f.name) - 3 * i for i, w in enumerate(words)])
+        if s > best_score:
+            best, best_score = f.name, s
+    return best if best_score >= minimum else None
