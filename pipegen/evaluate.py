@@ -20,6 +20,7 @@ it never stops the run.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +33,7 @@ from pipegen.compiler import ir
 __all__ = [
     "AGGREGATES", "DOMAINS", "EXPECT_KEYS", "JOIN_KINDS", "SINK_KINDS", "WINDOW_KINDS",
     "CaseResult", "EvalCase", "EvalCaseError", "EvalReport", "GenerateFn", "GenerationResult",
-    "extract_slots", "load_cases", "parse_case", "run_eval", "score",
+    "extract_slots", "load_cases", "parse_case", "request_names", "run_eval", "score", "spec_names",
 ]
 
 WINDOW_KINDS = ("tumble", "hop", "session", "cumulate", "over", "none")
@@ -46,7 +47,7 @@ EXPECT_KEYS = (
     "sources", "window", "window_size_s", "window_slide_s", "session_gap_s", "group_by", "aggregates",
     "filter", "having", "join", "dedup", "top_n", "pattern", "watermark_delay_s", "sink_kind",
 )
-_CASE_KEYS = {"id", "description", "domain", "expect", "origin"}
+_CASE_KEYS = {"id", "description", "domain", "expect", "origin", "names"}
 
 
 # ------------------------------------------------------------------ slots
@@ -189,6 +190,37 @@ def extract_slots(spec: ir.Spec) -> dict[str, Any]:
     }
 
 
+def spec_names(spec: ir.Spec) -> set[str]:
+    """Every name a spec gives a stream or a field: statement names, topics, source fields (nested ones too),
+    the columns stages read, keys, select aliases and measure names. Descriptions and comments are not names."""
+    out: set[str] = set()
+    for n in _walk(spec.statements):
+        for attr in ("name", "alias", "input", "left", "right"):
+            v = getattr(n, attr, None)
+            if isinstance(v, str) and not isinstance(n, ir.Call):
+                out.add(v)
+        if isinstance(n, ir.Column):
+            out.update(n.path)
+        if isinstance(n, (ir.Source, ir.Sink)):
+            out.add(n.topic)
+            out.update(n.key)
+        if isinstance(n, ir.Source) and n.event_time:
+            out.add(n.event_time)
+        if isinstance(n, ir.Dedup):
+            out.update(n.key)
+    return out
+
+
+def request_names(description: str) -> list[str]:
+    """The identifiers a request names when its case lists none: words in backticks and snake_case words."""
+    out: list[str] = []
+    for m in re.finditer(r"`([^`\n]{1,64})`|\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b", description):
+        w = m.group(1) or m.group(2)
+        if w not in out:
+            out.append(w)
+    return out
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -248,6 +280,12 @@ class EvalCase:
     expect: dict[str, Any]
     line: int = 0
     origin: str | None = None
+    # The identifiers the request names as streams and fields (None: the backticked and snake_case words).
+    names: tuple[str, ...] | None = None
+
+    @property
+    def request_names(self) -> tuple[str, ...]:
+        return self.names if self.names is not None else tuple(request_names(self.description))
 
 
 def _check_expect(expect: Any) -> str | None:
@@ -331,7 +369,15 @@ def parse_case(obj: Any, line: int = 0, path: str = "<cases>") -> EvalCase:
     problem = _check_expect(obj["expect"])
     if problem:
         raise fail(f"case `{obj['id']}`: {problem}")
-    return EvalCase(obj["id"], obj["description"], domain, dict(obj["expect"]), line, origin)
+    names = obj.get("names")
+    if names is not None:
+        if not (isinstance(names, list) and all(isinstance(n, str) and n.strip() for n in names)):
+            raise fail(f"case `{obj['id']}`: `names` must be a list of identifiers")
+        missing = [n for n in names if n not in obj["description"]]
+        if missing:
+            raise fail(f"case `{obj['id']}`: `names` lists {missing[0]!r}, which the description does not contain")
+    return EvalCase(obj["id"], obj["description"], domain, dict(obj["expect"]), line, origin,
+                    tuple(names) if names is not None else None)
 
 
 def load_cases(path: str | Path) -> list[EvalCase]:
@@ -392,6 +438,8 @@ class CaseResult:
     seconds: float = 0.0
     tokens: int | None = None
     spec_text: str | None = None
+    names: tuple[str, ...] = ()  # identifiers the request names
+    names_used: tuple[str, ...] = ()  # those the spec uses as stream or field names
 
     @property
     def slot_accuracy(self) -> float | None:
@@ -400,12 +448,24 @@ class CaseResult:
             return None
         return sum(self.matched.get(k, False) for k in self.expected) / len(self.expected)
 
+    @property
+    def exact(self) -> bool:
+        """Every expected slot matched (a case that expects nothing: it checks clean)."""
+        return all(self.matched.get(k, False) for k in self.expected) and self.checks
+
+    @property
+    def name_fidelity(self) -> float | None:
+        """The share of the request's identifiers the spec uses as names; None when it names none."""
+        return len(self.names_used) / len(self.names) if self.names else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "domain": self.domain, "error": self.error, "parses": self.parses,
             "checks": self.checks, "plans": self.plans, "diagnostics": self.diagnostics,
             "expected": self.expected, "slots": self.slots, "matched": self.matched,
-            "slot_accuracy": self.slot_accuracy, "seconds": round(self.seconds, 3), "tokens": self.tokens,
+            "slot_accuracy": self.slot_accuracy, "exact": self.exact, "names": list(self.names),
+            "names_used": list(self.names_used), "name_fidelity": self.name_fidelity,
+            "seconds": round(self.seconds, 3), "tokens": self.tokens,
             "spec_text": self.spec_text,
         }
 
@@ -456,6 +516,17 @@ class EvalReport:
         return statistics.fmean(accs) if accs else None
 
     @property
+    def exact_rate(self) -> float | None:
+        """Share of the cases whose every expected slot matched."""
+        return _rate([r.exact for r in self.rows])
+
+    @property
+    def name_fidelity(self) -> float | None:
+        """Identifiers the requests name that the specs use as names, over all identifiers named (pooled)."""
+        named = sum(len(r.names) for r in self.rows)
+        return sum(len(r.names_used) for r in self.rows) / named if named else None
+
+    @property
     def per_slot(self) -> dict[str, tuple[int, int]]:
         """Per slot: (matched, expected) over every case that expects it."""
         out: dict[str, tuple[int, int]] = {}
@@ -486,6 +557,7 @@ class EvalReport:
         return {
             "cases": self.cases, "generation_errors": self.errors, "parse_rate": self.parse_rate,
             "check_rate": self.check_rate, "plan_rate": self.plan_rate, "slot_accuracy": self.slot_accuracy,
+            "exact_rate": self.exact_rate, "name_fidelity": self.name_fidelity,
             "per_slot": {k: {"matched": m, "expected": n, "accuracy": m / n} for k, (m, n) in self.per_slot.items()},
             "median_seconds": self.median_seconds, "total_seconds": round(self.total_seconds, 3),
             "median_tokens": self.median_tokens, "total_tokens": self.total_tokens,
@@ -511,6 +583,8 @@ class EvalReport:
             f"| checks clean | {_pct(self.check_rate)} |",
             f"| plans in Flink | {_pct(self.plan_rate)} |",
             f"| slot accuracy (mean) | {_pct(self.slot_accuracy)} |",
+            f"| every expected slot matched | {_pct(self.exact_rate)} |",
+            f"| name fidelity | {'n/a' if self.name_fidelity is None else f'{self.name_fidelity:.2f}'} |",
             f"| generation errors | {self.errors} |",
             f"| median seconds per case | {'n/a' if med is None else f'{med:.1f}'} |",
             f"| total seconds | {self.total_seconds:.1f} |",
@@ -523,17 +597,19 @@ class EvalReport:
             lines.append(f"| {key} | {_pct(m / n)} | {m} / {n} |")
         if per_case:
             yes = {True: "✓", False: "✗", None: "–"}
-            lines += ["", "| case | domain | parses | checks | plans | slots | seconds | tokens | missed / error |",
-                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += ["", "| case | domain | parses | checks | plans | slots | names | seconds | tokens | missed / error |",
+                      "|---|---|---|---|---|---|---|---|---|---|"]
             for r in self.rows:
                 got = sum(r.matched.get(k, False) for k in r.expected)
-                missed = r.error or ", ".join(k for k in r.expected if not r.matched.get(k, False))
+                lost = [n for n in r.names if n not in r.names_used]
+                missed = r.error or ", ".join([k for k in r.expected if not r.matched.get(k, False)] +
+                                              [f"`{n}`" for n in lost])
                 missed = missed.replace("|", "\\|").replace("\n", " ")
                 if len(missed) > 80:
                     missed = missed[:77] + "..."
                 lines.append(
                     f"| {r.id} | {r.domain or ''} | {yes[r.parses]} | {yes[r.checks]} | {yes[r.plans]} | "
-                    f"{got}/{len(r.expected)} | {r.seconds:.1f} | {'' if r.tokens is None else r.tokens} | {missed} |")
+                    f"{got}/{len(r.expected)} | {len(r.names_used)}/{len(r.names)} | {r.seconds:.1f} | {'' if r.tokens is None else r.tokens} | {missed} |")
         return "\n".join(lines) + "\n"
 
 
@@ -552,7 +628,7 @@ def evaluate_case(case: EvalCase, generate_fn: GenerateFn, flink_jars: list[str]
     """Generate, check, optionally plan, and score one case. Raises only when Flink cannot run here."""
     from pipegen import api
 
-    row = CaseResult(case.id, case.domain, expected=dict(case.expect))
+    row = CaseResult(case.id, case.domain, expected=dict(case.expect), names=case.request_names)
     start = time.perf_counter()
     try:
         gen = generate_fn(case.description, case.domain)
@@ -576,6 +652,8 @@ def evaluate_case(case: EvalCase, generate_fn: GenerateFn, flink_jars: list[str]
     if result.spec is not None:
         row.slots = extract_slots(result.spec)
         row.matched = score(case.expect, row.slots)
+        used = spec_names(result.spec)
+        row.names_used = tuple(n for n in row.names if n in used)
     else:
         row.matched = {k: False for k in case.expect}
 

@@ -37,7 +37,7 @@ from pipegen.generate import Choices, checked_candidates, generate, plan_request
 pytestmark = pytest.mark.filterwarnings("ignore:llama_token_get_attr is deprecated:DeprecationWarning")
 
 ROOT = Path(__file__).resolve().parent
-CASES = {c["id"]: c for f in ("eval_cases.jsonl", "eval_cases_more.jsonl")
+CASES = {c["id"]: c for f in ("eval_cases.jsonl",)
          for c in map(json.loads, (ROOT / f).read_text().splitlines()) if c}
 SEEDS = range(12)
 TEMPERATURE = 1.0

@@ -254,31 +254,51 @@ def _destination(text: str, start: int) -> bool:
     return m is not None and m.group(1) not in ("with",)
 
 
-def _field_items(body: str) -> list[TField] | None:
-    """A field list: ``a, b and c``, ``a double, b int``, ``a: double``; None when it reads as prose."""
+FUNCTION_WORDS = frozenset("""
+the a an and or of to in on for with by from per each every is are was were be it them they this that these those
+its their then than as into onto at if when where which who while but not no only also all any some
+""".split())
+_ITEM_RE = re.compile(r"`?(" + IDENT + r")`?(?:\s*(?::|\s|\bas\b)\s*\(?\s*(" + _TYPE_RE + r")s?\s*\)?)?(\?)?"
+                      r"(?:\s*\((?:" + _TYPE_RE + r"|[^)]{0,40})\))?", re.I)
+
+
+def _field_items(body: str, strict: bool = True) -> list[TField] | None:
+    """A field list: ``a, b and c``, ``a double, b int``, ``a: double``; its items up to the first that is not
+    one (the sentence going on). None when fewer than two items, or when it reads as prose. ``strict``: the
+    list is not in parentheses, so at least one item must look like an identifier (or there are three)."""
     body = re.sub(r"\s+(?:and|&|plus)\s+", ", ", body.strip())
-    parts = [p.strip(" .;:") for p in re.split(r"[,;]|\s+/\s+", body) if p.strip(" .;:")]
-    if not parts:
-        return None
+    parts = [p.strip(" .;:") for p in re.split(r"[,;]|\s+/\s+", body)]
     items: list[TField] = []
     identifier_like = 0
+    group_type = None
     for p in parts:
+        if not p:
+            continue
         p = re.sub(r"^(?:the|a|an|its|their)\s+", "", p, flags=re.I)
-        m = re.fullmatch(r"`?(" + IDENT + r")`?(?:\s*(?::|\s|\bas\b)\s*\(?\s*(" + _TYPE_RE + r")\s*\)?)?(\?)?"
-                         r"(?:\s*\((?:" + _TYPE_RE + r"|[^)]{0,40})\))?", p, re.I)
+        m = _ITEM_RE.fullmatch(p)
         if m is None:
-            return None
+            # "bid and ask as strings": a type for the items before it
+            tm = re.fullmatch(r"`?(" + IDENT + r")`?\s+(?:as|are|is)\s+(?:an?\s+)?(" + _TYPE_RE + r")s?", p, re.I)
+            if tm:
+                m = tm
+                group_type = _type_text(tm.group(2))
+            else:
+                break
         name = m.group(1)
-        if name.lower() in STOP - {"time", "count", "amount", "value", "total", "number", "date"} or name.isdigit():
-            return None
+        if name.lower() in FUNCTION_WORDS and strict or name.isdigit() or name.lower() in ("the", "and", "or"):
+            break
         if "_" in name or "`" in p or m.group(2) or re.search(r"[a-z][A-Z]", name):
             identifier_like += 1
         typ = _type_text(m.group(2)) if m.group(2) else type_from_name(name)
         items.append(TField(name, typ, role_of(typ), ""))
+        if group_type:
+            items = [TField(i.name, group_type, role_of(group_type), "") if not i.type.startswith("timestamp")
+                     or group_type.startswith("timestamp") else i for i in items]
+            group_type = None
     names = [i.name.lower() for i in items]
-    if len(set(names)) != len(names):
+    if len(items) < 2 or len(set(names)) != len(names):
         return None
-    return items if identifier_like or len(items) >= 3 else None
+    return items if not strict or identifier_like or len(items) >= 3 else None
 
 
 _LIST_AFTER = re.compile(
@@ -302,17 +322,33 @@ def _cut_list(body: str) -> str:
     return body[:m.start() - 1] if m else body
 
 
+_NOT_STREAMS = frozenset(TYPE_WORDS) | {"decimal", "cast", "avg", "sum", "count", "min", "max", "round", "coalesce",
+                                        "concat", "lower", "upper", "substring", "date_format", "timestampdiff"}
+
+
+def _list_after(text: str, m: re.Match[str], paren: bool) -> list[TField] | None:
+    after = text[m.end() - 1:m.end() + 420] if paren else text[m.end():m.end() + 420]
+    lm = _LIST_AFTER.match(after)
+    if not lm:
+        return None
+    if lm.group(1) is not None:
+        return _field_items(lm.group(1), strict=False)
+    return _field_items(_cut_list(lm.group(2)))
+
+
 def streams(text: str) -> list[Stream]:
     """The streams the request names, in the order it names them, with their field lists."""
     found: dict[str, Stream] = {}
     for pattern in STREAM_PATTERNS:
         for m in pattern.finditer(text):
             raw = _strip_ticks(m.group(1))
-            if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw):
+            if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw) or raw.lower() in _NOT_STREAMS:
                 continue
             # A plain word becomes a name only where the pattern makes it one (a noun after it, or a list).
             if pattern in STREAM_PATTERNS[3:] and "_" not in raw and not m.group(1).startswith("`"):
                 continue
+            if pattern is STREAM_PATTERNS[1] and re.match(r"\s*,", text[m.end():]):
+                continue  # "stream player_id, match_id and kills from ...": a verb and a field list
             if pattern is STREAM_PATTERNS[0] and "_" not in raw and "-" not in raw and "`" not in m.group(1):
                 prev = text[max(0, m.start(1) - 24):m.start(1)].lower()
                 # "the orders topic": one word after an article; "the sensor readings topic": two words
@@ -323,51 +359,66 @@ def streams(text: str) -> list[Stream]:
                 elif not re.search(r"\b(?:the|a|an|from|its|their|to|into|each|every)\s+$", prev):
                     continue
             name = snake(raw)
-            if name in found or name in _STREAM_STOP:
+            if name in _STREAM_STOP:
                 continue
-            st = Stream(name, raw, m.start(1))
-            st.output = _destination(text, m.start(1))
-            after = text[m.end():m.end() + 420]
-            if pattern is STREAM_PATTERNS[2]:
-                after = text[m.end() - 1:m.end() + 420]
-            lm = _LIST_AFTER.match(after)
-            if lm:
-                items = _field_items(lm.group(1) if lm.group(1) is not None else _cut_list(lm.group(2)))
+            st = found.get(name)
+            if st is None:
+                st = found[name] = Stream(name, raw, m.start(1))
+                st.output = _destination(text, m.start(1))
+            elif st.output and not _destination(text, m.start(1)) and re.search(
+                    r"\b(?:from|reads?|consumes?|join|merge)\s+(?:the\s+)?`?$", text[max(0, m.start(1) - 14):m.start(1)]):
+                st.output = False
+            if not st.fields:
+                items = _list_after(text, m, pattern is STREAM_PATTERNS[2])
                 if items:
                     st.fields = items
             window = text[m.start():m.start() + 220]
-            st.upsert = bool(re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|"
-                                       r"cdc|lookup|reference)\b", window[:140], re.I))
+            if re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|cdc|lookup|reference)\b",
+                         window[:140], re.I):
+                st.upsert = True
             km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
-            if km:
+            if km and st.key is None:
                 st.key = km.group(1) or km.group(2)
-            found[name] = st
-    ordered = sorted(found.values(), key=lambda s: s.start)
+    # "(forklift_id, zone, moved_at in forklift_moves)": a list that ends with the stream's name
+    for m in re.finditer(r"\(([^()]{3,400}?)\s+(?:in|from|on|of)\s+(?:the\s+)?`?(" + IDENT + r")`?\s*\)", text):
+        name = snake(m.group(2))
+        items = _field_items(m.group(1), strict=False)
+        if items and _looks_like_stream(name):
+            st = found.setdefault(name, Stream(name, m.group(2), m.start(2)))
+            if not st.fields:
+                st.fields = items
+    # a name that is a field of another stream is not a stream
+    field_names = {f.name for st in found.values() for f in st.fields}
+    ordered = sorted((st for st in found.values() if st.name not in field_names), key=lambda s: s.start)
     # A later sentence may list the fields of the streams named without a list: of the one such stream, or of
     # all of them when the request says they share it ("all three have the same columns: ...").
     unlisted = [s for s in ordered if not s.fields and not s.output]
     shared = re.search(r"\b(?:same (?:columns|fields|schema|shape)|all (?:two|three|four|of them)|both (?:have|carry|"
                        r"share)|each (?:of them|topic|stream) (?:has|carries))\b", text, re.I)
     if unlisted and (shared or (len(unlisted) == 1 and not any(s.fields for s in ordered if not s.output))):
-        for lm in _LIST_LATER.finditer(text):
-            items = _field_items(_cut_list(lm.group(1) or lm.group(2)))
-            if items:
-                for s in unlisted if shared else unlisted[:1]:
-                    s.fields = list(items)
-                break
+        items = bare_field_list(text)
+        if items:
+            for s in unlisted if shared else unlisted[:1]:
+                s.fields = list(items)
     return ordered
 
 
 def bare_field_list(text: str) -> list[TField]:
-    """A field list given without a stream name ("each event has user_id, url and ts")."""
+    """A field list given apart from a stream's name ("each event has user_id, url and ts", "bed_moves:
+    patient_id, ward, bed", "courier_id, parcel_id and delivered_at arrive on ...")."""
     for lm in _LIST_LATER.finditer(text):
         items = _field_items(_cut_list(lm.group(1) or lm.group(2)))
         if items:
             return items
-    m = re.search(r"\(([^()]{3,400})\)", text)
-    if m:
-        items = _field_items(m.group(1))
+    for m in re.finditer(r"\(([^()]{3,400})\)", text):
+        items = _field_items(m.group(1), strict=False)
         if items and any("_" in i.name for i in items):
+            return items
+    # a run of three or more identifiers, one with an underscore at least
+    for m in re.finditer(r"(?:`?" + IDENT + r"`?(?:\s+" + _TYPE_RE + r")?\s*(?:,\s*|,?\s+and\s+)){2,}`?" + IDENT + r"`?",
+                         text):
+        items = _field_items(m.group(0))
+        if items and len(items) >= 3 and any("_" in i.name for i in items):
             return items
     return []
 
