@@ -22,6 +22,7 @@ class TField:
     type: str  # spec type text
     role: str  # key | metric | label | time | id
     doc: str = ""
+    explicit: bool = False  # the type was written by the user, not inferred from the name
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,8 @@ def add_field(src: SourceTemplate, f: TField) -> SourceTemplate:
 
 # ------------------------------------------------------------------ phrases: keys, measures, conditions
 
+PREPOSITIONS = frozenset("""since until during over across within after before including excluding ignoring except
+whose who while via through between among along around against toward towards upon about like near past""".split())
 _KEY_RE = re.compile(r"\b(?:per|by|for each|for every|for|each|every|of each|in each|grouped by|group by|"
                      r"broken down by|split by|partitioned by|across|within each)\s+(?:the\s+|a\s+|an\s+)?"
                      r"(`[^`]+`|[a-z_][a-z0-9_']*)(?:\s+(`[^`]+`|[a-z_][a-z0-9_']*))?(?:\s+(and|,)\s+"
@@ -311,12 +313,26 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
     new: list[TField] = []
     fields = list(src.fields)
     # "each merchant's SKUs": the owner and the thing both group
-    for m in re.finditer(r"\b(?:each|every|per|for each|a|the)\s+([a-z_][a-z0-9_]*)'s\s+(`[^`]+`|[a-z_][a-z0-9_]*)",
+    # A word the request uses names its own key: in a domain template, only a close match stands for it.
+    close = 75 if allow_new == "id" else 60
+    for m in re.finditer(r"\b(?:each|every|per|for each|a|the|that|this|its|same)\s+([a-z_][a-z0-9_]*)'s\s+"
+                         r"(`[^`]+`|[a-z_][a-z0-9_]*)|\b(?:of|for|from|with|on|in) (?:the )?same\s+(`[^`]+`|[a-z_][a-z0-9_]*)",
                          r.low):
-        for w in (m.group(2), m.group(1)):
+        for w in (m.group(2), m.group(1), m.group(3)):
+            if not w:
+                continue
             w = w.strip("`")
-            hit = resolve(w, fields, ("key", "id", "label"), 60)
-            if hit and hit not in keys and singular(w) not in _NOT_KEYS:
+            if singular(w) in _NOT_KEYS or AGG_RE.fullmatch(w):
+                continue
+            hit = resolve(w, fields, ("key", "id", "label"), close)
+            if hit is None and allow_new and w == (m.group(1) or m.group(3)) and w.isidentifier() and len(w) >= 3:
+                name = singular(w) + ("_id" if allow_new == "id" else "")
+                if all(x.name != name for x in fields):
+                    f = TField(name, "string", "key", "")
+                    new.append(f)
+                    fields.append(f)
+                hit = name
+            if hit and hit not in keys:
                 keys.append(hit)
     for m in _KEY_RE.finditer(r.low):
         before = r.low[max(0, m.start() - 30):m.start()]
@@ -330,21 +346,24 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
             continue
         if AGG_RE.fullmatch(first_word):
             continue
-        # "per product category": the two-word name, else the second word, else the first
-        phrases = []
-        if m.group(2):
-            phrases.append(f"{cand[0]} {cand[1]}")
-        phrases += [c for c in cand[:2]]
+        # "per product category", "per fulfilment warehouse": the two-word name, else the head noun (the
+        # second word), else the first
+        second = cand[1].strip("`").replace("'s", "") if m.group(2) else None
+        if second and (second in _NOT_KEYS or second in words.FUNCTION_WORDS or second in PREPOSITIONS
+                       or AGG_RE.fullmatch(second)
+                       or words.DURATION_RE.fullmatch(second) or second.isdigit()):
+            second = None
+        phrases = [f"{first_word} {second}", second, first_word] if second else [first_word]
         hit = None
         for ph in phrases:
-            ph = ph.replace("'s", "").strip("`'")
-            if ph.split()[-1] in _NOT_KEYS and len(ph.split()) > 1:
-                ph = ph.split()[0]
-            hit = resolve(ph, fields, ("key", "id", "label"), 60) or resolve(ph, fields, ("key", "id", "label", "metric"), 85)
+            ph = (ph or "").replace("'s", "").strip("`'")
+            if not ph:
+                continue
+            hit = resolve(ph, fields, ("key", "id", "label"), close) or resolve(ph, fields, ("key", "id", "label", "metric"), 85)
             if hit:
                 break
         if hit is None and allow_new:
-            word = singular(first_word)
+            word = snake(f"{first_word}_{singular(second)}") if second else singular(first_word)
             if word not in _NOT_KEYS and len(word) >= 3 and word.isidentifier():
                 name = word if ("_" in word or src.fields and any("_" not in f.name for f in src.fields)) else word
                 if allow_new == "id":
@@ -516,12 +535,13 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
             continue
         ctx_before = r.low[max(0, n.start - 90):n.start]
         noun_after = re.findall(r"[a-z_][a-z0-9_]*", trailing)[:3]
-        # Which field: the nearest field named before the comparison, else the noun after the number.
-        target = None
+        # Which field: the one the unit after the number names ("180 mg/dL", "100 km/h"), else the nearest field
+        # named before the comparison, else the noun after the number.
+        target = unit_field(trailing, fields)
         for w in reversed(re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", ctx_before)[-6:]):
-            target = resolve(w.strip("`"), fields, ("metric",), 60)
             if target:
                 break
+            target = resolve(w.strip("`"), fields, ("metric",), 60)
         agg_before = re.search(r"\b(total|sum|average|mean|avg|count|number of|max(?:imum)?|min(?:imum)?|peak|"
                                r"highest|lowest)\b(?:\s+\w+){0,3}\s*(?:is\s+|was\s+|goes\s+|exceeds?\s*|exceeded\s*|"
                                r"of\s+)?(?:" + cmp_alt + r")\s*\S*\s*$", ctx_before[-70:])
@@ -569,6 +589,33 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
             continue
         out.append(Condition(ir.Binary(op=op, left=col(target), right=_value(n.value)), False))  # type: ignore[arg-type]
         used.append((n.start, n.end))
+    # a duration as a threshold on a field measured in that unit: "frames slower than 33 ms" -> frame_ms > 33
+    cmp_only = "|".join(p for _op, p in COMPARISONS[:4])
+    for d in r.durations:
+        before = r.low[max(0, d.start - 40):d.start]
+        cm = re.search(r"(?:" + cmp_only + r")\s*$", before)
+        if not cm:
+            continue
+        value, unit = d.value  # type: ignore[misc]
+        target = unit_field(" " + r.low[d.start:d.end].split()[-1] if " " in r.low[d.start:d.end] else
+                            re.sub(r"^[\d.]+", " ", r.low[d.start:d.end]), fields)
+        if target is None:
+            continue
+        op = next(o for o, p in COMPARISONS if re.search(r"(?:" + p + r")\s*$", before))
+        out.append(Condition(ir.Binary(op=op, left=col(target), right=num(str(value))), False))  # type: ignore[arg-type]
+    # time arithmetic: "ended_at is more than 2 hours after started_at"
+    for m in re.finditer(r"(`?[a-z_][a-z0-9_]*`?)\s+(?:is\s+|was\s+|comes?\s+|arrives?\s+|happens?\s+)?"
+                         r"(more than|over|at least|less than|under|within)\s+" + words._NUM +
+                         r"\s*(seconds?|secs?|minutes?|mins?|hours?|h|days?)\s+(after|later than|before)\s+"
+                         r"(?:the\s+|its\s+)?(`?[a-z_][a-z0-9_]*`?)", r.low):
+        a = resolve(m.group(1).strip("`"), fields, ("time", "other"), 90)
+        b = resolve(m.group(6).strip("`"), fields, ("time", "other"), 90)
+        d = words._as_duration(words._number(m.group(3)), m.group(4))
+        if a and b and d:
+            op = ">" if m.group(2) in ("more than", "over") else ">=" if m.group(2) == "at least" else "<"
+            later, earlier = (a, b) if m.group(5) != "before" else (b, a)
+            out.append(Condition(ir.Binary(op=op, left=col(later), right=ir.Binary(  # type: ignore[arg-type]
+                op="+", left=col(earlier), right=ir.IntervalLit(duration=dur(d)))), False))
     # between A and B
     for m in re.finditer(r"\b(?:between)\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)", r.low):
         ctx = r.low[max(0, m.start() - 60):m.start()]
@@ -636,6 +683,21 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
                 out.append(Condition(ir.Binary(op="!=" if neg else "=", left=col(f.name),
                                                right=ir.StringLit(value=sym)), False))
     return out, new
+
+
+def unit_field(after: str, fields: list[TField]) -> str | None:
+    """The numeric field whose name ends in the unit written after a number ("180 mg/dL" -> mg_dl)."""
+    m = re.match(r"\s*([a-z°%][a-z0-9/%°]*)", after)
+    if not m:
+        return None
+    unit = re.sub(r"[^a-z0-9%]", "", m.group(1)).replace("%", "pct")
+    if len(unit) < 1 or unit in ("and", "or", "the", "a", "in", "per", "of", "to"):
+        return None
+    for f in fields:
+        parts = f.name.lower().split("_")
+        if len(parts) > 1 and (re.sub(r"[^a-z0-9]", "", "".join(parts[1:])) == unit or parts[-1] == unit):
+            return f.name
+    return None
 
 
 def _original(text: str, lowered: str) -> str:
@@ -744,7 +806,8 @@ def _unique(name: str, taken: set[str]) -> str:
     return name
 
 
-JOIN_CUES = r"\benrich\w*\b|\bjoin\w*\b|\bmatch(?:es|ed|ing)? (?:each|every|it|them|the|up)\b|\bpair(?:s|ed|ing)? (?:each|every|it|them|the)\b|" \
+JOIN_CUES = r"\btag(?:s|ged)? (?:each|every)\b[^.]*\bwith\b|\bat the time (?:of|when)\b|\bwas valid\b|\bvalid (?:when|at)\b|" \
+            r"\bas it was\b|\benrich\w*\b|\bjoin\w*\b|\bmatch(?:es|ed|ing)? (?:each|every|it|them|the|up)\b|\bpair(?:s|ed|ing)? (?:each|every|it|them|the)\b|" \
             r"\blook(?:s|ed)? up\b|\blookup\b|\bin effect at\b|\bas (?:it|they) (?:was|were|stood)\b|\bcorrelat\w+\b|" \
             r"\bcombined? with\b|\battach(?:es|ed)? the\b[^.]*\bfrom\b|\badd(?:s|ing)? the\b[^.]*\bfrom\b"
 TEMPORAL_CUES = r"\bas (?:it|they) (?:was|were|stood)\b|\bin effect\b|\bat (?:the )?(?:time of|\w+ time)\b|" \
@@ -1015,6 +1078,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     shape = labels(SHAPE_RULES, r.low)
     inputs = [s for s in r.streams if not s.output]
     outputs = [s for s in r.streams if s.output]
+    # The stream of events comes first; a table (upsert, changelog, keyed by) is what they are looked up in.
+    inputs.sort(key=lambda s: s.upsert and r.has(JOIN_CUES))
     joined = len(inputs) >= 2 and r.has(JOIN_CUES) or (len(inputs) <= 1 and r.has(JOIN_CUES) and r.has(
         r"\benrich|\bjoin|\blook(?:s|ed)? up|\blookup\b|\bin effect\b|\bmatch(?:es|ed|ing)? (?:each|every)\b|"
         r"\bpair(?:s|ed|ing)? (?:each|every)\b"))
@@ -1028,6 +1093,12 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
         allow_new = False
         rest = inputs[1:] if inputs and snake(inputs[0].name) != source.name else inputs
         rest = [s for s in rest if s.name != source.name]
+    elif inputs and inputs[0].upsert and joined:
+        # only the table is named: the events are the domain's (or the fields the request lists apart)
+        bare = words.bare_field_list(r.text)
+        primary = SourceTemplate(template.name, template.topic, template.description, (),
+                                 tuple(_with_time(bare, True))) if bare and not inputs[0].fields else template
+        rest = inputs
     elif inputs:
         primary = _stream_source(inputs[0], template, needs_time)
         allow_new = True if inputs[0].fields else "id"

@@ -290,10 +290,10 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
         if "_" in name or "`" in p or m.group(2) or re.search(r"[a-z][A-Z]", name):
             identifier_like += 1
         typ = _type_text(m.group(2)) if m.group(2) else type_from_name(name)
-        items.append(TField(name, typ, role_of(typ), ""))
+        items.append(TField(name, typ, role_of(typ), "", explicit=bool(m.group(2))))
         if group_type:
-            items = [TField(i.name, group_type, role_of(group_type), "") if not i.type.startswith("timestamp")
-                     or group_type.startswith("timestamp") else i for i in items]
+            items = [TField(i.name, group_type, role_of(group_type), "", explicit=True)
+                     if not i.type.startswith("timestamp") or group_type.startswith("timestamp") else i for i in items]
             group_type = None
     names = [i.name.lower() for i in items]
     if len(items) < 2 or len(set(names)) != len(names):
@@ -329,11 +329,24 @@ _NOT_STREAMS = frozenset(TYPE_WORDS) | {"decimal", "cast", "avg", "sum", "count"
 def _list_after(text: str, m: re.Match[str], paren: bool) -> list[TField] | None:
     after = text[m.end() - 1:m.end() + 420] if paren else text[m.end():m.end() + 420]
     lm = _LIST_AFTER.match(after)
-    if not lm:
-        return None
-    if lm.group(1) is not None:
-        return _field_items(lm.group(1), strict=False)
-    return _field_items(_cut_list(lm.group(2)))
+    if lm:
+        if lm.group(1) is not None:
+            return _field_items(lm.group(1), strict=False)
+        return _field_items(_cut_list(lm.group(2)))
+    # an aside first: "sku_prices, a changelog keyed by sku with sku, list_price and updated_at"
+    clause = re.split(r"[;.](?:\s|$)", after, maxsplit=1)[0][:300]
+    am = re.match(r",?\s*(?:an?|the)\s+(?:[\w-]+\s+){0,6}?(?:with|having|carrying|containing|of)\s+(?:the\s+)?"
+                  r"(?:fields?|columns?)?\s*:?\s*([^.;()]{3,300})", clause)
+    if am:
+        return _field_items(_cut_list(am.group(1)))
+    return None
+
+
+def _clause(text: str, start: int) -> str:
+    """The text from ``start`` to the end of its clause: what is said of the stream named there."""
+    rest = text[start:start + 160]
+    cut = re.search(r"[;.](?:\s|$)|\b(?:comes? from|from|with app|and the|while)\b", rest[1:])
+    return rest[:cut.start() + 1] if cut else rest
 
 
 def streams(text: str) -> list[Stream]:
@@ -372,13 +385,26 @@ def streams(text: str) -> list[Stream]:
                 items = _list_after(text, m, pattern is STREAM_PATTERNS[2])
                 if items:
                     st.fields = items
-            window = text[m.start():m.start() + 220]
+            window = _clause(text, m.start())
             if re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|cdc|lookup|reference)\b",
-                         window[:140], re.I):
+                         window, re.I):
                 st.upsert = True
             km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
             if km and st.key is None:
                 st.key = km.group(1) or km.group(2)
+    # "(push_sends: push_id, campaign_id, sent_at)": a name, a colon and its list, in parentheses
+    for m in re.finditer(r"\(\s*`?(" + IDENT + r")`?\s*:\s*([^()]{3,400})\)", text):
+        name = snake(m.group(1))
+        items = _field_items(m.group(2), strict=False)
+        if items and _looks_like_stream(name):
+            st = found.get(name) or Stream(name, m.group(1), m.start(1))
+            st.fields = items
+            found[name] = st
+            # the word before the parenthesis is a description ("push notifications"), not a stream
+            before = re.search(r"(`?" + IDENT + r"`?)\s*$", text[:m.start()])
+            if before and snake(_strip_ticks(before.group(1))) in found and not found[snake(_strip_ticks(
+                    before.group(1)))].fields:
+                del found[snake(_strip_ticks(before.group(1)))]
     # "(forklift_id, zone, moved_at in forklift_moves)": a list that ends with the stream's name
     for m in re.finditer(r"\(([^()]{3,400}?)\s+(?:in|from|on|of)\s+(?:the\s+)?`?(" + IDENT + r")`?\s*\)", text):
         name = snake(m.group(2))
@@ -387,6 +413,8 @@ def streams(text: str) -> list[Stream]:
             st = found.setdefault(name, Stream(name, m.group(2), m.start(2)))
             if not st.fields:
                 st.fields = items
+    for st in found.values():
+        st.fields = [refine_type(text, f) for f in st.fields]
     # a name that is a field of another stream is not a stream
     field_names = {f.name for st in found.values() for f in st.fields}
     ordered = sorted((st for st in found.values() if st.name not in field_names), key=lambda s: s.start)
@@ -403,7 +431,48 @@ def streams(text: str) -> list[Stream]:
     return ordered
 
 
+_CMP_WORDS = (r"(?:is\s+|are\s+|was\s+)?(?:not\s+)?(?:above|below|over|under|more than|less than|greater than|"
+              r"higher than|lower than|at least|at most|exceeds?|exceeding|>=|<=|>|<|between|equal to|"
+              r"drops? below|falls? below|rises? above)\s+-?[$€£]?\d")
+
+
+def refine_type(text: str, f: TField) -> TField:
+    """A field's type from how the request uses it, when the user wrote none: compared with a quoted word or
+    a list of words, a string; compared with a number or averaged, summed..., a number."""
+    if f.explicit or f.type.startswith("timestamp"):
+        return f
+    n = re.escape(f.name)
+    low = text.lower()
+    as_string = re.search(r"\b" + n + r"\b\s+(?:is\s+|=\s*|==\s*|equals?\s+|is not\s+|!=\s*)(?:not\s+)?"
+                          r"(?:['\"]|[A-Z]{2,}\b)", text) or re.search(
+        r"\b" + n + r"\b\s+(?:is\s+)?(?:not\s+)?(?:one of|in|contains?|containing|starts? with|ends? with|begins? with|like"
+        r"|matching)\s+\(?\s*['\"A-Za-z]", text) and not re.search(r"\b" + n + r"\b\s+(?:is\s+)?(?:in|one of)\s+\(?\s*\d",
+                                                                   text)
+    as_number = re.search(r"\b" + n + r"\b\s+" + _CMP_WORDS, low) or re.search(
+        r"\b(?:average|avg|sum|total|max|maximum|min|minimum|mean|peak|highest|lowest|sum of)\s+(?:of\s+)?(?:the\s+)?"
+        + n + r"\b", low) or re.search(r"\d\s*(?:" + re.escape(f.name.split("_")[-1]) + r")\b", low) and \
+        len(f.name.split("_")) > 1 and len(f.name.split("_")[-1]) >= 2
+    parts = f.name.lower().split("_")
+    if not as_number and len(parts) > 1:
+        suffix = re.sub(r"[^a-z0-9]", "", "".join(parts[1:]))
+        for m in re.finditer(r"\d\s*([a-z°%][a-z0-9/%°]*)", low):
+            unit = re.sub(r"[^a-z0-9%]", "", m.group(1)).replace("%", "pct")
+            if unit and (unit == suffix or unit == parts[-1]):
+                as_number = True
+                break
+    if as_string and f.type != "string":
+        return TField(f.name, "string", "key", f.doc)
+    if as_number and not as_string and f.type in ("string", "boolean"):
+        typ = "int" if re.search(r"(?:^|_)(?:count|qty|num|n|units|rating|stars|rank)$", f.name) else "double"
+        return TField(f.name, typ, "metric", f.doc)
+    return f
+
+
 def bare_field_list(text: str) -> list[TField]:
+    return [refine_type(text, f) for f in _bare_field_list(text)]
+
+
+def _bare_field_list(text: str) -> list[TField]:
     """A field list given apart from a stream's name ("each event has user_id, url and ts", "bed_moves:
     patient_id, ward, bed", "courier_id, parcel_id and delivered_at arrive on ...")."""
     for lm in _LIST_LATER.finditer(text):
@@ -482,17 +551,23 @@ def field_score(word: str, fname: str) -> int:
 
 def resolve(phrase: str, fields: list[TField] | tuple[TField, ...], roles: tuple[str, ...] | None = None,
             minimum: int = 55) -> str | None:
-    """The field a phrase ("the store", "units sold", "temp_c") names, or None."""
-    words = [w for w in re.findall(r"`[^`]+`|[A-Za-z_][A-Za-z0-9_]*", phrase) if w.lower() not in STOP or
-             w.lower() in ("amount", "count", "total", "value", "time", "number")]
-    words = [w.strip("`") for w in words]
+    """The field a phrase ("the store", "units sold", "temp_c") names, or None. A generic word ("message",
+    "value", "time") names a field only when it is that field's whole name."""
+    words = [w.strip("`") for w in re.findall(r"`[^`]+`|[A-Za-z_][A-Za-z0-9_]*", phrase)
+             if w.lower() not in FUNCTION_WORDS]
     if not words:
         return None
     pool = [f for f in fields if roles is None or f.role in roles]
     best, best_score = None, 0
     joined = snake("_".join(words))
     for f in pool:
-        s = max([field_score(joined, f.name)] + [field_score(w, f.name) - 3 * i for i, w in enumerate(words)])
+        scores = [field_score(joined, f.name)]
+        for i, w in enumerate(words):
+            sc = field_score(w, f.name)
+            if w.lower() in STOP and sc < 95:
+                sc = 0
+            scores.append(sc - 3 * i)
+        s = max(scores)
         if s > best_score:
             best, best_score = f.name, s
     return best if best_score >= minimum else None
