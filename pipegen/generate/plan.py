@@ -56,14 +56,18 @@ SHAPE_RULES = (
                     r"\bremains? (?:above|below|over|under)\b|\bsustained\b|\bpersists?\b|\bfor (?:more|longer) than "
                     r"\d+ (?:consecutive )?(?:minutes?|seconds?|hours?|readings)\b|\bthen (?:a|an) (?:successful|\w+ed)\b",
          90),
-    Rule("dedup_first", r"\bduplicates?\b|\bdedup\w*|\bde-dup\w*|\bfirst (?:occurrence|copy|one|event|time)\b|"
+    Rule("dedup_first", r"\bduplicates?\b|\bduplicated\b|\bdedup\w*|\bde-dup\w*|\bfirst (?:occurrence|copy|one|event|time)\b|"
+                        r"\bretri(?:ed|es)\b|\bre-?sent\b|\bredeliver\w*|\b(?:keep|keeping|only|pass|forward)\b[^.]{0,24}"
+                        r"\bthe first\b(?! \d)|\bthe first \w+ (?:per|for each|of each|by)\b|"
                         r"\bexactly once\b|\bresen[dt]s?\b|\btwice\b|\bonly once\b|\bunique (?:events|messages)\b", 80),
-    Rule("dedup_last", r"\blatest\b|\bmost recent\b|\bcurrent (?:status|state|value|position|price|location|"
+    Rule("dedup_last", r"\blatest\b|\bnewest\b|\bmost recent\b|\blast (?:one|event|snapshot|update|record|value|"
+                       r"version|reported)\b|\bcurrent (?:status|state|value|position|price|location|"
                        r"balance|level|stock|score)\b|\blast known\b|\blast reported\b|\blast seen\b", 78),
     Rule("rolling", r"\bmoving (?:average|avg|sum|max|min|total|mean)\b|\blast \d+ (?:\w+ )?(?:readings|events|rows|"
                     r"values|records|ticks|trades|measurements|samples|orders|transactions|pings|messages|payments|"
                     r"matches|games|scans|heartbeats)\b|\b(?:preceding|previous|prior|trailing) \d+\b|"
-                    r"\battach(?:ed|es|ing)?\b[^.]*\bto (?:each|every|the)\b|\b(?:each|every) (?:reading|event|row|"
+                    r"\battach(?:ed|es|ing)?\b[^.]*\bto (?:each|every|the)\b|\battach(?:ed|es|ing)?\b[^.]*\b(?:preceding|"
+                    r"previous|prior|trailing|last)\b|\b(?:preceding|previous|prior|trailing) (?:minute|hour|day|second)\b|\b(?:each|every) (?:reading|event|row|"
                     r"record|tick|trade|transaction|order|payment|ping)\b[^.]*\bover the (?:preceding|previous|"
                     r"last|past)\b|\brolling (?:average|avg|sum|mean|count|max|min)\b", 70),
     Rule("topn", r"\btop[- ]?(?:\d+|three|five|ten|twenty)\b|\btop (?:\w+ ){0,2}(?:by|per|in)\b|\bleaderboard\b|"
@@ -73,7 +77,8 @@ SHAPE_RULES = (
 
 # The window of an aggregate.
 WINDOW_RULES = (
-    Rule("session", r"\bsessions?\b|\binactivity\b|\binactive\b|\bidle\b|\bgaps? of\b|\bseparated by\b|"
+    Rule("session", r"\bsessions?\b|\binactivity\b|\binactive\b|\bidle\b|\bidling\b|\bgaps? of\b|\bseparated by\b|"
+                    r"\bbursts?\b[^.]*\b(?:end|close|stop)s? after\b|\b(?:end|close)s? after \S+ \w+ (?:without|of no|with no)\b|"
                     r"\bwithout (?:any )?(?:pings|events|activity|clicks|messages)\b|\bsessioni[sz]e\b", 90),
     Rule("cumulate", r"\bcumulative(?:ly)?\b|\bsince (?:midnight|the start of)\b|\bso far (?:today|this)\b|"
                      r"\bstarting over\b|\bresets? (?:every|each|at)\b|\bstart(?:s|ing)? (?:again|afresh|over)\b|"
@@ -97,12 +102,14 @@ WINDOW_RULES = (
 
 AGG_WORDS = (
     ("count_distinct", r"\b(?:unique|distinct|different)\b"),
-    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|\bhow many\b|\btally\b|\bfrequency\b|\bvolume of\b|"
+    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|\bhow many\b(?! (?:seconds|minutes|hours|days|ms)\b)|\btally\b|"
+              r"\bfrequency\b|\bvolume of\b|"
               r"\bthe most\b|\bmost (?:active|popular|viewed|played)\b"),
-    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\brevenue\b|\bspend\b|\bspent\b|\badd(?:s|ed)? up\b"),
+    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\brevenue\b|\bspend\b|\bspent\b|\badd(?:s|ed)? up\b|\bgmv\b|"
+            r"\bturnover\b"),
     ("avg", r"\baverage\b|\bmean\b|\bavg\b"),
     ("max", r"\bmax(?:imum)?\b|\bpeak\b|\bhighest\b|\blargest\b|\bbiggest\b|\btop speed\b"),
-    ("min", r"\bmin(?:imum)?\b|\blowest\b|\bsmallest\b"),
+    ("min", r"(?<!\d )(?<!\d)\bmin\b(?!\w)|\bminimum\b|\blowest\b|\bsmallest\b"),
 )
 AGG_RE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in AGG_WORDS))
 
@@ -303,6 +310,8 @@ _NOT_KEYS = words.STOP | words.GENERIC_NOUNS | {
     "timestamp", "rate", "size", "value", "speed", "price", "now", "default", "instance", "example", "category's",
     "update", "reading", "row", "event", "record", "pipeline", "job", "topic", "stream", "key", "id", "distinct",
     "unique", "highest", "lowest", "maximum", "minimum", "their", "its", "whose", "which", "itself", "tick",
+    "fixed", "sliding", "tumbling", "hopping", "rolling", "moving", "given", "single", "whole", "entire", "separate",
+    "different", "individual", "specific", "particular", "previous", "next", "other",
 }
 
 
@@ -342,6 +351,10 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
             continue  # "top 3 products by revenue", "keyed by": not a group key
         cand = [g for g in (m.group(1), m.group(2), m.group(4)) if g]
         first_word = cand[0].strip("`").rstrip("'s").rstrip("'")
+        if re.match(r"(?:for )?(?:each|every)\b", m.group(0)) and m.group(2) and (
+                m.group(2) in words.GENERIC_NOUNS or singular(m.group(2)) in ("reading", "event", "record", "row",
+                                                                             "message", "ping", "tick", "sample")):
+            continue  # "for every vibration reading": each event, not a group key
         if first_word in _NOT_KEYS or words.DURATION_RE.fullmatch(first_word) or first_word.isdigit():
             continue
         if AGG_RE.fullmatch(first_word):
@@ -446,7 +459,7 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
         after = _noun_after(r.low, m.end())
         # "the most" in "the 3 products with the most views" counts views; "most active" counts events
         target = None
-        skip = {"the", "of", "all", "each", "their", "its", "per", "a", "an", "number", "amount", "value", "in",
+        skip = {"the", "of", "all", "each", "their", "its", "a", "an", "number", "amount", "value", "in",
                 "and", "or", "count", "sum", "total", "average", "mean", "distinct", "unique", "maximum", "minimum",
                 "max", "min", "peak", "highest", "lowest", "daily", "hourly", "running", "cumulative", "moving",
                 "rolling", "overall", "combined", "sold", "spent", "paid", "earned", "received", "made", "placed"}
@@ -458,6 +471,8 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
                 continue
             if w in skip:
                 continue
+            if w in ("per", "by", "for", "over", "within", "in", "every", "from", "across", "since", "during"):
+                break  # "average per machine_id": what follows is a key or a time, not the measured field
             roles = ("key", "id", "label", "metric") if agg == "count_distinct" else ("metric",)
             target = resolve(w, fields, roles, 60)
             if target is None and agg not in ("count", "count_distinct"):
@@ -466,7 +481,8 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
                     target = None
             if target is None and agg in ("sum", "avg", "max", "min") and allow_new and w not in words.STOP \
                     and w not in words.GENERIC_NOUNS and w not in _NOT_KEYS and len(w) >= 3 and w.isidentifier() \
-                    and not words.DURATION_RE.fullmatch(w) and w not in ("with", "for", "by", "from", "every"):
+                    and not words.DURATION_RE.fullmatch(w) and w not in ("with", "for", "by", "from", "every") \
+                    and all(x.name != w for x in fields):
                 singular_w = w
                 f = TField(singular_w, "double", "metric", "")
                 if all(x.name != f.name for x in fields):
@@ -481,6 +497,18 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
                 agg = "sum"
             else:
                 target = None
+        if agg == "count" and after and after[0] in ("unique", "distinct", "different") or \
+                agg == "count" and len(after) > 1 and after[0] in ("the", "all") and after[1] in ("unique", "distinct"):
+            continue  # "count the unique viewers": a distinct count, read at "unique"
+        if agg == "count_distinct" and target is None and allow_new:
+            w = next((x.strip("`") for x in after if x.strip("`") not in skip and not AGG_RE.fullmatch(x)), None)
+            if w and w not in words.STOP and w not in _NOT_KEYS and w.isidentifier() and len(w) >= 3:
+                name = singular(w) + ("_id" if allow_new == "id" else "")
+                if all(x.name != name for x in fields):
+                    f = TField(name, "string", "key", "")
+                    new.append(f)
+                    fields.append(f)
+                target = name
         if agg == "count_distinct" and target is None:
             continue
         if agg in ("sum", "avg", "max", "min") and target is None:
@@ -498,6 +526,13 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
         ms = MeasureSpec(a, numeric[0].name if numeric else None)
         if ms.field and ms not in out:
             out.append(ms)
+    # "litres used", "units sold", "kWh consumed": a quantity the request totals without saying "total"
+    for m in re.finditer(r"\b(`?[a-z_][a-z0-9_]*`?)\s+(?:used|consumed|sold|spent|earned|shipped|transferred|"
+                         r"delivered|generated|produced|downloaded|uploaded|streamed|driven|travelled|traveled|burned)\b",
+                         r.low):
+        target = resolve(m.group(1).strip("`"), [f for f in fields if is_numeric(f)], None, 60)
+        if target and not any(x.field == target for x in out):
+            out.append(MeasureSpec("sum", target))
     return out, new
 
 
@@ -723,7 +758,8 @@ def window_choice(r: Reading, shape: set[str]) -> tuple[str, list[Dur]]:
     # "every 5 minutes ... over the last hour": a window of the longer duration that advances by the shorter
     every = [f.value for f in r.durations if re.search(r"\b(?:every|each|updated every|refreshed every|evaluated "
                                                        r"every|recomputed every|advanc\w+ (?:by|every))\s*$",
-                                                       r.low[max(0, f.start - 24):f.start])]
+                                                       r.low[max(0, f.start - 24):f.start])
+             or re.match(r"(?:every|each) ", r.low[f.start:f.end])]
     span = [f.value for f in r.durations if re.search(r"\b(?:over|in|of|during|for|within|across) (?:the |a |an )?"
                                                       r"(?:last|past|previous|preceding|trailing|rolling|sliding)?\s*$",
                                                       r.low[max(0, f.start - 24):f.start])
@@ -806,7 +842,8 @@ def _unique(name: str, taken: set[str]) -> str:
     return name
 
 
-JOIN_CUES = r"\btag(?:s|ged)? (?:each|every)\b[^.]*\bwith\b|\bat the time (?:of|when)\b|\bwas valid\b|\bvalid (?:when|at)\b|" \
+JOIN_CUES = r"\bmatch\w*\b[^.]*\bwith\b|\bconvert\w*\b[^.]*\b(?:rate|price)s?\b[^.]*\b(?:valid|in effect|at)\b|" \
+            r"\btag(?:s|ged)? (?:each|every)\b[^.]*\bwith\b|\bat the time (?:of|when)\b|\bwas valid\b|\bvalid (?:when|at)\b|" \
             r"\bas it was\b|\benrich\w*\b|\bjoin\w*\b|\bmatch(?:es|ed|ing)? (?:each|every|it|them|the|up)\b|\bpair(?:s|ed|ing)? (?:each|every|it|them|the)\b|" \
             r"\blook(?:s|ed)? up\b|\blookup\b|\bin effect at\b|\bas (?:it|they) (?:was|were|stood)\b|\bcorrelat\w+\b|" \
             r"\bcombined? with\b|\battach(?:es|ed)? the\b[^.]*\bfrom\b|\badd(?:s|ing)? the\b[^.]*\bfrom\b"
@@ -815,6 +852,19 @@ TEMPORAL_CUES = r"\bas (?:it|they) (?:was|were|stood)\b|\bin effect\b|\bat (?:th
                 r"\bvalid at\b|\bat that (?:time|moment)\b|\bcurrent(?:ly)? (?:valid|known)?\b|\bkeyed by\b|\btable\b"
 UNION_CUES = r"\bmerge[sd]?\b|\bmerging\b|\bunion\b|\bcombine[sd]? (?:the |all )?(?:\w+ )?(?:streams|topics|feeds)\b|" \
              r"\binterleave\b|\bconsolidate\b|\bfan[- ]in\b|\bbring together\b|\binto one (?:stream|topic)\b"
+
+
+def _segment(r: Reading, st: Stream | None, rest: list[Stream]) -> Reading:
+    """What the request says about joining ``st``: the text from its mention to the next stream's."""
+    if st is None or len(rest) < 2:
+        return r
+    later = [x.start for x in rest if x.start > st.start]
+    end = min(later) if later else len(r.text)
+    begin = max([x.start for x in rest if x.start < st.start] + [0])
+    text = r.text[begin:end] if begin else r.text[:end]
+    seg = read(text)
+    seg.streams = r.streams
+    return seg
 
 
 def _join_kind(r: Reading) -> tuple[str, Dur | None]:
@@ -837,7 +887,14 @@ def _right_source(st: Stream | None, key: str, r: Reading, kind: str, left: Sour
         if all(f.name != key for f in fields):
             fields.insert(0, TField(key, "string", "key", ""))
         return SourceTemplate(st.name, st.topic, f"The {st.topic} stream", (), tuple(_with_time(fields, True)))
-    name = st.name if st is not None else (key[:-3] + "s" if key.endswith("_id") else key + "_table")
+    noun = re.search(r"\b([a-z][a-z0-9_]*)\s+(?:are|is|come from|comes from)\s+(?:an?\s+|the\s+)?(?:upsert|changelog|"
+                     r"compacted|versioned|lookup|reference)\b|\bfrom (?:an?|the) ([a-z][a-z0-9_]*) (?:upsert|changelog|"
+                     r"compacted) (?:topic|stream|table)\b", r.low)
+    named = (noun.group(1) or noun.group(2)) if noun else None
+    if named in words.STOP or named in ("it", "they", "which", "that"):
+        named = None
+    name = st.name if st is not None else (snake(named) if named else key[:-3] + "s" if key.endswith("_id")
+                                           else key + "_table")
     topic = st.topic if st is not None else name.replace("_", "-")
     asked = []
     for m in re.finditer(r"\b(?:with|add(?:ing)?|attach(?:ing)?|its|their|the)\s+(?:the\s+)?(?:\w+'s\s+)?"
@@ -881,10 +938,12 @@ def _join_key(r: Reading, left: SourceTemplate, right_stream: Stream | None) -> 
     return ids[0] if ids else None
 
 
-def _select_all(left: SourceTemplate, right: SourceTemplate, key: str, kind: str) -> tuple[ir.Select, list[str]]:
+def _select_all(left: SourceTemplate, right: SourceTemplate, key: str, kind: str,
+                left_name: str | None = None) -> tuple[ir.Select, list[str]]:
     items, names = [], []
+    lname = left_name or left.name
     for f in left.fields:
-        items.append(ir.SelectItem(expr=col(left.name, f.name)))
+        items.append(ir.SelectItem(expr=col(lname, f.name)))
         names.append(f.name)
     for f in right.fields:
         if f.name == key:
@@ -895,7 +954,7 @@ def _select_all(left: SourceTemplate, right: SourceTemplate, key: str, kind: str
                 items.append(ir.SelectItem(alias=alias, expr=col(right.name, f.name)))
                 names.append(alias)
                 lat = _unique("latency_s", set(names))
-                items.append(ir.SelectItem(alias=lat, expr=call("seconds_between", col(left.name, left.event_time or ""),
+                items.append(ir.SelectItem(alias=lat, expr=call("seconds_between", col(lname, left.event_time or ""),
                                                                 col(right.name, f.name))))
                 names.append(lat)
             continue
@@ -1082,7 +1141,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     inputs.sort(key=lambda s: s.upsert and r.has(JOIN_CUES))
     joined = len(inputs) >= 2 and r.has(JOIN_CUES) or (len(inputs) <= 1 and r.has(JOIN_CUES) and r.has(
         r"\benrich|\bjoin|\blook(?:s|ed)? up|\blookup\b|\bin effect\b|\bmatch(?:es|ed|ing)? (?:each|every)\b|"
-        r"\bpair(?:s|ed|ing)? (?:each|every)\b"))
+        r"\bpair(?:s|ed|ing)? (?:each|every)\b|\bvalid (?:at|when)\b|\bwas valid\b|\bas it was\b|\bat the time of\b|"
+        r"\btag(?:s|ged)? (?:each|every)\b"))
     union = len(inputs) >= 2 and not joined and r.has(UNION_CUES)
     notes: list[str] = []
     needs_time = True
@@ -1141,48 +1201,46 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     draft = Draft(statements, primary.name, [f.name for f in primary.fields])
     pipeline = ir.Pipeline(name=p, description=" ".join(description.split())[:400] or None,
                            domain=domain if domain and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", domain) else None)
-    # ---- joins and unions
-    join_st = None
+    # ---- joins and unions: one join per table or stream the events are joined with, in the order named
+    joins: list[ir.Join] = []
     if joined:
-        kind, within = _join_kind(r)
-        right_stream = rest[0] if rest else None
-        key = _join_key(r, primary, right_stream)
-        if key is not None:
-            if all(f.name != key for f in primary.fields):
-                if source is not None:
+        left, left_name = primary, primary.name
+        for i, right_stream in enumerate((rest[:2] or [None])):
+            seg = _segment(r, right_stream, rest)
+            kind, within = _join_kind(seg)
+            key = _join_key(seg if right_stream is not None else r, left, right_stream)
+            if key is not None and all(f.name != key for f in left.fields):
+                if source is not None or i > 0:
                     key = None
                 else:
                     primary = add_field(primary, TField(key, "string", "key", ""))
+                    left = primary
                     sources[0] = primary
                     statements[0] = source_ir(primary, wm)
-        if key is not None:
-            right = _right_source(right_stream, key, r, kind, primary, template)
+            if key is None:
+                continue
+            right = _right_source(right_stream, key, seg, kind, primary, template)
             if right.name in taken:
                 right = replace(right, name=right.name + "_2")
             taken.add(right.name)
             sources.append(right)
             statements.append(source_ir(right, wm, key=(key,) if kind == "temporal" else (),
                                         upsert=kind == "temporal"))
-            sel, names = _select_all(primary, right, key, kind)
+            sel, names = _select_all(left, right, key, kind, left_name)
             jname = _unique("enriched" if kind == "temporal" else "joined", taken)
-            join_st = ir.Join(name=jname, left=primary.name, right=right.name, join_kind=kind,  # type: ignore[arg-type]
-                              before=dur((0, "s")) if kind == "interval" else None,
-                              after=dur(within) if kind == "interval" and within else None,
-                              on=ir.Binary(op="=", left=col(primary.name, key), right=col(right.name, key)),
-                              select=sel)
+            joins.append(ir.Join(name=jname, left=left_name, right=right.name, join_kind=kind,  # type: ignore[arg-type]
+                                 before=dur((0, "s")) if kind == "interval" else None,
+                                 after=dur(within) if kind == "interval" and within else None,
+                                 on=ir.Binary(op="=", left=col(left_name, key), right=col(right.name, key)),
+                                 select=sel))
             if kind == "regular":
                 longest = max([f.value for f in r.durations] or [(1, "d")], key=millis)  # type: ignore[arg-type]
                 pipeline = replace(pipeline, state_ttl=dur(longest))
-            notes.append(f"{kind} join of {primary.name} and {right.name} on {key}")
-            # a third stream: a second lookup on the same key when it has it
-            for extra in rest[1:2]:
-                if extra.fields and any(f.name == key for f in extra.fields) and kind == "temporal":
-                    third = _right_source(extra, key, r, kind, primary, template)
-                    if third.name in taken:
-                        continue
-                    taken.add(third.name)
-                    sources.append(third)
-                    statements.append(source_ir(third, wm, key=(key,), upsert=True))
+            notes.append(f"{kind} join of {left_name} and {right.name} on {key}")
+            # the next join reads this one: its columns are the left's, then the right's
+            out_fields = [*left.fields, *[TField(n, "string", "other", "") for n in names[len(left.fields):]]]
+            left = SourceTemplate(jname, jname, "", (), tuple(out_fields))
+            left_name = jname
     elif union:
         for extra in rest[:2]:
             src2 = _stream_source(extra, template, True) if extra.fields else replace(primary, name=extra.name,
@@ -1193,13 +1251,13 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
             sources.append(src2)
         notes.append("union of " + ", ".join(s.name for s in sources))
     plan = Plan(p, description, domain, sources, names=words.identifiers(r.text), notes=notes)
-    shapes = _shapes(r, shape, ms, keys, conds, join_st is not None)
+    shapes = _shapes(r, shape, ms, keys, conds, bool(joins))
     candidates: list[ir.Spec] = []
     for variant in _variants(r, shapes, primary, keys, ms, conds):
         st = list(statements)
         d = Draft(st, primary.name, [f.name for f in primary.fields])
-        if join_st is not None:
-            d.add(join_st, [i.alias or i.expr.path[-1] for i in join_st.select.items])  # type: ignore[union-attr]
+        for j in joins:
+            d.add(j, [i.alias or i.expr.path[-1] for i in j.select.items])  # type: ignore[union-attr]
         built = _build(r, variant, d, primary, taken.copy(), outputs, p)
         if built is None:
             continue
@@ -1229,8 +1287,7 @@ def _shapes(r: Reading, shape: set[str], ms: list[MeasureSpec], keys: list[str],
         r"\btumbling\b|\banalytics\b|\bmetrics\b|\bstatistics\b|\bstats\b|\bkpis?\b|\bfunnels?\b|\btrends?\b|"
         r"\bpopularity\b|\bengagement\b")
     aggregating = explicit_window or bool(ms) or any(c.on_aggregate for c in conds) or bool(
-        keys and r.has(r"\bper\b|\bby\b|\bfor each\b|\beach\b|\bgroup")) and r.has(
-        r"\bcount|\btotal|\bsum|\baverage|\bmean|\bmax|\bmin|\bnumber of|\bhow many|\bunique|\bdistinct")
+        keys and r.has(r"\bper\b|\bby\b|\bfor each\b|\beach\b|\bgroup")) and bool(AGG_RE.search(r.low))
     out: list[str] = []
     if "pattern" in shape:
         out.append("pattern")

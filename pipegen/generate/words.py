@@ -25,7 +25,10 @@ _NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|
        r"sixty|ninety)"
 DURATION_RE = re.compile(_NUM + r"\s*-?\s*(" + "|".join(p for p, _ in UNITS) + r")\b", re.I)
 WORD_DURATIONS = (
-    (r"\bhourly\b|\bper hour\b|\ban hour\b|\bevery hour\b|\beach hour\b|\blast hour\b|\bthe hour\b", (1, "h")),
+    (r"\bhourly\b|\bper hour\b|\ban hour\b|\bevery hour\b|\beach hour\b|\b(?:last|past|previous|preceding|trailing) hour\b|"
+     r"\bthe hour\b", (1, "h")),
+    (r"\b(?:last|past|previous|preceding|trailing) minute\b", (1, "min")),
+    (r"\b(?:last|past|previous|preceding|trailing) (?:day|24 hours)\b", (1, "d")),
     (r"\bper minute\b|\ba minute\b|\bevery minute\b|\beach minute\b|\bminutely\b|\bthe minute\b", (1, "min")),
     (r"\bdaily\b|\bper day\b|\ba day\b|\bevery day\b|\beach day\b|\btoday\b|\bmidnight\b|\bthe day\b", (1, "d")),
     (r"\bper second\b|\bevery second\b|\ba second\b|\beach second\b", (1, "s")),
@@ -233,7 +236,8 @@ STREAM_PATTERNS = (
 _STREAM_STOP = STOP | {"kafka", "upsert", "changelog", "compacted", "input", "output", "source", "sink", "event",
                        "raw", "incoming", "separate", "second", "third", "reference", "lookup", "cdc", "versioned",
                        "dimension", "fact", "append", "json", "avro", "same", "own", "it", "them", "join", "joined",
-                       "stream", "topic", "table", "ordered", "keyed", "log", "dead", "letter", "main", "target"}
+                       "stream", "topic", "table", "ordered", "keyed", "log", "dead", "letter", "main", "target",
+                       "both", "either", "all", "each", "single", "one", "two", "three", "new", "old"}
 
 
 def _strip_ticks(s: str) -> str:
@@ -343,8 +347,12 @@ def _list_after(text: str, m: re.Match[str], paren: bool) -> list[TField] | None
 
 
 def _clause(text: str, start: int) -> str:
-    """The text from ``start`` to the end of its clause: what is said of the stream named there."""
+    """The text from ``start`` to the end of its clause: what is said of the stream named there (a
+    parenthesis right after the name included: "fx_rates (currency, rate; an upsert topic keyed by currency)")."""
     rest = text[start:start + 160]
+    pm = re.match(r"`?[\w\-.]+`?\s*\(([^()]*)\)", rest)
+    if pm:
+        return rest[:pm.end()]
     cut = re.search(r"[;.](?:\s|$)|\b(?:comes? from|from|with app|and the|while)\b", rest[1:])
     return rest[:cut.start() + 1] if cut else rest
 
@@ -392,6 +400,31 @@ def streams(text: str) -> list[Stream]:
             km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
             if km and st.key is None:
                 st.key = km.group(1) or km.group(2)
+    for m in re.finditer(r"((?:`?" + IDENT + r"`?\s*,\s*)+`?" + IDENT + r"`?,?\s+(?:and|&)\s+`?" + IDENT + r"`?)\s*"
+                         r"(?:\(|(?:kafka\s+)?(?:topics|streams|feeds|tables)\b|into\b|onto\b)", text, re.I):
+        for nm in re.finditer(r"`?(" + IDENT + r")`?", m.group(1)):
+            raw = nm.group(1)
+            if raw.lower() in ("and",) or "_" not in raw or snake(raw) in found:
+                continue
+            found[snake(raw)] = Stream(snake(raw), raw, m.start(1) + nm.start(1))
+    for m in re.finditer(r"\(\s*`?(" + IDENT + r")`?\s*,\s*(?:an?|the)\s+(?:[\w-]+\s+){0,4}?(?:stream|topic|table|"
+                         r"changelog|feed)\b([^()]*)\)", text):
+        name = snake(m.group(1))
+        if "_" in name and name not in found:
+            st = found[name] = Stream(name, m.group(1), m.start(1))
+            tail = m.group(2)
+            st.upsert = bool(re.search(r"\b(?:upsert|changelog|compacted|keyed by|versioned)\b", m.group(0), re.I))
+            km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?", tail)
+            if km:
+                st.key = km.group(1)
+            lm = re.search(r"\b(?:with|having|carrying)\s+(?:the\s+)?(?:fields?\s+|columns?\s+)?([^()]+)$", tail)
+            if lm:
+                items = _field_items(lm.group(1), strict=False) or [
+                    TField(x, type_from_name(x), role_of(type_from_name(x)), "") for x in
+                    re.findall(IDENT, lm.group(1)) if x.lower() not in FUNCTION_WORDS][:8]
+                if st.key and all(f.name != st.key for f in items):
+                    items.insert(0, TField(st.key, type_from_name(st.key), "key", ""))
+                st.fields = list(items)
     # "(push_sends: push_id, campaign_id, sent_at)": a name, a colon and its list, in parentheses
     for m in re.finditer(r"\(\s*`?(" + IDENT + r")`?\s*:\s*([^()]{3,400})\)", text):
         name = snake(m.group(1))
@@ -422,7 +455,7 @@ def streams(text: str) -> list[Stream]:
     # all of them when the request says they share it ("all three have the same columns: ...").
     unlisted = [s for s in ordered if not s.fields and not s.output]
     shared = re.search(r"\b(?:same (?:columns|fields|schema|shape)|all (?:two|three|four|of them)|both (?:have|carry|"
-                       r"share)|each (?:of them|topic|stream) (?:has|carries))\b", text, re.I)
+                       r"share)|each (?:of them|topic|stream) (?:has|carries))\b|\((?:all|both|each)\s*:", text, re.I)
     if unlisted and (shared or (len(unlisted) == 1 and not any(s.fields for s in ordered if not s.output))):
         items = bare_field_list(text)
         if items:
