@@ -335,7 +335,7 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
                 continue
             hit = resolve(w, fields, ("key", "id", "label"), close)
             if hit is None and allow_new and w == (m.group(1) or m.group(3)) and w.isidentifier() and len(w) >= 3:
-                name = singular(w) + ("_id" if allow_new == "id" else "")
+                name = singular(w) + ("_id" if allow_new == "id" and "_" not in w else "")
                 if all(x.name != name for x in fields):
                     f = TField(name, "string", "key", "")
                     new.append(f)
@@ -379,7 +379,7 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
             word = snake(f"{first_word}_{singular(second)}") if second else singular(first_word)
             if word not in _NOT_KEYS and len(word) >= 3 and word.isidentifier():
                 name = word if ("_" in word or src.fields and any("_" not in f.name for f in src.fields)) else word
-                if allow_new == "id":
+                if allow_new == "id" and "_" not in word:
                     name = word + "_id"
                 f = TField(name, "string", "key", "")
                 if all(x.name != name for x in fields):
@@ -1176,6 +1176,15 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     if not primary.event_time:
         primary = SourceTemplate(primary.name, primary.topic, primary.description, primary.triggers,
                                  tuple(_with_time(list(primary.fields), True))) if source is None else primary
+    if allow_new and source is None:
+        # An identifier the request keys, joins or dedups by is a field of the events, whatever the template has.
+        stream_names = {st.name for st in r.streams}
+        for m in re.finditer(r"\b(?:by|on|per|of|keyed by|key|using|same|matching|each|every|for each)\s+(?:the\s+)?"
+                             r"(?:same\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?", r.low):
+            ident = m.group(1)
+            if ident not in stream_names and all(f.name != ident for f in primary.fields):
+                typ = words.type_from_name(ident)
+                primary = add_field(primary, TField(ident, typ, "id" if ident.endswith("_id") else words.role_of(typ), ""))
     keys, new = group_keys(r, primary, allow_new)
     for f in new:
         primary = add_field(primary, f)

@@ -227,7 +227,7 @@ STREAM_PATTERNS = (
                r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))*,?\s+(?:and|with|to|against)\s+(?:the\s+)?"
                r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
     # "web_orders has order_id, ...", "Readings: pump_readings with pump_id, ...": a name, then its field list
-    re.compile(r"(?<![\w`])(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\s*(?::|=|\bhas\b|\bhave\b|\bcarries\b|"
+    re.compile(r"(?<![\w`])(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\s*(?:(?:fields|columns|schema)\s*:|:|=|\bhas\b|\bhave\b|\bcarries\b|"
                r"\bcontains\b|\bholds\b|\bincludes\b|\bwith\b|\bprovides\b|\bemits\b|\bis a \w+ of\b)"
                r"\s*(?:the\s+)?(?:fields?\s+|columns?\s+)?:?\s*`?[a-z_][a-z0-9_]*`?(?:\s+\w+)?\s*,)", re.I),
     # the first name of such a pair, when it is an identifier
@@ -237,7 +237,8 @@ _STREAM_STOP = STOP | {"kafka", "upsert", "changelog", "compacted", "input", "ou
                        "raw", "incoming", "separate", "second", "third", "reference", "lookup", "cdc", "versioned",
                        "dimension", "fact", "append", "json", "avro", "same", "own", "it", "them", "join", "joined",
                        "stream", "topic", "table", "ordered", "keyed", "log", "dead", "letter", "main", "target",
-                       "both", "either", "all", "each", "single", "one", "two", "three", "new", "old"}
+                       "both", "either", "all", "each", "single", "one", "two", "three", "new", "old", "columns",
+                       "column", "fields", "field", "schema", "attributes", "keys", "values"}
 
 
 def _strip_ticks(s: str) -> str:
@@ -251,8 +252,7 @@ def _looks_like_stream(name: str) -> bool:
 
 def _destination(text: str, start: int) -> bool:
     before = text[max(0, start - 60):start].lower()
-    m = re.search(r"\b(to|into|onto|publish(?:ed)?|write|writes|written|emit|send|sent|sink|output|forward(?:ed)?"
-                  r"|route(?:d)?|produce(?:d)?|deliver(?:ed)?)\b(?:\s+(?:the|a|an|it|them|those|these|results?|"
+    m = re.search(r"\b(to|into|onto|sink|output)\b(?:\s+(?:the|a|an|it|them|those|these|results?|"
                   r"alerts?|only|each|every|all|single|new|separate|dedicated|one|output|kafka|compacted|upsert|"
                   r"own|its|their|downstream|outbound|target)){0,3}\s*`?$", before)
     return m is not None and m.group(1) not in ("with",)
@@ -271,6 +271,7 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
     one (the sentence going on). None when fewer than two items, or when it reads as prose. ``strict``: the
     list is not in parentheses, so at least one item must look like an identifier (or there are three)."""
     body = re.sub(r"\s+(?:and|&|plus)\s+", ", ", body.strip())
+    body = re.sub(r"^(?:the\s+)?(?:fields?|columns?|schema|attributes?)\s*(?::|are|is)?\s+", "", body, flags=re.I)
     parts = [p.strip(" .;:") for p in re.split(r"[,;]|\s+/\s+", body)]
     items: list[TField] = []
     identifier_like = 0
@@ -343,6 +344,9 @@ def _list_after(text: str, m: re.Match[str], paren: bool) -> list[TField] | None
                   r"(?:fields?|columns?)?\s*:?\s*([^.;()]{3,300})", clause)
     if am:
         return _field_items(_cut_list(am.group(1)))
+    pm = re.match(r",?\s*(?:an?|the)\s+[^()]{0,80}?\(([^()]{3,300})\)", clause)
+    if pm:
+        return _field_items(pm.group(1), strict=False)
     return None
 
 
@@ -370,6 +374,9 @@ def streams(text: str) -> list[Stream]:
                 continue
             if pattern is STREAM_PATTERNS[1] and re.match(r"\s*,", text[m.end():]):
                 continue  # "stream player_id, match_id and kills from ...": a verb and a field list
+            if pattern is STREAM_PATTERNS[2] and re.search(r"\b(?:keyed by|key|by|on|per|partitioned by)\s+`?$",
+                                                           text[max(0, m.start(1) - 16):m.start(1)]):
+                continue  # "keyed by player_id (player_id, muted, ...)": the key, then the stream's fields
             if pattern is STREAM_PATTERNS[0] and "_" not in raw and "-" not in raw and "`" not in m.group(1):
                 prev = text[max(0, m.start(1) - 24):m.start(1)].lower()
                 # "the orders topic": one word after an article; "the sensor readings topic": two words
@@ -447,6 +454,8 @@ def streams(text: str) -> list[Stream]:
             if not st.fields:
                 st.fields = items
     for st in found.values():
+        if sum(snake(f.name) in found and snake(f.name) != st.name for f in st.fields) >= 2:
+            st.fields = []  # "merge a_x, b_x and c_x": a list of streams, not of fields
         st.fields = [refine_type(text, f) for f in st.fields]
     # a name that is a field of another stream is not a stream
     field_names = {f.name for st in found.values() for f in st.fields}
@@ -571,6 +580,8 @@ def field_score(word: str, fname: str) -> int:
     sparts = [singular(p) for p in parts]
     if ws == singular(n) or snake(w) == n:
         return 95
+    if "_" in w.strip("_") and not w.startswith("_"):
+        return 0  # an identifier the request writes is that name exactly, never a field that resembles it
     if ws in sparts:
         # the head of the name ("store" in store_code) beats a later part ("code")
         return 85 if sparts[0] == ws else 75
