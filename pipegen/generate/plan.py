@@ -351,6 +351,9 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
             continue  # "top 3 products by revenue", "keyed by": not a group key
         cand = [g for g in (m.group(1), m.group(2), m.group(4)) if g]
         first_word = cand[0].strip("`").rstrip("'s").rstrip("'")
+        event_nouns = {singular(src.name), singular(src.name.split("_")[-1])}
+        if re.match(r"(?:for |of |in )?(?:each|every)\b", m.group(0)) and singular(first_word) in event_nouns:
+            continue  # "for each trade" in the trades stream: every event, not a group key
         if re.match(r"(?:for )?(?:each|every)\b", m.group(0)) and m.group(2) and (
                 m.group(2) in words.GENERIC_NOUNS or singular(m.group(2)) in ("reading", "event", "record", "row",
                                                                              "message", "ping", "tick", "sample")):
@@ -730,7 +733,8 @@ def unit_field(after: str, fields: list[TField]) -> str | None:
         return None
     for f in fields:
         parts = f.name.lower().split("_")
-        if len(parts) > 1 and (re.sub(r"[^a-z0-9]", "", "".join(parts[1:])) == unit or parts[-1] == unit):
+        if len(parts) > 1 and (re.sub(r"[^a-z0-9]", "", "".join(parts[1:])) == unit or parts[-1] == unit
+                               or re.sub(r"[^a-z0-9]", "", f.name.lower()) == unit):
             return f.name
     return None
 

@@ -137,7 +137,8 @@ TYPE_WORDS = {
     "bool": "boolean", "boolean": "boolean", "timestamp": "timestamp(3)", "datetime": "timestamp(3)",
     "date": "date", "uuid": "uuid", "bytes": "bytes",
 }
-_TYPE_RE = r"(?:decimal\s*\(\s*\d+\s*,\s*\d+\s*\)|" + "|".join(TYPE_WORDS) + r")"
+_TYPE_RE = (r"(?:decimal\s*\(\s*\d+\s*,\s*\d+\s*\)|(?:timestamp_ltz|timestamp|varchar|char)\s*\(\s*\d+\s*\)|"
+            r"timestamp_ltz|" + "|".join(sorted(TYPE_WORDS, key=len, reverse=True)) + r")")
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
@@ -146,6 +147,10 @@ def _type_text(word: str) -> str:
     m = re.fullmatch(r"decimal\((\d+),(\d+)\)", w)
     if m:
         return f"decimal({m.group(1)}, {m.group(2)})"
+    if w.startswith("timestamp"):
+        return "timestamp(3)"
+    if w.startswith(("varchar", "char")):
+        return "string"
     return TYPE_WORDS[w]
 
 
@@ -163,7 +168,7 @@ NAME_TYPES: tuple[tuple[str, str], ...] = (
     (r"(^|_)(qty|quantity|count|cnt|units|num|n|clicks|views|items|seats|floor|hits|retries|attempts|kills|"
      r"deaths|goals|points|steps|beds|stock|inventory|rank|position|age|year|lap|round|bytes|packets|calls|"
      r"visits|likes|shares|installs|errors|failures|orders|passengers)$", "int"),
-    (r"(^|_)(amount|amt|price|cost|total|value|revenue|rate|fee|fees|balance|score|temp|temperature|humidity|"
+    (r"(^|_)(amount|amt|price|px|vwap|cost|total|value|revenue|rate|fee|fees|balance|score|temp|temperature|humidity|"
      r"pressure|speed|lat|lng|lon|latitude|longitude|distance|km|kwh|wh|volt|voltage|volts|power|energy|watts|"
      r"weight|kg|duration|latency|ms|pct|percent|ratio|level|bpm|spo2|usd|eur|gbp|c|f|celsius|fahrenheit|"
      r"load|usage|cpu|memory|mem|rpm|vibration|heart_rate|glucose|delay|minutes|seconds|secs|hours|mph|kmh|"
@@ -210,35 +215,44 @@ class Stream:
 _NOUN = r"(?:streams?|topics?|tables?|feeds?|changelogs?|logs?|queues?|channels?)"
 _KIND = r"(?:(?:kafka|upsert|changelog|compacted|input|source|output|event|events|cdc|versioned|lookup|reference)\s+)*"
 _NAME_OR_TICK = r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-.]*)"
-STREAM_PATTERNS = (
+STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this order
     # the `pos_sales` stream, the orders topic, the fx_rates upsert stream, the sensor-data topic
-    re.compile(r"(?<![\w`])" + _NAME_OR_TICK + r"\s+" + _KIND + _NOUN + r"\b", re.I),
+    ("noun_after", re.compile(r"(?<![\w`])" + _NAME_OR_TICK + r"\s+" + _KIND + _NOUN + r"\b", re.I)),
     # stream pos_sales, topic `orders-v2`, table customers(...): a plain word only before its field list
-    re.compile(r"\b" + _NOUN + r"\s+(?:called\s+|named\s+)?(`[^`\n]{1,64}`|[A-Za-z][A-Za-z0-9]*(?:[_\-.][A-Za-z0-9]+)+"
-               r"|[A-Za-z][A-Za-z0-9]*(?=\s?\())", re.I),
-    # clicks(url, user_id, ts)
-    re.compile(r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_]*)\s?\((?=[^()]*[,:])"),
+    ("noun_before", re.compile(
+        r"\b(?:k?" + _NOUN + r")\s*(?:(?:is\s+)?(?:called|named)\s+|is\s+|:\s*|of\s+(?:the\s+)?)?(`[^`\n]{1,64}`|[A-Za-z][A-Za-z0-9]*(?:[_\-.][A-Za-z0-9]+)+"
+        r"|[A-Za-z][A-Za-z0-9]*(?=\s?[({:]|\s+(?:with|has|having|carrying|containing|holds)\b))", re.I)),
+    # schema of clicks: {...}
+    ("schema_of", re.compile(r"\bschema (?:of|for) (?:the )?(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-]*)(?=\s*:?\s*[({])",
+                             re.I)),
+    # clicks(url, user_id, ts), readings {sensor, temp, at}
+    ("paren", re.compile(r"(?<![\w\-.`])(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_]*)\s?[({](?=[^(){}]*[,:])")),
     # from `pos_sales`, from raw_orders, into all_orders
-    re.compile(r"\b(?:from|join|into|onto|merge|union|reads?|consumes?)\s+(?:the\s+)?"
-               r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
+    ("verb", re.compile(r"\b(?:from|join|into|onto|merge|union|reads?|consumes?)\s+(?:the\s+)?"
+                        r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I)),
     # merge eu_orders and us_orders, join orders with shipments (the second name of the pair)
-    re.compile(r"\b(?:merge|union|combine|join|joins|joining|match|matching|enrich|enriching)\s+(?:the\s+)?"
-               r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)(?:\s+(?:stream|topic|events))?(?:,\s*(?:the\s+)?"
-               r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))*,?\s+(?:and|with|to|against)\s+(?:the\s+)?"
-               r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
+    ("pair_second", re.compile(
+        r"\b(?:merge|union|combine|join|joins|joining|match|matching|enrich|enriching)\s+(?:the\s+)?"
+        r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)(?:\s+(?:stream|topic|events))?(?:,\s*(?:the\s+)?"
+        r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))*,?\s+(?:and|with|to|against)\s+(?:the\s+)?"
+        r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I)),
     # "web_orders has order_id, ...", "Readings: pump_readings with pump_id, ...": a name, then its field list
-    re.compile(r"(?<![\w`])(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\s*(?:(?:fields|columns|schema)\s*:|:|=|\bhas\b|\bhave\b|\bcarries\b|"
-               r"\bcontains\b|\bholds\b|\bincludes\b|\bwith\b|\bprovides\b|\bemits\b|\bis a \w+ of\b)"
-               r"\s*(?:the\s+)?(?:fields?\s+|columns?\s+)?:?\s*`?[a-z_][a-z0-9_]*`?(?:\s+\w+)?\s*,)", re.I),
+    ("name_then_list", re.compile(
+        r"(?<![\w`{(,])(?<![{(,] )(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\s*(?:(?:fields|columns|schema)\s*:|"
+        r":|=|\bhas\b|\bhave\b|\bcarries\b|\bcontains\b|\bholds\b|\bincludes\b|\bwith\b|\bprovides\b|\bemits\b|"
+        r"\bis a \w+ of\b)\s*(?:the\s+)?(?:fields?\s+|columns?\s+)?:?\s*`?[a-z_][a-z0-9_]*`?(?:\s+\w+)?\s*,)", re.I)),
     # the first name of such a pair, when it is an identifier
-    re.compile(r"\b(?:merge|union|combine|join|joins|joining)\s+(?:the\s+)?(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I),
+    ("pair_first", re.compile(r"\b(?:merge|union|combine|join|joins|joining)\s+(?:the\s+)?(`[^`\n]{1,64}`|"
+                              r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I)),
 )
 _STREAM_STOP = STOP | {"kafka", "upsert", "changelog", "compacted", "input", "output", "source", "sink", "event",
                        "raw", "incoming", "separate", "second", "third", "reference", "lookup", "cdc", "versioned",
                        "dimension", "fact", "append", "json", "avro", "same", "own", "it", "them", "join", "joined",
                        "stream", "topic", "table", "ordered", "keyed", "log", "dead", "letter", "main", "target",
                        "both", "either", "all", "each", "single", "one", "two", "three", "new", "old", "columns",
-                       "column", "fields", "field", "schema", "attributes", "keys", "values"}
+                       "column", "fields", "field", "schema", "attributes", "keys", "values", "given", "use",
+                       "using", "read", "take", "consume", "process", "handle", "our", "my", "your", "this", "that",
+                       "called", "named", "is", "are", "it", "which", "there"}
 
 
 def _strip_ticks(s: str) -> str:
@@ -254,7 +268,7 @@ def _destination(text: str, start: int) -> bool:
     before = text[max(0, start - 60):start].lower()
     m = re.search(r"\b(to|into|onto|sink|output)\b(?:\s+(?:the|a|an|it|them|those|these|results?|"
                   r"alerts?|only|each|every|all|single|new|separate|dedicated|one|output|kafka|compacted|upsert|"
-                  r"own|its|their|downstream|outbound|target)){0,3}\s*`?$", before)
+                  r"own|its|their|downstream|outbound|target|topic:?|stream:?|table:?|is|called|named)){0,3}\s*:?\s*`?$", before)
     return m is not None and m.group(1) not in ("with",)
 
 
@@ -270,8 +284,9 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
     """A field list: ``a, b and c``, ``a double, b int``, ``a: double``; its items up to the first that is not
     one (the sentence going on). None when fewer than two items, or when it reads as prose. ``strict``: the
     list is not in parentheses, so at least one item must look like an identifier (or there are three)."""
-    body = re.sub(r"\s+(?:and|&|plus)\s+", ", ", body.strip())
-    body = re.sub(r"^(?:the\s+)?(?:fields?|columns?|schema|attributes?)\s*(?::|are|is)?\s+", "", body, flags=re.I)
+    body = re.sub(r"\s+(?:and|&|plus|as well as|along with|together with)\s+", ", ", body.strip().strip("{}[]"))
+    body = re.sub(r"^(?:the\s+)?(?:following\s+)?(?:fields?|columns?|schema|attributes?)\s*(?::|are|is)?\s+", "", body,
+                  flags=re.I)
     parts = [p.strip(" .;:") for p in re.split(r"[,;]|\s+/\s+", body)]
     items: list[TField] = []
     identifier_like = 0
@@ -307,15 +322,18 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
 
 
 _LIST_AFTER = re.compile(
-    r"^\s*(?:stream|topic|table|feed|events?)?\s*(?:\(([^()]{1,400})\)|"
+    r"^\s*(?:stream|topic|table|feed|events?)?\s*(?:schema\s*)?:?\s*(?:\(([^()]{1,400})\)|\{([^{}]{1,400})\}|"
     r"[,:]?\s*(?:\(|with\s+(?:the\s+)?(?:fields?|columns?|attributes?)|with\s+|having\s+|carrying\s+|containing\s+|"
-    r"(?:carries|carry|contains|has|have|holds|includes|provides|emits|sends)\s+(?:the\s+)?(?:fields?\s+)?|"
+    r"(?:carries|carry|contains|has|have|holds|includes|provides|emits|sends)\s+(?:the\s+)?(?:following\s+)?"
+    r"(?:fields?\s*:?\s*|columns?\s*:?\s*)?|"
     r"(?:which|that)\s+(?:has|have|carries|carry|contains|contain|holds)\s+|fields?:?\s+|columns?:?\s+|"
-    r"schema:?\s+)(?:(?:fields?|columns?)\s*:?\s*)?([^.;()]{1,400}))", re.I)
+    r"schema:?\s+)(?:(?:fields?|columns?)\s*:?\s*)?((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400}))", re.I)
 _LIST_LATER = re.compile(
-    r"\b(?:each|every|an?)\s+(?:\w+\s+){0,2}(?:event|record|row|message|reading|line|entry|tick|ping|update)s?\s+"
-    r"(?:has|have|carries|carry|contains|contain|holds|includes?|is)\s+(?:the\s+)?(?:fields?\s+)?([^.;()]{1,400})"
-    r"|\b(?:fields?|columns?|schema)\s*(?:are|is|:)\s*([^.;()]{1,400})", re.I)
+    r"\b(?:it|this (?:stream|topic|table)|the (?:stream|topic|table))\s+(?:has|carries|contains|holds|includes)\s+"
+    r"(?:the\s+)?(?:following\s+)?(?:fields?\s*:?\s*|columns?\s*:?\s*)?([^.;]{1,400})"
+    r"|\b(?:each|every|an?)\s+(?:\w+\s+){0,2}(?:event|record|row|message|reading|line|entry|tick|ping|update)s?\s+"
+    r"(?:has|have|carries|carry|contains|contain|holds|includes?|is)\s+(?:the\s+)?(?:fields?\s+)?((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400})"
+    r"|\b(?:fields?|columns?|schema)\s*(?:are|is|:)\s*((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400})", re.I)
 
 
 def _cut_list(body: str) -> str:
@@ -335,9 +353,9 @@ def _list_after(text: str, m: re.Match[str], paren: bool) -> list[TField] | None
     after = text[m.end() - 1:m.end() + 420] if paren else text[m.end():m.end() + 420]
     lm = _LIST_AFTER.match(after)
     if lm:
-        if lm.group(1) is not None:
-            return _field_items(lm.group(1), strict=False)
-        return _field_items(_cut_list(lm.group(2)))
+        if lm.group(1) is not None or lm.group(2) is not None:
+            return _field_items(lm.group(1) or lm.group(2), strict=False)
+        return _field_items(_cut_list(lm.group(3)))
     # an aside first: "sku_prices, a changelog keyed by sku with sku, list_price and updated_at"
     clause = re.split(r"[;.](?:\s|$)", after, maxsplit=1)[0][:300]
     am = re.match(r",?\s*(?:an?|the)\s+(?:[\w-]+\s+){0,6}?(?:with|having|carrying|containing|of)\s+(?:the\s+)?"
@@ -364,27 +382,28 @@ def _clause(text: str, start: int) -> str:
 def streams(text: str) -> list[Stream]:
     """The streams the request names, in the order it names them, with their field lists."""
     found: dict[str, Stream] = {}
-    for pattern in STREAM_PATTERNS:
+    for kind, pattern in STREAM_PATTERNS:
         for m in pattern.finditer(text):
             raw = _strip_ticks(m.group(1))
             if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw) or raw.lower() in _NOT_STREAMS:
                 continue
             # A plain word becomes a name only where the pattern makes it one (a noun after it, or a list).
-            if pattern in STREAM_PATTERNS[3:] and "_" not in raw and not m.group(1).startswith("`"):
+            if kind in ("verb", "pair_second", "name_then_list", "pair_first") and "_" not in raw and \
+                    not m.group(1).startswith("`"):
                 continue
-            if pattern is STREAM_PATTERNS[1] and re.match(r"\s*,", text[m.end():]):
+            if kind == "noun_before" and re.match(r"\s*,", text[m.end():]):
                 continue  # "stream player_id, match_id and kills from ...": a verb and a field list
-            if pattern is STREAM_PATTERNS[2] and re.search(r"\b(?:keyed by|key|by|on|per|partitioned by)\s+`?$",
+            if kind == "paren" and re.search(r"\b(?:keyed by|key|by|on|per|partitioned by)\s+`?$",
                                                            text[max(0, m.start(1) - 16):m.start(1)]):
                 continue  # "keyed by player_id (player_id, muted, ...)": the key, then the stream's fields
-            if pattern is STREAM_PATTERNS[0] and "_" not in raw and "-" not in raw and "`" not in m.group(1):
+            if kind == "noun_after" and "_" not in raw and "-" not in raw and "`" not in m.group(1):
                 prev = text[max(0, m.start(1) - 24):m.start(1)].lower()
                 # "the orders topic": one word after an article; "the sensor readings topic": two words
                 two = re.search(r"\b(?:the|a|an|from|its|their|to|into)\s+([a-z][a-z0-9]*)\s+$", prev)
                 if two and two.group(1) not in _STREAM_STOP and not re.search(r"^(the|a|an|from|to|into|its|their)$",
                                                                               two.group(1)):
                     raw = f"{two.group(1)}_{raw}"
-                elif not re.search(r"\b(?:the|a|an|from|its|their|to|into|each|every)\s+$", prev):
+                elif not re.search(r"(?:\b(?:the|a|an|from|its|their|to|into|each|every)|^|[.;:!?])\s*$", prev):
                     continue
             name = snake(raw)
             if name in _STREAM_STOP:
@@ -397,16 +416,30 @@ def streams(text: str) -> list[Stream]:
                     r"\b(?:from|reads?|consumes?|join|merge)\s+(?:the\s+)?`?$", text[max(0, m.start(1) - 14):m.start(1)]):
                 st.output = False
             if not st.fields:
-                items = _list_after(text, m, pattern is STREAM_PATTERNS[2])
+                items = _list_after(text, m, kind == "paren")
                 if items:
                     st.fields = items
             window = _clause(text, m.start())
+            lead = " ".join(text[:m.start()].split()[-3:])  # "an upsert topic", "our cdc topic", "a KTable of"
             if re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|cdc|lookup|reference)\b",
-                         window, re.I):
+                         window, re.I) or re.search(r"\b(?:upsert|changelog|compacted|versioned|cdc|lookup|reference|"
+                                                    r"ktable|dimension)\b[^.;]*$", lead, re.I):
                 st.upsert = True
             km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
             if km and st.key is None:
                 st.key = km.group(1) or km.group(2)
+            if st.key and not st.fields:
+                # "customers keyed by customer_id with tier and region": the key and the attributes
+                am = re.search(r"\bkeyed (?:by|on)\s+`?" + re.escape(st.key) + r"`?\s+(?:with|having|carrying)\s+"
+                               r"(?:the\s+)?(?:fields?\s+|columns?\s+)?([^.;()]{2,200})", window + text[m.start() +
+                                                                                       len(window):m.start() + 300])
+                items = _field_items(_cut_list(am.group(1)), strict=False) if am else None
+                if items is None and am:
+                    one = re.match(r"`?(" + IDENT + r")`?", am.group(1).strip())
+                    items = [TField(one.group(1), type_from_name(one.group(1)), "label", "")] if one else None
+                if items:
+                    st.fields = [TField(st.key, type_from_name(st.key), "key", ""),
+                                 *[i for i in items if i.name != st.key]]
     for m in re.finditer(r"((?:`?" + IDENT + r"`?\s*,\s*)+`?" + IDENT + r"`?,?\s+(?:and|&)\s+`?" + IDENT + r"`?)\s*"
                          r"(?:\(|(?:kafka\s+)?(?:topics|streams|feeds|tables)\b|into\b|onto\b)", text, re.I):
         for nm in re.finditer(r"`?(" + IDENT + r")`?", m.group(1)):
@@ -499,7 +532,7 @@ def refine_type(text: str, f: TField) -> TField:
         suffix = re.sub(r"[^a-z0-9]", "", "".join(parts[1:]))
         for m in re.finditer(r"\d\s*([a-z°%][a-z0-9/%°]*)", low):
             unit = re.sub(r"[^a-z0-9%]", "", m.group(1)).replace("%", "pct")
-            if unit and (unit == suffix or unit == parts[-1]):
+            if unit and (unit == suffix or unit == parts[-1] or unit == re.sub(r"[^a-z0-9]", "", f.name.lower())):
                 as_number = True
                 break
     if as_string and f.type != "string":
@@ -518,7 +551,7 @@ def _bare_field_list(text: str) -> list[TField]:
     """A field list given apart from a stream's name ("each event has user_id, url and ts", "bed_moves:
     patient_id, ward, bed", "courier_id, parcel_id and delivered_at arrive on ...")."""
     for lm in _LIST_LATER.finditer(text):
-        items = _field_items(_cut_list(lm.group(1) or lm.group(2)))
+        items = _field_items(_cut_list(lm.group(1) or lm.group(2) or lm.group(3)))
         if items:
             return items
     for m in re.finditer(r"\(([^()]{3,400})\)", text):
