@@ -52,7 +52,7 @@ def labels(rules: tuple[Rule, ...], text: str) -> set[str]:
 
 # What the request computes. Several may hold ("drop duplicates, then count per minute"): see _shape.
 SHAPE_RULES = (
-    Rule("pattern", r"\bfollowed by\b|\bin a row\b|\bconsecutive\b|\bstays? (?:above|below|over|under)\b|"
+    Rule("pattern", r"\bfollowed by\b|\bin a row\b|\bconsecutive\b|\bmatch_recognize\b|\band then\b[^.]*\bwithin\b|\bstays? (?:above|below|over|under)\b|"
                     r"\bremains? (?:above|below|over|under)\b|\bsustained\b|\bpersists?\b|\bfor (?:more|longer) than "
                     r"\d+ (?:consecutive )?(?:minutes?|seconds?|hours?|readings)\b|\bthen (?:a|an) (?:successful|\w+ed)\b",
          90),
@@ -71,7 +71,7 @@ SHAPE_RULES = (
                     r"record|tick|trade|transaction|order|payment|ping)\b[^.]*\bover the (?:preceding|previous|"
                     r"last|past)\b|\brolling (?:average|avg|sum|mean|count|max|min)\b", 70),
     Rule("topn", r"\btop[- ]?(?:\d+|three|five|ten|twenty)\b|\btop (?:\w+ ){0,2}(?:by|per|in)\b|\bleaderboard\b|"
-                 r"\bbest[- ]selling\b|\brank(?:ed|ing|s)?\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){1,3}with the "
+                 r"\bbest[- ]selling\b|\brank(?:ed|ing|s)? (?:\w+ ){0,3}by\b|\bthe (?:\d+|three|five|ten) most[- ]\w+\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){1,3}with the "
                  r"(?:most|highest|largest)\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){0,2}that \w+ the most\b", 60),
 )
 
@@ -80,7 +80,7 @@ WINDOW_RULES = (
     Rule("session", r"\bsessions?\b|\binactivity\b|\binactive\b|\bidle\b|\bidling\b|\bgaps? of\b|\bseparated by\b|"
                     r"\bbursts?\b[^.]*\b(?:end|close|stop)s? after\b|\b(?:end|close)s? after \S+ \w+ (?:without|of no|with no)\b|"
                     r"\bwithout (?:any )?(?:pings|events|activity|clicks|messages)\b|\bsessioni[sz]e\b", 90),
-    Rule("cumulate", r"\bcumulative(?:ly)?\b|\bsince (?:midnight|the start of)\b|\bso far (?:today|this)\b|"
+    Rule("cumulate", r"\bcumulat(?:e|ive|ively|ing)\b|\bsince (?:midnight|the start of)\b|\bso far (?:today|this)\b|"
                      r"\bstarting over\b|\bresets? (?:every|each|at)\b|\bstart(?:s|ing)? (?:again|afresh|over)\b|"
                      r"\bgrowing\b|\bprogressive\b|\bintraday\b", 85),
     Rule("hop", r"\bsliding\b|\bhopping\b|\bhop\b|\bover (?:the |any )?(?:last|past|previous|trailing)? ?\S+ "
@@ -102,14 +102,15 @@ WINDOW_RULES = (
 
 AGG_WORDS = (
     ("count_distinct", r"\b(?:unique|distinct|different)\b"),
-    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|\bhow many\b(?! (?:seconds|minutes|hours|days|ms)\b)|\btally\b|"
+    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|\bhow many\b(?! (?:seconds|minutes|hours|days|ms)\b)|\btall(?:y|ies)\b|"
               r"\bfrequency\b|\bvolume of\b|"
               r"\bthe most\b|\bmost (?:active|popular|viewed|played)\b"),
-    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\brevenue\b|\bspend\b|\bspent\b|\badd(?:s|ed)? up\b|\bgmv\b|"
+    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\bcumulative\b(?= \w)|\brevenue\b|\bspend\b|\bspent\b|\badd(?:s|ed)? up\b|\bgmv\b|"
             r"\bturnover\b"),
     ("avg", r"\baverage\b|\bmean\b|\bavg\b"),
-    ("max", r"\bmax(?:imum)?\b|\bpeak\b|\bhighest\b|\blargest\b|\bbiggest\b|\btop speed\b"),
-    ("min", r"(?<!\d )(?<!\d)\bmin\b(?!\w)|\bminimum\b|\blowest\b|\bsmallest\b"),
+    ("max", r"\bmax(?:imum)?\b(?! (?:size|window|lateness|delay|out of order))|\bpeak\b|\bhighest\b|\blargest\b|"
+            r"\bbiggest\b|\btop speed\b|\blongest\b|\bbest\b(?![- ]selling)"),
+    ("min", r"(?<!\d )(?<!\d)\bmin\b(?!\w)|\bminimum\b|\blowest\b|\bsmallest\b|\bshortest\b|\bworst\b"),
 )
 AGG_RE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in AGG_WORDS))
 
@@ -144,11 +145,11 @@ class Reading:
 
 def read(description: str) -> Reading:
     text = " ".join(description.split())
-    low = " " + text.lower() + " "
-    late = (re.search(r"(?:late|lateness|out of order|out-of-order|delayed|delay(?:ed)? by|arrive up to)[^.;]*?"
-                      r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|h)\b", low)
+    low = " " + re.sub(r"\b(per|by|each|every)-(?=[a-z])", r"\1 ", text.lower()) + " "
+    late = (re.search(r"(?:late|lateness|out of order|out-of-order|delayed|delay(?:ed)? by|arrive up to|watermark|"
+                      r"allowed lateness|lag)[^.;]*?(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|h)\b", low)
             or re.search(r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|hours?)\s+(?:late|of lateness|out of order|"
-                         r"behind|of delay|delayed)", low))
+                         r"behind|of delay|delayed|delay|watermark|lateness|bounded out)", low))
     watermark = None
     durs = words.durations(low)
     if late:

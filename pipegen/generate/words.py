@@ -241,6 +241,31 @@ STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this orde
         r"(?<![\w`{(,])(?<![{(,] )(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\s*(?:(?:fields|columns|schema)\s*:|"
         r":|=|\bhas\b|\bhave\b|\bcarries\b|\bcontains\b|\bholds\b|\bincludes\b|\bwith\b|\bprovides\b|\bemits\b|"
         r"\bis a \w+ of\b)\s*(?:the\s+)?(?:fields?\s+|columns?\s+)?:?\s*`?[a-z_][a-z0-9_]*`?(?:\s+\w+)?\s*,)", re.I)),
+    # write them to urgent_tickets, send alerts to `pager`, -> big_orders, sink = x, upsert sink x, output x
+    ("destination", re.compile(
+        r"(?:\b(?:to|into|onto)\s+(?:the\s+|a\s+|an\s+)?(?:(?:new|separate|output|kafka|compacted|upsert|"
+        r"dedicated|downstream|single)\s+)*(?:(?:topic|stream|table|sink)\s+)?|->\s*|=>\s*|\bsinks?\s*(?:=|:|topic\s+|"
+        r"stream\s+|table\s+|called\s+|named\s+)?\s*|\boutput(?:s|ting)?\s*(?:=|:|topic\s+|stream\s+|to\s+)?\s*)"
+        r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:[_\-.][a-z0-9]+)+)\b", re.I)),
+    # "refunds and purchases are separate topics", "the a_x, b_x and c_x topics"
+    ("separate", re.compile(r"\b(`[^`\n]{1,64}`|[a-z][a-z0-9_]*)\s+and\s+(?:the\s+)?(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)\s+"
+                            r"(?:are|come from|arrive on|live in)\s+(?:two\s+)?(?:separate|different|their own|own)?\s*"
+                            r"(?:kafka\s+)?(?:topics|streams|feeds)\b", re.I)),
+    ("separate_second", re.compile(r"\b(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)\s+and\s+(?:the\s+)?(`[^`\n]{1,64}`|"
+                                   r"[a-z][a-z0-9_]*)\s+(?:are|come from|arrive on|live in)\s+(?:two\s+)?(?:separate|"
+                                   r"different|their own|own)?\s*(?:kafka\s+)?(?:topics|streams|feeds)\b", re.I)),
+    # "X is a CDC feed with ...", "X - it has ...", "X gets ...", "the `X` events have ..."
+    ("name_is", re.compile(
+        r"(?<![\w`])(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+(?:events|records|messages|rows|data|readings))?"
+        r"(?=\s*(?:[-–—]\s*it\s+has\b|\bis\s+(?:an?|the)\s+(?:[\w-]+\s+){0,3}(?:feed|topic|stream|table|changelog|log|"
+        r"queue)\b|\bgets\b|\breceives\b|\bhave\b|\bhas\b|\bcarry\b|\bcontain\b))", re.I)),
+    # "a, b and c are the fields of X"
+    ("fields_of", re.compile(r"\b(?:are|is)\s+(?:the\s+)?(?:fields|columns|schema|attributes)\s+(?:of|in|for)\s+(?:the\s+)?"
+                             r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-]*)", re.I)),
+    # "combine three topics, `a`, `b` and `c`"
+    ("topics_then_names", re.compile(r"\b(?:topics|streams|feeds)\s*[,:]?\s+((?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+)"
+                                     r"(?:\s*,\s*(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))*,?\s+(?:and|&)\s+"
+                                     r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))", re.I)),
     # the first name of such a pair, when it is an identifier
     ("pair_first", re.compile(r"\b(?:merge|union|combine|join|joins|joining)\s+(?:the\s+)?(`[^`\n]{1,64}`|"
                               r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", re.I)),
@@ -388,8 +413,14 @@ def streams(text: str) -> list[Stream]:
             if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw) or raw.lower() in _NOT_STREAMS:
                 continue
             # A plain word becomes a name only where the pattern makes it one (a noun after it, or a list).
-            if kind in ("verb", "pair_second", "name_then_list", "pair_first") and "_" not in raw and \
-                    not m.group(1).startswith("`"):
+            if kind == "topics_then_names":
+                for nm in re.finditer(r"`([^`\n]{1,64})`|([a-z][a-z0-9]*_[a-z0-9_]+)", m.group(1), re.I):
+                    one = nm.group(1) or nm.group(2)
+                    if snake(one) not in found:
+                        found[snake(one)] = Stream(snake(one), one, m.start(1) + nm.start())
+                continue
+            if kind in ("verb", "pair_second", "name_then_list", "pair_first", "destination", "name_is") and \
+                    "_" not in raw and "-" not in raw and not m.group(1).startswith("`"):
                 continue
             if kind == "noun_before" and re.match(r"\s*,", text[m.end():]):
                 continue  # "stream player_id, match_id and kills from ...": a verb and a field list
@@ -411,7 +442,14 @@ def streams(text: str) -> list[Stream]:
             st = found.get(name)
             if st is None:
                 st = found[name] = Stream(name, raw, m.start(1))
-                st.output = _destination(text, m.start(1))
+                st.output = kind == "destination" or _destination(text, m.start(1))
+            if kind == "fields_of" and not st.fields:
+                before = re.search(r"((?:`?" + IDENT + r"`?(?:\s+" + _TYPE_RE + r")?\s*(?:,\s*|,?\s+and\s+))+`?" + IDENT +
+                                   r"`?)\s+(?:are|is)\s+(?:the\s+)?(?:fields|columns|schema|attributes)\s*$",
+                                   text[:m.start(1)].rstrip()[:-2].rstrip() if False else text[:m.start()])
+                items = _field_items(before.group(1), strict=False) if before else None
+                if items:
+                    st.fields = items
             elif st.output and not _destination(text, m.start(1)) and re.search(
                     r"\b(?:from|reads?|consumes?|join|merge)\s+(?:the\s+)?`?$", text[max(0, m.start(1) - 14):m.start(1)]):
                 st.output = False
