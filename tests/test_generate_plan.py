@@ -215,3 +215,49 @@ def test_the_planner_on_the_team_case_file() -> None:
     assert report.slot_accuracy >= 0.90, report.slot_accuracy
     assert report.exact_rate >= 0.72, report.exact_rate
     assert report.name_fidelity >= 0.95, report.name_fidelity
+
+
+# ----------------------------------------------------------------- more ways requests are written
+
+
+@pytest.mark.parametrize("request_text, sink_topic", [
+    ("take tickets(ticket_id, priority, opened_at), keep priority = 'P1', write them to urgent_tickets",
+     "urgent_tickets"),
+    ("filter payments (id, amount, ts) above 100 -> big_payments", "big_payments"),
+    ("count page views per page every minute from views (page, user_id, ts); sink = page_counts", "page_counts"),
+])
+def test_the_output_topic_the_request_names(request_text: str, sink_topic: str) -> None:
+    spec = api.parse(best(request_text))
+    assert [s.topic for s in spec.statements if s.kind == "sink"] == [sink_topic]
+
+
+def test_conditions_written_as_code() -> None:
+    text = best("take tickets(ticket_id, priority, opened_at), keep priority = 'P1', write them to urgent_tickets")
+    assert 'where priority = "P1"' in text
+
+
+def test_a_condition_on_the_groups_after_aggregating_is_a_having() -> None:
+    s = slots("hourly refund totals per store from refunds (refund_id, store_id, amount, refunded_at); only keep "
+              "stores whose refunds exceed 500")
+    assert (s["having"], s["filter"], s["aggregates"]) == (True, False, ["sum"])
+
+
+def test_every_n_over_the_last_m_is_a_hop_not_a_rolling_window() -> None:
+    s = slots("every 30 seconds, the average latency_ms per endpoint over the previous 5 minutes, from api_calls "
+              "(endpoint, latency_ms, called_at)")
+    assert (s["window"], s["window_size_s"], s["window_slide_s"]) == ("hop", 300, 30)
+
+
+def test_a_join_bound_is_not_a_window_size() -> None:
+    s = slots("join clicks (ad_id, clicked_at) with impressions (ad_id, campaign, shown_at) on ad_id within 30 "
+              "minutes, then count clicks per campaign every hour")
+    assert (s["join"], s["window"], s["window_size_s"]) == ("interval", "tumble", 3600)
+
+
+def test_streams_named_in_a_sentence_of_their_own() -> None:
+    assert [s.name for s in streams("Pair each refund with the purchase before it within 7 days; refunds and "
+                                    "purchases are separate topics.")] == ["refunds", "purchases"]
+    (st,) = streams("door, badge_id, swiped_at are the fields of badge_swipes; hourly swipes per door")
+    assert (st.name, [f.name for f in st.fields]) == ("badge_swipes", ["door", "badge_id", "swiped_at"])
+    (st,) = streams("inventory_cdc is a CDC feed with sku, qty and changed_at")
+    assert st.upsert and [f.name for f in st.fields] == ["sku", "qty", "changed_at"]

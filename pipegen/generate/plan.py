@@ -146,8 +146,8 @@ class Reading:
 def read(description: str) -> Reading:
     text = " ".join(description.split())
     low = " " + re.sub(r"\b(per|by|each|every)-(?=[a-z])", r"\1 ", text.lower()) + " "
-    late = (re.search(r"(?:late|lateness|out of order|out-of-order|delayed|delay(?:ed)? by|arrive up to|watermark|"
-                      r"allowed lateness|lag)[^.;]*?(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|h)\b", low)
+    late = (re.search(r"\b(?:late|lateness|out of order|out-of-order|delayed|delay(?:ed)? by|arrive up to|watermark|"
+                      r"allowed lateness|lag)\b[^.;]*?(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|h)\b", low)
             or re.search(r"(\d+)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|hours?)\s+(?:late|of lateness|out of order|"
                          r"behind|of delay|delayed|delay|watermark|lateness|bounded out)", low))
     watermark = None
@@ -590,6 +590,31 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
                                                                 "secs", "percent", "degrees", "times", "units") \
             and not re.match(r"(?:eur|usd|gbp|kmh|kwh|bpm|mph|km)", unit_after)
         times = bool(re.match(r"\s*times\b", trailing))
+        # "only keep stores whose refunds exceed 500", "customers who spent over 1000 in the window": a result
+        # of the aggregate, compared after it
+        post = re.search(r"\b(?:only|just)?\s*(?:keep|emit|report|show|output|return|flag|alert on|send|list)?\s*"
+                         r"(?:the\s+|those\s+)?([a-z_]+s)\s+(?:who|whose|that|which|with|having)\s+((?:\w+\s+){0,4})"
+                         r"(?:" + cmp_alt + r")\s*[$€£]?\s*$", ctx_before[-90:])
+        post_agg = None
+        if post and not agg_before and (keys and any(words.field_score(post.group(1), k) >= 60 for k in keys)):
+            verbs = post.group(2)
+            named = next((x for x in (resolve(w, fields, ("metric",), 60) for w in verbs.split()) if x), None)
+            if re.search(r"\baverag", verbs):
+                post_agg = MeasureSpec("avg", named or (numeric[0].name if numeric else None))
+            elif re.search(r"\b(?:max|peak|highest)", verbs):
+                post_agg = MeasureSpec("max", named or (numeric[0].name if numeric else None))
+            elif named or re.search(r"\b(?:spent|spend|sold|paid|earned|transferred|refunds?|revenue|sales|total|"
+                                    r"volume|amount)\b", verbs):
+                post_agg = MeasureSpec("sum", named or (numeric[0].name if numeric else None))
+            else:
+                post_agg = MeasureSpec("count", None)
+            if post_agg.agg != "count" and post_agg.field is None:
+                post_agg = MeasureSpec("count", None)
+        if post_agg is not None:
+            out.append(Condition(ir.Binary(op=op, left=col(post_agg.name), right=_value(n.value)), True,  # type: ignore[arg-type]
+                                 post_agg))
+            used.append((n.start, n.end))
+            continue
         if agg_before or countable or times:
             agg_word = agg_before.group(1) if agg_before else "count"
             agg = {"total": "sum", "sum": "sum", "average": "avg", "mean": "avg", "avg": "avg", "count": "count",
@@ -628,6 +653,23 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
             continue
         out.append(Condition(ir.Binary(op=op, left=col(target), right=_value(n.value)), False))  # type: ignore[arg-type]
         used.append((n.start, n.end))
+    # comparisons written as code: status != 'C', amount >= 100, priority = "P1"
+    for m in re.finditer(r"`?([a-z_][a-z0-9_]*)`?\s*(!=|<>|==|=|>=|<=|>|<)\s*(['\"][^'\"]{0,40}['\"]|-?\d+(?:\.\d+)?)",
+                         r.text.lower()):
+        target = resolve(m.group(1), fields, None, 95)
+        if target is None:
+            continue
+        op = {"<>": "!=", "==": "="}.get(m.group(2), m.group(2))
+        raw = m.group(3)
+        value: ir.Expr = ir.StringLit(value=_original(r.text, raw[1:-1])) if raw[0] in "'\"" else num(raw)
+        f = next(x for x in fields if x.name == target)
+        if isinstance(value, ir.StringLit) == is_numeric(f):
+            continue
+        expr = ir.Binary(op=op, left=col(target), right=value)  # type: ignore[arg-type]
+        if not any(c.expr == expr for c in out):
+            out = [c for c in out if not (isinstance(c.expr, ir.Binary) and c.expr.left == col(target)
+                                          and c.expr.right == value)]
+            out.append(Condition(expr, False))
     # a duration as a threshold on a field measured in that unit: "frames slower than 33 ms" -> frame_ms > 33
     cmp_only = "|".join(p for _op, p in COMPARISONS[:4])
     for d in r.durations:
@@ -759,7 +801,9 @@ def _and(exprs: list[ir.Expr]) -> ir.Expr | None:
 def window_choice(r: Reading, shape: set[str]) -> tuple[str, list[Dur]]:
     """The window kind and the durations to size it, from the request's words."""
     kind = first(WINDOW_RULES, r.low)
-    durs = [f.value for f in r.durations]  # type: ignore[misc]
+    durs = [f.value for f in r.durations  # type: ignore[misc]
+            if not (re.search(r"\bwithin\s*$", r.low[max(0, f.start - 10):f.start]) and r.has(JOIN_CUES))] or \
+        [f.value for f in r.durations]  # type: ignore[misc]
     # "every 5 minutes ... over the last hour": a window of the longer duration that advances by the shorter
     every = [f.value for f in r.durations if re.search(r"\b(?:every|each|updated every|refreshed every|evaluated "
                                                        r"every|recomputed every|advanc\w+ (?:by|every))\s*$",
@@ -1309,7 +1353,10 @@ def _shapes(r: Reading, shape: set[str], ms: list[MeasureSpec], keys: list[str],
         out.append("dedup_last")
     if "dedup_first" in shape:
         out.append("dedup_first")
-    if "rolling" in shape:
+    per_row = r.has(r"\battach|\b(?:for|to) (?:each|every) (?:\w+ )?(?:reading|event|row|record|tick|trade|"
+                    r"transaction|order|payment|ping|request|message|sample|lap|match)\b|\bmoving\b|\brolling\b|"
+                    r"\bover window\b|\bper row\b|\bon every\b|\blast \d+ \w+")
+    if "rolling" in shape and (per_row or window_choice(r, set())[0] != "hop"):
         out.append("rolling")
     if "topn" in shape:
         out.append("topn")
@@ -1358,7 +1405,7 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
             out.append(Variant("rolling", k, rm, over=o))
     elif main in ("dedup_first", "dedup_last"):
         ids = _dedup_keys(r, src, keys)
-        then = main == "dedup_first" and (bool(ms) or "aggregate" in shapes) and windows != [None]
+        then = main == "dedup_first" and (bool(ms) or "aggregate" in shapes)
         for k in ids:
             if then:
                 for w, gk, m in itertools.product(windows, [tuple(keys)] if keys else key_options, measure_options):

@@ -312,7 +312,7 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
     body = re.sub(r"\s+(?:and|&|plus|as well as|along with|together with)\s+", ", ", body.strip().strip("{}[]"))
     body = re.sub(r"^(?:the\s+)?(?:following\s+)?(?:fields?|columns?|schema|attributes?)\s*(?::|are|is)?\s+", "", body,
                   flags=re.I)
-    parts = [p.strip(" .;:") for p in re.split(r"[,;]|\s+/\s+", body)]
+    parts = [p.strip(" .;") for p in re.split(r"[,;](?![^()]*\))|\s+/\s+", body)]
     items: list[TField] = []
     identifier_like = 0
     group_type = None
@@ -320,6 +320,7 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
         if not p:
             continue
         p = re.sub(r"^(?:the|a|an|its|their)\s+", "", p, flags=re.I)
+        p = re.sub(r"\s*:\s*(?!\s*\(?\s*" + _TYPE_RE + r"\b).*$", "", p, flags=re.I)  # "d: compute ..." ends the list
         m = _ITEM_RE.fullmatch(p)
         if m is None:
             # "bid and ask as strings": a type for the items before it
@@ -468,7 +469,7 @@ def streams(text: str) -> list[Stream]:
                 st.key = km.group(1) or km.group(2)
             if st.key and not st.fields:
                 # "customers keyed by customer_id with tier and region": the key and the attributes
-                am = re.search(r"\bkeyed (?:by|on)\s+`?" + re.escape(st.key) + r"`?\s+(?:with|having|carrying)\s+"
+                am = re.search(r"\bkeyed (?:by|on)\s+`?" + re.escape(st.key) + r"`?\s*,?\s+(?:with|having|carrying)\s+"
                                r"(?:the\s+)?(?:fields?\s+|columns?\s+)?([^.;()]{2,200})", window + text[m.start() +
                                                                                        len(window):m.start() + 300])
                 items = _field_items(_cut_list(am.group(1)), strict=False) if am else None
