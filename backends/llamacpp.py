@@ -163,7 +163,8 @@ class LlamaCppBackend:
                 if not matcher.consume_tokens(forced):
                     raise BackendError("malformed", f"the grammar rejected its own forced text: {matcher.get_error()}")
                 out.extend(forced)
-                llm.eval(forced)
+                if not matcher.is_stopped():
+                    llm.eval(forced)  # the model reads them only when it has more to choose after them
             else:
                 fill_next_token_bitmask(matcher, mask, 0)
                 ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)

@@ -319,8 +319,13 @@ def init(
             _err("interrupted; nothing was written")
             raise typer.Exit(130) from None
         line.done()
-        typer.echo(f"generated with {result.provider} ({result.model}) in {result.seconds:.1f} s, "
-                   f"{result.tokens} tokens, {result.attempts} attempt(s)", err=True)
+        if result.model_called:
+            typer.echo(f"generated with {result.provider} ({result.model}) in {result.seconds:.1f} s, choosing among "
+                       f"{result.readings} reading(s) of the request, {result.tokens} tokens, {result.attempts} "
+                       "attempt(s)", err=True)
+        else:
+            typer.echo(f"the request pins the spec down (one reading): written in {result.seconds:.1f} s without a "
+                       f"call to {result.provider} ({result.model})", err=True)
         ok = result.ok
         text = result.spec_text if ok else with_diagnostics_as_comments(result.spec_text, result.diagnostics)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,8 @@ class GenerationResult:
     provider: str = ""
     model: str = ""
     error: str | None = None
+    readings: int = 1  # how many specs the request allowed (the candidates the model chose among)
+    model_called: bool = True  # False: the request pinned the spec down, so no model call was needed
 
 
 def checked_candidates(plan: Plan) -> list[str]:
@@ -62,15 +64,21 @@ def generate(description: str, domain: str | None, backend: Any, *, source: Sour
              max_repairs: int = 2, timeout_s: float = 600.0, on_progress: Callable[[Progress], None] | None = None,
              seed: int = 0) -> GenerationResult:
     """Ask ``backend`` for a spec; check it; feed diagnostics back. Raises BackendError on provider failure."""
+    start = time.monotonic()
     dom, _known = normalise(domain)
     plan = plan_request(description, dom, source, name)
     choices = Choices(tuple(checked_candidates(plan)))
-    start = time.monotonic()
     feedback = None
     tokens = 0
     text = ""
     diags: list[Diagnostic] = []
     longest = max(len(t) for t in choices.texts)
+    if backend.output == "pgl" and choices.forced:
+        # The grammar would allow exactly this text: decoding it token by token changes nothing.
+        text = choices.texts[0]
+        return GenerationResult(text, True, api.check(text, "pipeline.pgl").diagnostics, 0, time.monotonic() - start,
+                                0, getattr(backend, "name", ""), getattr(backend, "model", ""), readings=1,
+                                model_called=False)
     for attempt in range(1, max_repairs + 2):
         left = timeout_s - (time.monotonic() - start)
         if left <= 0:
@@ -91,7 +99,7 @@ def generate(description: str, domain: str | None, backend: Any, *, source: Sour
         diags = result.diagnostics
         if result.ok:
             return GenerationResult(text, True, diags, attempt, time.monotonic() - start, tokens, gen.provider,
-                                    gen.model)
+                                    gen.model, readings=len(choices.texts))
         feedback = _feedback(diags)
     return GenerationResult(text, False, diags, max_repairs + 1, time.monotonic() - start, tokens,
                             getattr(backend, "name", ""), getattr(backend, "model", ""))
