@@ -316,3 +316,11 @@ def strict_schema(schema: dict) -> dict:
 def schema_size(schema: dict) -> int:
     """Length of the compact JSON text of ``schema`` (what goes over the wire)."""
     return len(json.dumps(schema, separators=(",", ":")))
+
+
+def ollama_schema(schema: dict) -> dict:
+    """The schema as pydantic writes it, local ``$defs`` and recursion kept, for Ollama's ``format`` (which goes
+    through llama.cpp's JSON-Schema converter, as llama-cpp-python's ``LlamaGrammar.from_json_schema`` does):
+    only the regex escapes that converter mishandles are rewritten, and union tags are made required and first.
+    Measured here with llama-cpp-python 0.3.36: the full IR schema (47 KB) converts in under 10 ms."""
+    return _each_schema(schema, _fix_schema)

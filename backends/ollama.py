@@ -31,11 +31,13 @@ from pipegen.backends.base import (
     Progress,
     ProviderStatus,
 )
-from pipegen.backends.jsonschema import inline_refs
+from pipegen.backends.jsonschema import inline_refs, ollama_schema
 
 DEFAULT_URL = "http://localhost:11434"
 DEFAULT_MODEL = "llama3.1"
-DEFAULT_INLINE_DEPTH = 1  # nesting of expressions/types the grammar allows; the schema grows ~15x per level
+# None: the schema as pydantic writes it, with its `$defs` (Ollama's converter resolves local refs). A number
+# inlines every ref instead, cutting expression nesting at that depth (for servers that mishandle `$ref`).
+DEFAULT_INLINE_DEPTH: int | None = None
 
 MAX_TRIES = 3  # on HTTP 429
 MAX_RETRY_AFTER_S = 20.0
@@ -75,7 +77,7 @@ class OllamaBackend:
     name = "ollama"
     output = "json"
 
-    def __init__(self, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL, inline_depth: int = DEFAULT_INLINE_DEPTH,
+    def __init__(self, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL, inline_depth: int | None = DEFAULT_INLINE_DEPTH,
                  status_timeout_s: float = 3.0):
         self.model = model
         self.url = url.rstrip("/")
@@ -170,7 +172,8 @@ class OllamaBackend:
         body = {
             "model": self.model,
             "messages": [{"role": "system", "content": request.system}, {"role": "user", "content": request.user}],
-            "format": _inlined(json.dumps(request.schema()), self.inline_depth),
+            "format": (ollama_schema(request.schema()) if self.inline_depth is None
+                       else _inlined(json.dumps(request.schema()), self.inline_depth)),
             "stream": True,
             "options": {"temperature": request.temperature, "seed": request.seed, "num_predict": request.max_tokens},
         }

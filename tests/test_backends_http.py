@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 from pipegen.backends.base import BackendError, Generation, GenerationRequest, Progress
-from pipegen.backends.jsonschema import grammar_safe_pattern, inline_refs, recursive_defs, schema_size, strict_schema
+from pipegen.backends.jsonschema import (grammar_safe_pattern, inline_refs, ollama_schema, recursive_defs, schema_size,
+                                         strict_schema)
 from pipegen.backends.ollama import OllamaBackend
 from pipegen.backends.ollama import from_env as ollama_from_env
 from pipegen.backends.openai_backend import OpenAIBackend
@@ -465,7 +466,11 @@ def test_ollama_ok(ollama_backend, faults):
     assert body["options"] == {"temperature": 0.2, "seed": 7, "num_predict": 300}
     assert body["messages"] == [{"role": "system", "content": "You write pipeline specs as JSON."},
                                 {"role": "user", "content": "Read orders, keep the big ones."}]
-    assert "$ref" not in json.dumps(body["format"]) and body["format"] == inline_refs(SCHEMA, 1)
+    # the IR schema as pydantic writes it, recursion through local $defs kept (not cut at a depth)
+    assert "$defs" in body["format"] and body["format"] == ollama_schema(SCHEMA)
+    cut = OllamaBackend(model="llama3.1", url=faults.url, inline_depth=1)
+    cut.generate(request())
+    assert faults.requests[-1]["body"]["format"] == inline_refs(SCHEMA, 1)
 
 
 def test_ollama_model_not_found(ollama_backend, faults):
@@ -610,8 +615,30 @@ def test_live_ollama_protocol_over_llama_cpp(llama):
         assert not OllamaBackend(model="llama3.1", url=server.url).status().available
         gen = backend.generate(GenerationRequest(system=LIVE_SYSTEM, user=LIVE_USER, json_schema=SCHEMA,
                                                  max_tokens=200, timeout_s=400))
-        # the format became a grammar: whatever the model wrote matches the (cut) schema
-        jsonschema.validate(json.loads(gen.text), inline_refs(SCHEMA, backend.inline_depth))
+        # the format (the full IR schema, $defs and recursion kept) became a grammar: what the model wrote
+        # matches it
+        jsonschema.validate(json.loads(gen.text), SCHEMA)
         report("Ollama protocol over llama.cpp (schema as grammar)", gen)
         err = fail(OllamaBackend(model="llama3.1", url=server.url))
         assert (err.kind, err.message) == ("not_found", "Ollama model 'llama3.1' not found")
+
+
+
+def test_the_full_ir_schema_converts_to_a_llama_cpp_grammar():
+    """llama-cpp-python's port of llama.cpp's JSON-Schema converter (what Ollama's `format` goes through) takes
+    the whole IR schema, local $defs and recursive expressions included, and llama.cpp parses the grammar it
+    writes (a sampler is built from it on a real model's vocabulary)."""
+    llama_cpp = pytest.importorskip("llama_cpp")
+    grammar = llama_cpp.LlamaGrammar.from_json_schema(json.dumps(ollama_schema(SCHEMA)), verbose=False)
+    text = grammar._grammar
+    # every IR definition became a rule, the recursive ones too
+    for name in ("Binary", "Call", "Case", "Aggregate", "Join", "Pattern"):
+        assert re.search(rf"(?m)^{name}[-\w]* ::=", text) or name.lower() in text.lower(), name
+    from tiny_gguf import write_tiny_llama
+
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = write_tiny_llama(Path(d) / "tiny.gguf")
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=512, verbose=False)
+        out = llm.create_completion("{", max_tokens=8, grammar=grammar, temperature=0.0)
+        assert isinstance(out["choices"][0]["text"], str)
