@@ -634,6 +634,12 @@ class Analyzer:
                     if len(g.path) > 1:
                         self.report("E004", "a session window groups by top-level fields only", g.span,
                                     "add a transform that selects the nested field as a column first")
+                if len(st.group_by) > 1:
+                    # Flink writes a view's SESSION(... PARTITION BY (a, b) ...) back as PARTITION BY a, b and then
+                    # rejects its own text (measured with Flink 2.3: "Column 'b' not found in any table").
+                    self.report("E004", "a session window groups by one key in Flink", st.group_by[1].span,
+                                "group the session by one field; to session by several, add a transform that "
+                                "combines them into one column first")
         else:
             rel.updating = True
             rel.time_note = "aggregate"
@@ -815,6 +821,12 @@ class Analyzer:
                 self.report("E004", "partition by takes top-level columns", p.span)
         variables = [t.variable for t in st.sequence]
         defined = [d.variable for d in st.defines]
+        last = st.sequence[-1]
+        if last.quantifier is not None:
+            # Flink 2.3: "Greedy quantifiers are not allowed as the last element of a Pattern yet."
+            self.report("E004", f"a pattern cannot end with a repeated variable (`{last.variable}{last.quantifier}`) "
+                        "in Flink", last.span, f"end the sequence with a single variable, e.g. "
+                        f"`{last.variable}{last.quantifier} {last.variable}_end`")
         for d in st.defines:
             if d.variable not in variables:
                 self.report("E104", f"`{d.variable}` is defined but not in the sequence", d.pos("variable"),

@@ -197,6 +197,10 @@ class Lowering:
             elif isinstance(w, ir.Session):
                 keys = ", ".join(ident(g.path[0]) for g in st.group_by)
                 part = f" PARTITION BY {keys}" if keys else ""
+                if st.where is not None:
+                    # Filtered after a SESSION table function, Flink plans an updating group aggregate instead of a
+                    # window aggregate (measured with Flink 2.3): the rows are filtered before the windows instead.
+                    src = f"(SELECT * FROM {self.table(st.input)} WHERE {sql(st.where, cx)})"
                 tvf = f"SESSION({src}{part}, {col}, {interval(w.gap)})"
             else:
                 tvf = f"CUMULATE({src}, {col}, {interval(w.step)}, {interval(w.size)})"
@@ -212,7 +216,7 @@ class Lowering:
         for m in st.measures:
             items.append((m.name, sql(m.expr, cx)))
         text = f"SELECT\n{select_list(items)}\nFROM {source}"
-        if st.where is not None:
+        if st.where is not None and not isinstance(st.window, ir.Session):
             text += f"\nWHERE {sql(st.where, cx)}"
         if group:
             text += "\nGROUP BY " + ", ".join(group)

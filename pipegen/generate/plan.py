@@ -1075,12 +1075,13 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
     metric = next((c.expr.left.path[-1] for c in conds if isinstance(c.expr, ir.Binary) and isinstance(c.expr.left, ir.Column)
                    and not c.on_aggregate), None)
     if count:
+        # N in a row: N - 1 or more, then one more (Flink refuses a pattern that ends with a repeated variable)
         n = int(words._number(count.group(1) or count.group(2)))
         n = max(2, min(n, 50))
-        terms = [ir.PatternTerm(variable="high", quantifier=f"{{{n},}}")]
-        defines = [ir.Define(variable="high", condition=cond)]
-        ms.append(ir.Measure(name="ended_at", expr=call("last", col("high", et))))
-        ms.append(ir.Measure(name="readings", expr=call("count", col("high", et))))
+        terms = [ir.PatternTerm(variable="high", quantifier="+" if n == 2 else f"{{{n - 1},}}"),
+                 ir.PatternTerm(variable="high_end")]
+        defines = [ir.Define(variable="high", condition=cond), ir.Define(variable="high_end", condition=cond)]
+        ms.append(ir.Measure(name="ended_at", expr=call("last", col("high_end", et))))
     else:
         secs = None
         sustained = re.search(r"\bfor (?:more than |longer than |at least |over )?" + words._NUM +
@@ -1098,9 +1099,9 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
                            right=num(str(secs)))))]
             ms.append(ir.Measure(name="alerted_at", expr=call("last", col("still_high", et))))
         else:
-            terms = [ir.PatternTerm(variable="high", quantifier="+")]
-            defines = [ir.Define(variable="high", condition=cond)]
-            ms.append(ir.Measure(name="ended_at", expr=call("last", col("high", et))))
+            terms = [ir.PatternTerm(variable="high", quantifier="+"), ir.PatternTerm(variable="high_end")]
+            defines = [ir.Define(variable="high", condition=cond), ir.Define(variable="high_end", condition=cond)]
+            ms.append(ir.Measure(name="ended_at", expr=call("last", col("high_end", et))))
     if metric and any(f.name == metric and is_numeric(f) for f in src.fields):
         ms.append(ir.Measure(name=f"peak_{metric}", expr=call("max", col("high", metric))))
     return ir.Pattern(name="alerts", input=src.name, partition_by=tuple(col(k) for k in part[:2]),
@@ -1388,7 +1389,11 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
     main = shapes[0]
     if main in ("aggregate", "topn"):
         for w, k, m in itertools.product(windows, key_options, measure_options):
-            out.append(Variant(main, k, m, window=w))
+            if isinstance(w, ir.Session) and len(k) > 1 and main == "aggregate":
+                k = k[:1]  # Flink sessions by one key (see the check); the first named is the one sessions follow
+            variant = Variant(main, k, m, window=w)
+            if variant not in out:
+                out.append(variant)
     elif main == "rolling":
         rows = re.search(r"\blast (\d+) |\b(?:preceding|previous|prior|trailing) (\d+) (?!(?:seconds?|minutes?|hours?|"
                          r"days?|s|min|h)\b)", r.low)
@@ -1409,6 +1414,8 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
         for k in ids:
             if then:
                 for w, gk, m in itertools.product(windows, [tuple(keys)] if keys else key_options, measure_options):
+                    if isinstance(w, ir.Session) and len(gk) > 1:
+                        gk = gk[:1]
                     out.append(Variant(main, k, m, window=w, then_aggregate=True) if gk == tuple(keys) or not keys
                                else Variant(main, k, m, window=w, then_aggregate=True))
             else:

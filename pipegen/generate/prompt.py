@@ -68,15 +68,19 @@ def _streams(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+SPEC_NOTES = """You write pipeline specs in the PipeGen language (.pgl) for Apache Flink. The spec is written
+for you up to each point where the request can be read more than one way; there, pick what the request asks
+for: its window kind and size, its group keys, its measures and thresholds."""
+
+
 def spec_prompt(plan: Plan, feedback: str | None = None) -> tuple[str, str]:
-    """The prompt for a backend that writes `.pgl` under the grammar of the plan's candidates."""
-    system = LANGUAGE_NOTES
+    """The prompt for a backend that writes `.pgl` under the grammar of the plan's candidates. It is short: the
+    grammar writes everything but the choices, and each prompt token costs the small model time to read."""
+    system = SPEC_NOTES
     if plan.domain in GUIDANCE:
         system += f"\nDomain {plan.domain}: {GUIDANCE[plan.domain]}."
-    parts = [f"Request: {req}\nStages:\n{stage}" for req, stage in pick_examples(plan.description)]
-    user = "\n".join(parts) + f"\nRequest: {plan.description}\n{_streams(plan)}\n"
-    if plan.names:
-        user += "Names the request uses: " + ", ".join(plan.names) + "\n"
+    req, stage = pick_examples(plan.description, 1)[0]
+    user = f"Example request: {req}\nExample stages:\n{stage}\nRequest: {plan.description}\n"
     if feedback:
         user += f"\nThe previous answer had these problems; avoid them:\n{feedback}\n"
     return system, user + "Spec:\n"
