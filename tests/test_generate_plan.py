@@ -289,3 +289,9 @@ def test_every_reading_of_every_case_plans_in_flink(flink_jars) -> None:
             failures += [f"{cid}: {r.message[:200]}" for r in results if not r.ok]
     assert len(texts) >= 168
     assert not failures, "\n".join(failures[:5])
+
+
+def test_a_field_named_like_an_aggregate_is_not_a_request_to_aggregate() -> None:
+    s = slots("Join orders (order_id, customer_id, total, placed_at) with shipments (order_id, carrier, shipped_at) on "
+              "order_id within 2 hours and write them to order_shipments")
+    assert (s["join"], s["window"], s["aggregates"], s["sources"]) == ("interval", "none", [], 2)

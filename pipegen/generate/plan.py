@@ -458,8 +458,12 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
     fields = list(src.fields)
     numeric = numeric_fields(fields)
     pending: list[str] = []  # "average, minimum and maximum temperature": aggregates waiting for their field
+    lists = [(x.start(), x.end()) for x in re.finditer(r"\(([^()]*)\)|\{([^{}]*)\}", r.low)
+             if words._field_items(x.group(1) or x.group(2) or "", strict=False)]
     for m in AGG_RE.finditer(r.low):
         agg = m.lastgroup or "count"
+        if any(a < m.start() < b for a, b in lists) or any(f.name == m.group(0) for f in fields):
+            continue  # a field called `total` in a field list, not a request to total something
         after = _noun_after(r.low, m.end())
         # "the most" in "the 3 products with the most views" counts views; "most active" counts events
         target = None
