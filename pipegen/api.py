@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 from pipegen.compiler import ir
@@ -251,16 +252,31 @@ def _comments(text: str, spec: ir.Spec) -> dict[int, list[str]]:
     return out
 
 
-def validate_with_flink(compiled: Compiled, jars: list[str] | None = None) -> list[Diagnostic]:
+def validate_with_flink(compiled: Compiled, jars: list[str] | None = None, planner: Any = None) -> list[Diagnostic]:
     """Plan every local statement in Flink's own planner; map each failure to the spec line it came from.
 
-    Raises ``pipegen.engine.flink.FlinkUnavailable`` when Flink cannot run here.
+    ``planner``: a started ``FlinkPlanner`` to reuse (one JVM for many specs); each spec is then planned in a
+    database of its own, so the names of one never meet another's. Raises
+    ``pipegen.engine.flink.FlinkUnavailable`` when Flink cannot run here.
     """
-    from pipegen.engine.flink import FlinkPlanner, FlinkUnavailable, connector_jars
-
     statements = compiled.statements.get("local")
     if statements is None:
         return []
+    if planner is not None:
+        global _DATABASES
+        _DATABASES += 1
+        isolate = [f"CREATE DATABASE IF NOT EXISTS pipegen_spec_{_DATABASES}", f"USE pipegen_spec_{_DATABASES}"]
+        results = planner.plan([*isolate, *[s.sql for s in statements]])[len(isolate):]
+        return _flink_diagnostics(compiled, statements, results)
+    with flink_planner(jars) as planner:
+        results = planner.plan([s.sql for s in statements])
+    return _flink_diagnostics(compiled, statements, results)
+
+
+def flink_planner(jars: list[str] | None = None) -> Any:
+    """A ``FlinkPlanner`` (not started) with the Kafka connector jars; raises ``FlinkUnavailable`` without them."""
+    from pipegen.engine.flink import FlinkPlanner, FlinkUnavailable, connector_jars
+
     paths = connector_jars(jars)
     if not paths:
         raise FlinkUnavailable(
@@ -268,11 +284,16 @@ def validate_with_flink(compiled: Compiled, jars: list[str] | None = None) -> li
             "set PIPEGEN_FLINK_JARS to the folder holding flink-connector-kafka and kafka-clients jars "
             "(python tools/fetch_kafka_connector.py DIR fetches them), or pass --jars",
         )
+    return FlinkPlanner(jars=[str(p) for p in paths])
+
+
+_DATABASES = 0  # databases made for specs planned in a shared planner
+
+
+def _flink_diagnostics(compiled: Compiled, statements: list[Any], results: list[Any]) -> list[Diagnostic]:
     spec = compiled.check.spec
     assert spec is not None
     diags = []
-    with FlinkPlanner(jars=[str(p) for p in paths]) as planner:
-        results = planner.plan([s.sql for s in statements])
     for st, res in zip(statements, results):
         if res.ok:
             continue

@@ -624,7 +624,8 @@ def _error_message(e: BaseException) -> str:
     return f"{type(e).__name__}: {msg}" + (f" (hint: {hint})" if hint else "")
 
 
-def evaluate_case(case: EvalCase, generate_fn: GenerateFn, flink_jars: list[str] | None = None) -> CaseResult:
+def evaluate_case(case: EvalCase, generate_fn: GenerateFn, flink_jars: list[str] | None = None,
+                  planner: Any = None) -> CaseResult:
     """Generate, check, optionally plan, and score one case. Raises only when Flink cannot run here."""
     from pipegen import api
 
@@ -666,7 +667,7 @@ def evaluate_case(case: EvalCase, generate_fn: GenerateFn, flink_jars: list[str]
             row.diagnostics += [_diag_line(d) for d in compiled.diagnostics if d.severity == "error"]
         else:
             try:
-                diags = api.validate_with_flink(compiled, flink_jars)
+                diags = api.validate_with_flink(compiled, flink_jars, planner=planner)
             except FlinkUnavailable:
                 raise
             except Exception as e:  # noqa: BLE001 - a planner crash on one spec fails that case only
@@ -688,11 +689,20 @@ def run_eval(cases_path: str | Path, generate_fn: GenerateFn, provider_name: str
     """
     cases = load_cases(cases_path)
     rows: list[CaseResult] = []
-    for i, case in enumerate(cases, 1):
-        row = evaluate_case(case, generate_fn, flink_jars)
-        rows.append(row)
-        if progress is not None:
-            progress(_progress_line(i, len(cases), row))
+    planner = None
+    if flink_jars is not None:
+        from pipegen import api
+
+        planner = api.flink_planner(flink_jars)  # one JVM for the whole run
+    try:
+        for i, case in enumerate(cases, 1):
+            row = evaluate_case(case, generate_fn, flink_jars, planner)
+            rows.append(row)
+            if progress is not None:
+                progress(_progress_line(i, len(cases), row))
+    finally:
+        if planner is not None:
+            planner.close()
     return EvalReport(provider_name, str(cases_path), rows, flink=flink_jars is not None)
 
 

@@ -303,9 +303,12 @@ source readings {
 }
 pattern hot from readings {
   partition by device_id
-  sequence HOT{3,}
+  sequence HOT{2,} HOT_END
   within 10 min
-  define { HOT = temperature > 80 }
+  define {
+    HOT = temperature > 80
+    HOT_END = temperature > 80
+  }
   measures {
     started = first(HOT.at)
     peak    = max(HOT.temperature)
