@@ -6,8 +6,14 @@ it computes and makes the candidate specs, ``constraint`` turns them into what a
 """
 
 from pipegen.generate.constraint import Choices, IRSchema, json_to_pgl, trie_grammar
-from pipegen.generate.loop import (GenerationResult, checked_candidates, generate, template_from_fields,
-                                   template_spec, with_diagnostics_as_comments)
+from pipegen.generate.loop import (
+                                   GenerationResult,
+                                   checked_candidates,
+                                   generate,
+                                   template_from_fields,
+                                   template_spec,
+                                   with_diagnostics_as_comments,
+)
 from pipegen.generate.plan import Plan, plan_request
 from pipegen.generate.prompt import json_prompt, spec_prompt
 from pipegen.generate.words import snake

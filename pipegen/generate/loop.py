@@ -11,8 +11,9 @@ more tries.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pipegen import api
 from pipegen.backends.base import BackendError, GenerationRequest, Progress
@@ -22,7 +23,7 @@ from pipegen.compiler.printer import print_spec
 from pipegen.domains import SourceTemplate, TField, normalise
 from pipegen.generate import prompt
 from pipegen.generate.constraint import Choices
-from pipegen.generate.plan import Plan, col, call, dur, plan_request, source_ir, is_numeric
+from pipegen.generate.plan import Plan, call, col, dur, is_numeric, plan_request, source_ir
 from pipegen.generate.words import snake
 
 

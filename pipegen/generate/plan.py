@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from pipegen.compiler import ir
 from pipegen.domains import SourceTemplate, TField, pick_template
@@ -382,7 +382,7 @@ def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[s
         if hit is None and allow_new:
             word = snake(f"{first_word}_{singular(second)}") if second else singular(first_word)
             if word not in _NOT_KEYS and len(word) >= 3 and word.isidentifier():
-                name = word if ("_" in word or src.fields and any("_" not in f.name for f in src.fields)) else word
+                name = word
                 if allow_new == "id" and "_" not in word:
                     name = word + "_id"
                 f = TField(name, "string", "key", "")
@@ -1261,14 +1261,13 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     wm = r.watermark_s if r.watermark_s is not None else 5
     taken: set[str] = {primary.name}
     statements: list[ir.Statement] = [source_ir(primary, wm)]
-    draft = Draft(statements, primary.name, [f.name for f in primary.fields])
     pipeline = ir.Pipeline(name=p, description=" ".join(description.split())[:400] or None,
                            domain=domain if domain and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", domain) else None)
     # ---- joins and unions: one join per table or stream the events are joined with, in the order named
     joins: list[ir.Join] = []
     if joined:
         left, left_name = primary, primary.name
-        for i, right_stream in enumerate((rest[:2] or [None])):
+        for i, right_stream in enumerate(rest[:2] or [None]):
             seg = _segment(r, right_stream, rest)
             kind, within = _join_kind(seg)
             key = _join_key(seg if right_stream is not None else r, left, right_stream)
@@ -1417,11 +1416,9 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
         then = main == "dedup_first" and (bool(ms) or "aggregate" in shapes)
         for k in ids:
             if then:
-                for w, gk, m in itertools.product(windows, [tuple(keys)] if keys else key_options, measure_options):
-                    if isinstance(w, ir.Session) and len(gk) > 1:
-                        gk = gk[:1]
-                    out.append(Variant(main, k, m, window=w, then_aggregate=True) if gk == tuple(keys) or not keys
-                               else Variant(main, k, m, window=w, then_aggregate=True))
+                # the aggregate after the dedup groups by the keys the request names (see _build)
+                for w, m in itertools.product(windows, measure_options):
+                    out.append(Variant(main, k, m, window=w, then_aggregate=True))
             else:
                 out.append(Variant(main, k, ()))
     else:

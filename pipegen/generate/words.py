@@ -277,7 +277,7 @@ _STREAM_STOP = STOP | {"kafka", "upsert", "changelog", "compacted", "input", "ou
                        "both", "either", "all", "each", "single", "one", "two", "three", "new", "old", "columns",
                        "column", "fields", "field", "schema", "attributes", "keys", "values", "given", "use",
                        "using", "read", "take", "consume", "process", "handle", "our", "my", "your", "this", "that",
-                       "called", "named", "is", "are", "it", "which", "there"}
+                       "called", "named", "is", "are", "which", "there"}
 
 
 def _strip_ticks(s: str) -> str:
