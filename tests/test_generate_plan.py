@@ -295,3 +295,20 @@ def test_a_field_named_like_an_aggregate_is_not_a_request_to_aggregate() -> None
     s = slots("Join orders (order_id, customer_id, total, placed_at) with shipments (order_id, carrier, shipped_at) on "
               "order_id within 2 hours and write them to order_shipments")
     assert (s["join"], s["window"], s["aggregates"], s["sources"]) == ("interval", "none", [], 2)
+
+
+def test_labels_casts_and_expressions_the_request_spells_out() -> None:
+    text = best("From orders (order_id, amount, placed_at), label each order as small, medium or large: under 50, "
+                "50 to 200, above 200")
+    assert 'amount_band = case when amount < 50 then "small" when amount < 200 then "medium" else "large" end' in text
+    assert "where" not in text  # the label's thresholds are not filters
+    text = best("Label every reading from probes (probe_id, temp_c, read_at) as 'frozen' below -18, 'chilled' "
+                "from -18 to 4 and 'warm' above 4")
+    assert 'when temp_c < -18 then "frozen" when temp_c < 4 then "chilled" else "warm"' in text and "where" not in text
+    text = best("The raw_quotes topic carries symbol, bid and ask as strings, plus quote_time. Cast bid and ask to "
+                "DECIMAL(18,6) and give the mid price (bid + ask) / 2 as mid for every quote.")
+    assert "bid = cast(bid as decimal(18, 6))" in text
+    assert "mid = (cast(bid as decimal(18, 6)) + cast(ask as decimal(18, 6))) / 2" in text
+    text = best("from trips (trip_id, distance_km, duration_min, ended_at) add speed_kmh = distance_km / "
+                "(duration_min / 60) to every trip")
+    assert "speed_kmh = distance_km / (duration_min / 60)" in text and "duration_min  double" in text

@@ -1043,6 +1043,121 @@ def projection(r: Reading, src: SourceTemplate) -> list[str]:
     return []
 
 
+_LABELS = re.compile(r"\b(?:label(?:l?ed|l?ing|s)?|classif(?:y|ies|ied|ying)|tag(?:s|ged|ging)?|bucket(?:s|ed|ing)?|"
+                     r"band(?:s|ed)?|mark(?:s|ed)?|categori[sz]e[sd]?|rate[sd]?|grade[sd]?)\b[^.;]{0,80}?\b(?:as|into)\s+"
+                     r"(?:either\s+)?['\"]?([a-z_][a-z0-9_-]*)['\"]?\s*(?:,|/)\s*['\"]?([a-z_][a-z0-9_-]*)['\"]?"
+                     r"(?:\s*(?:,|/)?\s*(?:or|and)?\s*['\"]?([a-z_][a-z0-9_-]*)['\"]?)?"
+                     r"(?:\s*(?:,|/)?\s*(?:or|and)\s*['\"]?([a-z_][a-z0-9_-]*)['\"]?)?")
+_CAST = re.compile(r"\bcast(?:s|ing)?\s+((?:`?[a-z_][a-z0-9_]*`?(?:\s*,\s*|\s+and\s+)?)+?)\s+(?:to|as|into)\s+(?:an?\s+)?"
+                   r"(" + words._TYPE_RE + r")", re.I)
+
+
+def derived_columns(r: Reading, src: SourceTemplate) -> tuple[list[tuple[str, ir.Expr]], set[str]]:
+    """Columns the request asks to compute: a label from thresholds ("label each order as small, medium or
+    large: under 50, 50 to 200, above 200"), casts ("cast bid and ask to DECIMAL(18,6)"), and expressions
+    written as code ("mid = (bid + ask) / 2", "(bid + ask) / 2 as mid"). Also the numbers a label uses, which
+    are not filters."""
+    out: list[tuple[str, ir.Expr]] = []
+    used: set[str] = set()
+    fields = list(src.fields)
+    numeric = numeric_fields(fields)
+    m = _LABELS.search(r.low)
+    if m:
+        labels_ = [g for g in m.groups() if g and g not in ("or", "and", "either")]
+        nums = [n for n in r.numbers if n.start > m.start() - 120]
+        values = list(dict.fromkeys(n.value for n in nums))[:len(labels_) - 1]  # type: ignore[misc]
+        target = None
+        for w in re.findall(r"[a-z_][a-z0-9_]*", r.low[max(0, m.start() - 60):m.end() + 120]):
+            target = resolve(w, fields, ("metric",), 75)
+            if target:
+                break
+        target = target or (numeric[0].name if numeric else None)
+        if target and len(values) == len(labels_) - 1 and values:
+            ordered = sorted(values, key=float)
+            # thresholds written downwards ("high above 100, medium above 50") name the labels from the top
+            descending = [float(v) for v in values] == sorted((float(v) for v in values), reverse=True)
+            names = labels_[::-1] if descending else labels_
+            whens = tuple(ir.When(condition=ir.Binary(op="<", left=col(target), right=num(v)),
+                                  result=ir.StringLit(value=_original(r.text, lab)))
+                          for v, lab in zip(ordered, names))
+            label_col = snake(f"{target}_band")
+            out.append((label_col, ir.Case(whens=whens, otherwise=ir.StringLit(value=_original(r.text, names[-1])))))
+            used |= set(values)
+    if not out and re.search(r"\b(?:label|classif|tag|band|bucket|categor|size|grade|tier|level)\w*\b", r.low):
+        # "'frozen' below -18, 'chilled' from -18 to 4 and 'warm' above 4": labels each with its range
+        triples = []
+        for tm in re.finditer(r"['\"]?([a-z_][a-z0-9_-]*)['\"]?\s+(?:if\s+|when\s+|for\s+)?(?:it is\s+)?"
+                              r"(below|under|less than|lower than|<|above|over|more than|greater than|>|from|between)\s+"
+                              r"(-?\d+(?:\.\d+)?)(?:\s*(?:to|and|-|–)\s*(-?\d+(?:\.\d+)?))?", r.low):
+            lab, how, a, b = tm.group(1), tm.group(2), float(tm.group(3)), tm.group(4)
+            if lab in words.FUNCTION_WORDS or lab in ("is", "are", "values", "readings", "value"):
+                continue
+            low_bound = float("-inf") if how in ("below", "under", "less than", "lower than", "<") else a
+            triples.append((low_bound, lab, tm.group(3), b, how))
+        if len(triples) >= 2:
+            triples.sort(key=lambda t: t[0])
+            cuts = []
+            for low_bound, _lab, a, b, how in triples[1:]:
+                cuts.append(a if how not in ("below", "under", "less than", "lower than", "<") else b or a)
+            target = None
+            for w in re.findall(r"[a-z_][a-z0-9_]*", r.low):
+                target = resolve(w, fields, ("metric",), 75)
+                if target:
+                    break
+            target = target or (numeric[0].name if numeric else None)
+            if target and all(c is not None for c in cuts):
+                whens = tuple(ir.When(condition=ir.Binary(op="<", left=col(target), right=num(c)),
+                                      result=ir.StringLit(value=_original(r.text, t[1])))
+                              for c, t in zip(cuts, triples))
+                out.append((snake(f"{target}_band"), ir.Case(
+                    whens=whens, otherwise=ir.StringLit(value=_original(r.text, triples[-1][1])))))
+                used |= {t[2] for t in triples} | {t[3] for t in triples if t[3]}
+    for cm in _CAST.finditer(r.low):
+        typ, _null = type_of(words._type_text(cm.group(2)))
+        for name in re.findall(r"`?([a-z_][a-z0-9_]*)`?", cm.group(1)):
+            hit = resolve(name, fields, None, 95)
+            if hit and all(n != hit for n, _e in out):
+                out.append((hit, ir.Cast(operand=col(hit), to=typ)))
+    for em in re.finditer(r"\b([a-z_][a-z0-9_]*)\s*=\s*([^,;=]{3,120}?)(?=[,;.]\s|[,;.]?\s*$| and | then | to | for |"
+                          r" from | in | into | per | on )|"
+                          r"(\(?[a-z_][a-z0-9_]*\s*[-+*/][^,;=]{1,100}?)\s+as\s+([a-z_][a-z0-9_]*)\b", r.low):
+        name, text = (em.group(1), em.group(2)) if em.group(1) else (em.group(4), em.group(3))
+        if not re.search(r"[-+*/]", text) or resolve(name, fields, None, 95):
+            continue
+        expr = _parse_expr(text.strip(), {f.name for f in fields})
+        if expr is not None and all(n != name for n, _e in out):
+            casts = {n: e for n, e in out if isinstance(e, ir.Cast)}
+            out.append((name, _substitute(expr, casts) if casts else expr))
+    return out, used
+
+
+def _substitute(e: ir.Expr, by: dict[str, ir.Expr]) -> ir.Expr:
+    """``e`` with each column named in ``by`` replaced by its expression (a cast the request asks for)."""
+    if isinstance(e, ir.Column) and len(e.path) == 1 and e.path[0] in by:
+        return by[e.path[0]]
+    if isinstance(e, ir.Node):
+        changes = {}
+        for name in ir.value_fields(type(e)):
+            v = getattr(e, name)
+            if isinstance(v, ir.Node):
+                changes[name] = _substitute(v, by)
+            elif isinstance(v, tuple) and v and isinstance(v[0], ir.Node):
+                changes[name] = tuple(_substitute(x, by) for x in v)
+        return replace(e, **changes) if changes else e
+    return e
+
+
+def _parse_expr(text: str, fields: set[str]) -> ir.Expr | None:
+    """``text`` as a spec expression over ``fields``, read by the spec parser; None when it is not one."""
+    from pipegen.compiler.parser import parse_spec
+
+    spec, diags = parse_spec(f'pipeline p {{\n}}\ntransform t from s {{\n  select {{\n    x = {text}\n  }}\n}}\n')
+    if spec is None or diags:
+        return None
+    expr = spec.statements[0].select.items[0].expr
+    return expr if _columns_in(expr) <= fields and _columns_in(expr) else None
+
+
 def _top_n(r: Reading) -> int | None:
     m = re.search(r"\btop[- ]?(\d+|three|five|ten|twenty)\b|\bthe (\d+|three|five|ten|twenty) (?:\w+ ){0,3}(?:with the "
                   r"(?:most|highest|largest|biggest)|that \w+ the most|by|ranked)\b|\b(\d+|three|five|ten) "
@@ -1451,7 +1566,24 @@ def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str
     fields = {f.name for f in src.fields}
     if v.shape == "filter":
         proj = [c for c in projection(r, src) if c in d.columns]
-        if not row and not proj and d.head == src.name:
+        derived, thresholds = derived_columns(r, src)
+        if thresholds:  # numbers that bound a label are not filters
+            def number(e: ir.Expr) -> str | None:
+                if isinstance(e, ir.NumberLit):
+                    return e.text
+                return "-" + e.operand.text if isinstance(e, ir.Neg) and isinstance(e.operand, ir.NumberLit) else None
+
+            row = [e for e in row if not (isinstance(e, ir.Binary) and number(e.right) in thresholds)]
+        derived = [(n, e) for n, e in derived if _columns_in(e) <= set(d.columns)]
+        if derived:
+            recast = {n for n, e in derived if isinstance(e, ir.Cast) and n in d.columns}
+            keep = proj or ([c for c in d.columns] if recast else [])
+            items = [ir.SelectItem(expr=col(c)) if c not in recast else
+                     ir.SelectItem(alias=c, expr=next(e for n, e in derived if n == c)) for c in keep]
+            items += [ir.SelectItem(alias=n, expr=e) for n, e in derived if n not in keep]
+            sel = ir.Select(star=not keep, items=tuple(items))
+            proj = keep or None  # type: ignore[assignment]
+        elif not row and not proj and d.head == src.name:
             sel = ir.Select(star=True)
         else:
             sel = ir.Select(items=tuple(ir.SelectItem(expr=col(c)) for c in proj)) if proj else None

@@ -171,7 +171,8 @@ NAME_TYPES: tuple[tuple[str, str], ...] = (
     (r"(^|_)(amount|amt|price|px|vwap|cost|total|value|revenue|rate|fee|fees|balance|score|temp|temperature|humidity|"
      r"pressure|speed|lat|lng|lon|latitude|longitude|distance|km|kwh|wh|volt|voltage|volts|power|energy|watts|"
      r"weight|kg|duration|latency|ms|pct|percent|ratio|level|bpm|spo2|usd|eur|gbp|c|f|celsius|fahrenheit|"
-     r"load|usage|cpu|memory|mem|rpm|vibration|heart_rate|glucose|delay|minutes|seconds|secs|hours|mph|kmh|"
+     r"load|usage|cpu|memory|mem|rpm|vibration|heart_rate|glucose|delay|minutes|seconds|secs|hours|min|mins|sec|"
+     r"hrs|mph|kmh|"
      r"margin|profit|discount|tax|tip|bid|ask|spread|volume|size|depth|altitude|reading|measurement|dose|"
      r"mg|ml|liters|litres|flow|current|amps|signal|strength|rssi|battery|charge|fuel|odometer|mileage)$",
      "double"),
@@ -336,6 +337,8 @@ def _field_items(body: str, strict: bool = True) -> list[TField] | None:
         if "_" in name or "`" in p or m.group(2) or re.search(r"[a-z][A-Z]", name):
             identifier_like += 1
         typ = _type_text(m.group(2)) if m.group(2) else type_from_name(name)
+        if m.group(2) and re.search(r"\bas\s+\w+s\s*$", p, re.I) and not p.lower().endswith("ss"):
+            group_type = typ  # "bid and ask as strings": the type of the run of items it ends
         items.append(TField(name, typ, role_of(typ), "", explicit=bool(m.group(2))))
         if group_type:
             items = [TField(i.name, group_type, role_of(group_type), "", explicit=True)
@@ -563,6 +566,7 @@ def refine_type(text: str, f: TField) -> TField:
         r"|matching)\s+\(?\s*['\"A-Za-z]", text) and not re.search(r"\b" + n + r"\b\s+(?:is\s+)?(?:in|one of)\s+\(?\s*\d",
                                                                    text)
     as_number = re.search(r"\b" + n + r"\b\s+" + _CMP_WORDS, low) or re.search(
+        r"\b" + n + r"\b\s*[-+*/]\s*[\w(]|[\w)]\s*[-+*/]\s*\(?\s*\b" + n + r"\b", low) or re.search(
         r"\b(?:average|avg|sum|total|max|maximum|min|minimum|mean|peak|highest|lowest|sum of)\s+(?:of\s+)?(?:the\s+)?"
         + n + r"\b", low) or re.search(r"\d\s*(?:" + re.escape(f.name.split("_")[-1]) + r")\b", low) and \
         len(f.name.split("_")) > 1 and len(f.name.split("_")[-1]) >= 2
