@@ -312,3 +312,17 @@ def test_labels_casts_and_expressions_the_request_spells_out() -> None:
     text = best("from trips (trip_id, distance_km, duration_min, ended_at) add speed_kmh = distance_km / "
                 "(duration_min / 60) to every trip")
     assert "speed_kmh = distance_km / (duration_min / 60)" in text and "duration_min  double" in text
+
+
+def test_two_destinations_for_two_results() -> None:
+    spec = api.parse(best("From air_quality (station_id, pm25, no2, ts): send every reading with pm25 above 55 to "
+                          "an aq_alerts topic, and write the per-minute average pm25 per station to aq_metrics."))
+    sinks = {s.topic: s.input for s in spec.statements if s.kind == "sink"}
+    assert set(sinks) == {"aq_alerts", "aq_metrics"}
+    assert spec.statement(sinks["aq_alerts"]).kind == "transform"
+    assert spec.statement(sinks["aq_metrics"]).kind == "aggregate"
+    assert spec.statement(sinks["aq_metrics"]).where is None  # the average is over every reading
+    spec = api.parse(best("Count views per video per minute into views_1m, and hourly into views_1h, from "
+                          "view_events (video_id, viewer_id, viewed_at)."))
+    sizes = {s.topic: spec.statement(s.input).window.size.millis for s in spec.statements if s.kind == "sink"}
+    assert sizes == {"views_1m": 60_000, "views_1h": 3_600_000}

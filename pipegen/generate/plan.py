@@ -1438,6 +1438,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
         built = _build(r, variant, d, primary, taken.copy(), outputs, p)
         if built is None:
             continue
+        if len(outputs) >= 2 and not union:
+            built = _two_outputs(r, built, primary, outputs, taken.copy())
         if union:
             built = _union_sinks(built, sources[1:], outputs, p, taken.copy())
         candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
@@ -1645,6 +1647,65 @@ def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str
         d.add(ir.Transform(name=_unique("events", taken), input=d.head, select=ir.Select(star=True)))
     d.statements.append(_sink(r, d.head, p, outputs, d.upsert_key, taken))
     return d.statements
+
+
+def _two_outputs(r: Reading, statements: list[ir.Statement], src: SourceTemplate, outputs: list[Stream],
+                 taken: set[str]) -> list[ir.Statement]:
+    """Two destinations named for two results: the events that pass a condition beside an aggregate of all of
+    them ("readings above 55 to aq_alerts, the per-minute average per station to aq_metrics"), or one aggregate
+    at two sizes ("per minute into views_1m ... hourly into views_1h")."""
+    aggs = [st for st in statements if isinstance(st, ir.Aggregate)]
+    sinks = [st for st in statements if isinstance(st, ir.Sink)]
+    if len(aggs) != 1 or len(sinks) != 1:
+        return statements
+    agg = aggs[0]
+    # which destination each result goes to: the one with aggregate words just before its name
+    def aggregate_words_before(st: Stream) -> bool:
+        return bool(AGG_RE.search(r.low[max(0, st.start - 90):st.start + 1].replace(st.topic.lower(), "")))
+    for_agg = next((o for o in outputs if aggregate_words_before(o)), outputs[-1])
+    other = next(o for o in outputs if o is not for_agg)
+    out = list(statements)
+    sink = sinks[0]
+    out[out.index(sink)] = replace(sink, name=_unique(for_agg.name, taken) if for_agg.name != sink.name else sink.name,
+                                   topic=for_agg.topic)
+    if agg.where is not None:
+        # the condition selects the other output's events; the aggregate keeps it only when the request says it
+        # again for the aggregate (the value named twice)
+        literals = [x.value if isinstance(x, ir.StringLit) else x.text for x in _literals(agg.where)]
+        again = all(r.low.count(str(v).lower()) >= 2 for v in literals) if literals else False
+        alerts = ir.Transform(name=_unique("alerts", taken), input=src.name, where=agg.where)
+        new_agg = agg if again else replace(agg, where=None)
+        out[out.index(agg)] = new_agg
+        at = out.index(new_agg)
+        out.insert(at, alerts)
+        out.append(ir.Sink(name=_unique(other.name, taken), input=alerts.name, topic=other.topic))
+        return out
+    sizes = [f.value for f in r.durations]
+    if isinstance(agg.window, ir.Tumble):
+        others = [d for d in dict.fromkeys(sizes) if millis(d) != agg.window.size.millis]  # type: ignore[arg-type]
+        if others:
+            second = replace(agg, name=_unique(f"{agg.name}_2", taken),
+                             window=ir.Tumble(column=agg.window.column, size=dur(others[0])))
+            out.insert(out.index(agg) + 1, second)
+            out.append(ir.Sink(name=_unique(other.name, taken), input=second.name, topic=other.topic))
+    return out
+
+
+def _literals(e: ir.Node) -> list[ir.Node]:
+    found: list[ir.Node] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, (ir.StringLit, ir.NumberLit)):
+            found.append(n)
+        elif isinstance(n, ir.Node):
+            for name in ir.value_fields(type(n)):
+                walk(getattr(n, name))
+        elif isinstance(n, tuple | list):
+            for i in n:
+                walk(i)
+
+    walk(e)
+    return found
 
 
 def _order_measure(r: Reading, ms: list[MeasureSpec]) -> str:
