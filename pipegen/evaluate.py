@@ -213,12 +213,9 @@ def spec_names(spec: ir.Spec) -> set[str]:
 
 def request_names(description: str) -> list[str]:
     """The identifiers a request names when its case lists none: words in backticks and snake_case words."""
-    out: list[str] = []
-    for m in re.finditer(r"`([^`\n]{1,64})`|\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\b", description):
-        w = m.group(1) or m.group(2)
-        if w not in out:
-            out.append(w)
-    return out
+    from pipegen.generate.words import identifiers
+
+    return identifiers(description)
 
 
 def _is_number(v: Any) -> bool:

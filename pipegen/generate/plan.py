@@ -1692,12 +1692,16 @@ def _two_outputs(r: Reading, statements: list[ir.Statement], src: SourceTemplate
 
 
 def _literals(e: ir.Node) -> list[ir.Node]:
+    return [n for n in _nodes(e) if isinstance(n, (ir.StringLit, ir.NumberLit))]
+
+
+def _nodes(e: object) -> list[ir.Node]:
+    """Every IR node under ``e``, itself included."""
     found: list[ir.Node] = []
 
     def walk(n: object) -> None:
-        if isinstance(n, (ir.StringLit, ir.NumberLit)):
+        if isinstance(n, ir.Node):
             found.append(n)
-        elif isinstance(n, ir.Node):
             for name in ir.value_fields(type(n)):
                 walk(getattr(n, name))
         elif isinstance(n, tuple | list):
@@ -1720,20 +1724,7 @@ def _order_measure(r: Reading, ms: list[MeasureSpec]) -> str:
 
 
 def _columns_in(e: ir.Expr) -> set[str]:
-    out: set[str] = set()
-
-    def walk(n: object) -> None:
-        if isinstance(n, ir.Column):
-            out.add(n.path[0])
-        elif isinstance(n, ir.Node):
-            for name in ir.value_fields(type(n)):
-                walk(getattr(n, name))
-        elif isinstance(n, tuple | list):
-            for i in n:
-                walk(i)
-
-    walk(e)
-    return out
+    return {n.path[0] for n in _nodes(e) if isinstance(n, ir.Column)}
 
 
 def _union_sinks(statements: list[ir.Statement], others: list[SourceTemplate], outputs: list[Stream], p: str,
