@@ -20,7 +20,6 @@ it never stops the run.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
