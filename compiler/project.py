@@ -363,15 +363,17 @@ def _safe_rel(path: str) -> None:
         raise ProjectError(f"refusing to write {path!r} outside the output folder")
 
 
-def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spec_path: Path | None = None) -> WriteResult:
-    """Write ``files`` into ``out_dir`` atomically (see the module docstring)."""
-    out_dir = out_dir.resolve() if out_dir.exists() else Path(os.path.abspath(out_dir))
-    for rel in files:
-        _safe_rel(rel)
+def check_target(out_dir: Path, force: bool = False, spec_path: Path | None = None) -> None:
+    """Raise ProjectError when ``out_dir`` is not a folder PipeGen may write a project into (a file stands there,
+    or it holds files PipeGen did not write or that changed since), reading only: `init` asks before it writes
+    anything."""
+    _inspect(Path(os.path.abspath(out_dir)) if not out_dir.exists() else out_dir.resolve(), force, spec_path)
+
+
+def _inspect(out_dir: Path, force: bool, spec_path: Path | None) -> tuple[dict[str, str], list[str]]:
+    """The old manifest and the files PipeGen did not write; ProjectError when writing is not safe."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
-    if out_dir.is_dir():
-        _recover(out_dir)
     old_manifest: dict[str, str] = {}
     user_files: list[str] = []
     if out_dir.is_dir():
@@ -403,6 +405,17 @@ def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spe
                 f"{out_dir} holds files PipeGen would overwrite or did not write: {', '.join(what)} {kind}",
                 "pass --force to write anyway (files you added are kept, never deleted), or choose another folder",
             )
+    return old_manifest, user_files
+
+
+def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spec_path: Path | None = None) -> WriteResult:
+    """Write ``files`` into ``out_dir`` atomically (see the module docstring)."""
+    out_dir = out_dir.resolve() if out_dir.exists() else Path(os.path.abspath(out_dir))
+    for rel in files:
+        _safe_rel(rel)
+    if out_dir.is_dir():
+        _recover(out_dir)
+    old_manifest, user_files = _inspect(out_dir, force, spec_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / STAGING
     staging.mkdir()

@@ -29,6 +29,7 @@ from pipegen.compiler.project import (
     WriteResult,
     build_files,
     build_statements,
+    check_target,
     read_settings,
     write_project,
 )
@@ -36,7 +37,7 @@ from pipegen.compiler.targets.base import Settings, Statement
 
 __all__ = [
     "CheckResult", "Compiled", "ProjectError", "SpecError", "build", "check", "compile_text", "format_text", "parse",
-    "ir_json_schema", "validate_with_flink", "write",
+    "ir_json_schema", "validate_with_flink", "write", "check_target",
 ]
 
 

@@ -157,13 +157,37 @@ def fmt(
                 status = EXIT_SPEC
         elif write:
             if pretty != text:
-                tmp = path.with_name(f".{path.name}.pipegen-tmp")
-                tmp.write_text(pretty, encoding="utf-8")
-                os.replace(tmp, path)
+                import stat
+
+                if not os.stat(path).st_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+                    _err(f"{path} is read-only; fmt --write leaves it as it is",
+                         "make it writable to format it in place, or run `pipegen fmt` to print the formatted spec")
+                    status = EXIT_USAGE
+                    continue
+                _rewrite_in_place(path, pretty)
                 typer.echo(f"formatted {path}")
         else:
             typer.echo(pretty, nl=False)
     raise typer.Exit(status)
+
+
+def _rewrite_in_place(path: Path, text: str) -> None:
+    """Replace a file's text atomically, keeping what the user set: its mode, and a symlink stays a symlink
+    (the file it points to is rewritten)."""
+    import stat
+    import tempfile
+
+    target = path.resolve()
+    mode = stat.S_IMODE(target.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pipegen-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @app.command()
@@ -297,6 +321,13 @@ def init(
             typer.echo(f"warning: unknown domain {domain!r}; it is used as free text "
                        f"(known: {', '.join(DOMAINS)})", err=True)
     source = _input_source(out_dir.name, input_schema, input_csv)
+    # The folder is checked before anything is written (a spec in a folder the project cannot go into is
+    # half-done work), and before a model is asked.
+    try:
+        api.check_target(out_dir, force=force, spec_path=spec_path.resolve())
+    except api.ProjectError as e:
+        _err(str(e), e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
     if describe is None:
         text = template_spec(out_dir.name, domain, source)
         ok = True
@@ -442,6 +473,27 @@ def eval_cmd(
         markdown.write_text(md, encoding="utf-8")
 
 
+def _os_error_line(e: OSError) -> str:
+    where = e.filename if e.filename is not None else "a file"
+    return f"{where}: {e.strerror or e}"
+
+
+def _os_error_hint(e: OSError) -> str:
+    import errno
+
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "check the permissions of that path, or choose another folder (for compile: -o DIR)"
+    if e.errno == errno.EROFS:
+        return "the file system is read-only: choose a folder on a writable one"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free some disk space (or raise the quota) and run the command again"
+    if e.errno == errno.ENAMETOOLONG:
+        return "use a shorter path or name"
+    if e.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+        return "a file stands where a folder is needed (or the other way round): choose another path"
+    return "check that path and run the command again"
+
+
 def main() -> None:
     """Entry point: usage errors exit 2 (typer); anything unexpected becomes one line and exit code 3."""
     try:
@@ -451,6 +503,12 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as e:
+        # A path of the user's that cannot be read or written, a full disk: the environment, not a bug.
+        if os.environ.get("PIPEGEN_DEBUG"):
+            raise
+        _err(_os_error_line(e), _os_error_hint(e))
+        sys.exit(EXIT_USAGE)
     except Exception as e:  # noqa: BLE001 - the user must never see a traceback
         if os.environ.get("PIPEGEN_DEBUG"):
             raise
