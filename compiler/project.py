@@ -408,13 +408,32 @@ def _inspect(out_dir: Path, force: bool, spec_path: Path | None) -> tuple[dict[s
     return old_manifest, user_files
 
 
-def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spec_path: Path | None = None) -> WriteResult:
-    """Write ``files`` into ``out_dir`` atomically (see the module docstring)."""
+def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spec_path: Path | None = None,
+                  precheck: Any = None) -> WriteResult:
+    """Write ``files`` into ``out_dir`` atomically (see the module docstring); ``precheck(out_dir)`` runs first,
+    under the same lock (it may refuse with ProjectError). Two writers of one folder take
+    turns: each holds a lock on the folder while it checks and writes, so the second finds the first's whole
+    project (and writes over it, or refuses it, as it would any project)."""
     out_dir = out_dir.resolve() if out_dir.exists() else Path(os.path.abspath(out_dir))
     for rel in files:
         _safe_rel(rel)
-    if out_dir.is_dir():
-        _recover(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a lock on the folder itself: nothing is left behind in it
+        if precheck is not None:
+            precheck(out_dir)
+        return _write_locked(out_dir, files, force, spec_path)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_locked(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> WriteResult:
+    _recover(out_dir)
     old_manifest, user_files = _inspect(out_dir, force, spec_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / STAGING

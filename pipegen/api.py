@@ -166,8 +166,9 @@ def build(result: CheckResult, targets: tuple[str, ...] = ("local", "cloud"),
 
 def write(compiled: Compiled, out_dir: Path, force: bool = False, spec_path: Path | None = None) -> WriteResult:
     """Write a compiled project. Raises ProjectError when the folder is not safe to write."""
-    _check_write_targets(Path(out_dir), compiled.files, force, spec_path)
-    return write_project(out_dir, compiled.files, force=force, spec_path=spec_path)
+    # The checks run under the folder's lock, so a second writer never meets the first one half way.
+    return write_project(out_dir, compiled.files, force=force, spec_path=spec_path,
+                         precheck=lambda root: _check_write_targets(root, compiled.files, force, spec_path))
 
 
 def _check_write_targets(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> None:

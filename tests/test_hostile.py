@@ -105,3 +105,49 @@ def test_a_hostile_domain_never_makes_a_spec_the_parser_rejects(tmp_path: Path, 
     from pipegen import api
 
     assert api.check((tmp_path / "proj" / "pipeline.pgl").read_text()).ok
+
+
+def test_two_writers_of_one_project_take_turns(tmp_path: Path) -> None:
+    """Two `compile`s into one folder at once, many times: both end well and the project is whole."""
+    from pipegen import api
+
+    expected = api.compile_text(SPEC.read_text(), str(SPEC)).files
+    for i in range(40):
+        out = tmp_path / f"conc{i}"
+        procs = [subprocess.Popen([EXE, "compile", str(SPEC), "-o", str(out), "-q"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+        for code, err in results:
+            assert code == 0, err
+        for rel, text in expected.items():
+            assert (out / rel).read_text() == text, rel
+        assert not (out / ".pipegen-staging").exists()
+
+
+def test_two_writers_in_one_process_take_turns(tmp_path: Path) -> None:
+    """The same, with both writes started together from two threads (a barrier), so they really overlap."""
+    import threading
+
+    from pipegen import api
+
+    compiled = api.compile_text(SPEC.read_text(), str(SPEC))
+    for i in range(60):
+        out = tmp_path / f"t{i}"
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            barrier.wait()
+            try:
+                api.write(compiled, out)
+            except BaseException as e:  # noqa: BLE001 - collected for the assertion
+                errors.append(e)
+
+        threads = [threading.Thread(target=write) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        for rel, text in compiled.files.items():
+            assert (out / rel).read_text() == text, rel
