@@ -68,6 +68,8 @@ def _streams(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+MAX_PROMPT_REQUEST = 4000  # characters of the request in a `.pgl` prompt (about 1,000 tokens)
+
 SPEC_NOTES = """You write pipeline specs in the PipeGen language (.pgl) for Apache Flink. The spec is written
 for you up to each point where the request can be read more than one way; there, pick what the request asks
 for: its window kind and size, its group keys, its measures and thresholds."""
@@ -80,7 +82,11 @@ def spec_prompt(plan: Plan, feedback: str | None = None) -> tuple[str, str]:
     if plan.domain in GUIDANCE:
         system += f"\nDomain {plan.domain}: {GUIDANCE[plan.domain]}."
     req, stage = pick_examples(plan.description, 1)[0]
-    user = f"Example request: {req}\nExample stages:\n{stage}\nRequest: {plan.description}\n"
+    # The model only picks among readings the planner made from the whole request: a long request is cut to
+    # fit the model's context (4,096 tokens) rather than refused.
+    request = plan.description if len(plan.description) <= MAX_PROMPT_REQUEST else \
+        plan.description[:MAX_PROMPT_REQUEST] + " ..."
+    user = f"Example request: {req}\nExample stages:\n{stage}\nRequest: {request}\n"
     if feedback:
         user += f"\nThe previous answer had these problems; avoid them:\n{feedback}\n"
     return system, user + "Spec:\n"
