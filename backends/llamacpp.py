@@ -49,9 +49,17 @@ def model_path(model: str | None) -> tuple[str, Path]:
         env = model
     if env:
         p = Path(env).expanduser()
+        hint = (f"--model takes {' or '.join(PACKAGED)} or the path of a .gguf file; PIPEGEN_LLAMACPP_MODEL a .gguf "
+                "file (leave both unset for the embedded model)")
         if not p.is_file():
-            raise BackendError("not_found", f"model file {p} not found",
-                               "set PIPEGEN_LLAMACPP_MODEL to a .gguf file, or leave it unset for the embedded model")
+            raise BackendError("not_found", f"model file {p} not found", hint)
+        try:
+            with p.open("rb") as f:
+                magic = f.read(4)
+        except OSError as e:
+            raise BackendError("config", f"model file {p} cannot be read: {e.strerror}", hint) from None
+        if magic != b"GGUF":
+            raise BackendError("config", f"{p} is not a GGUF model file (it does not begin with the GGUF magic)", hint)
         return p.name, p
     key = model or DEFAULT_MODEL
     label, finder = PACKAGED[key]
@@ -75,8 +83,12 @@ def _load(path: str, n_threads: int) -> tuple[Any, Any]:
         raise BackendError("unavailable", "llama-cpp-python or llguidance is not installed",
                            "pip install 'pipegen[llm]'") from None
     # n_threads_batch too: its default (every core) stalls each batch on a busy machine (measured 0.9 s vs 1 ms).
-    llm = llama_cpp.Llama(model_path=path, n_ctx=N_CTX, n_threads=n_threads, n_threads_batch=n_threads, verbose=False,
-                          seed=0)
+    try:
+        llm = llama_cpp.Llama(model_path=path, n_ctx=N_CTX, n_threads=n_threads, n_threads_batch=n_threads,
+                              verbose=False, seed=0)
+    except (ValueError, RuntimeError, OSError) as e:  # a damaged or unsupported GGUF file
+        raise BackendError("config", f"llama.cpp cannot load {path}: {' '.join(str(e).split())[:200]}",
+                           "use another .gguf file, or leave PIPEGEN_LLAMACPP_MODEL unset for the embedded model") from None
     tok = lltokenizer_from_vocab(llama_cpp.llama_model_get_vocab(llm.model))
     return llm, tok
 

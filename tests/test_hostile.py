@@ -151,3 +151,22 @@ def test_two_writers_in_one_process_take_turns(tmp_path: Path) -> None:
         assert not errors, errors
         for rel, text in compiled.files.items():
             assert (out / rel).read_text() == text, rel
+
+
+def test_a_model_file_that_is_not_a_model(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.gguf"
+    fake.write_text("not a model")
+    env = {**ENV, "PIPEGEN_LLAMACPP_MODEL": str(fake)}
+    p = subprocess.run([EXE, "init", "x", "--describe", "count events per minute"], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=120)
+    err = one_clear_line(p)
+    assert "not a GGUF model file" in err and str(fake) in err
+    assert not (tmp_path / "x").exists()
+    check = subprocess.run([EXE, "check"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert "not a GGUF model file" in check.stdout
+
+
+def test_an_unknown_model_name_says_what_model_takes(tmp_path: Path) -> None:
+    err = one_clear_line(run("init", "x", "--model", "nosuchmodel", "--describe", "count events per minute",
+                             cwd=tmp_path))
+    assert "nosuchmodel" in err and "smollm2" in err and "gemma3" in err
