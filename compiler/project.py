@@ -367,13 +367,21 @@ def check_target(out_dir: Path, force: bool = False, spec_path: Path | None = No
     """Raise ProjectError when ``out_dir`` is not a folder PipeGen may write a project into (a file stands there,
     or it holds files PipeGen did not write or that changed since), reading only: `init` asks before it writes
     anything."""
-    _inspect(Path(os.path.abspath(out_dir)) if not out_dir.exists() else out_dir.resolve(), force, spec_path)
+    _inspect(_absolute(out_dir), force, spec_path)
+
+
+def _absolute(out_dir: Path) -> Path:
+    return out_dir.resolve() if out_dir.exists() else Path(os.path.abspath(out_dir))
+
+
+def _refuse_a_file(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
 
 
 def _inspect(out_dir: Path, force: bool, spec_path: Path | None) -> tuple[dict[str, str], list[str]]:
     """The old manifest and the files PipeGen did not write; ProjectError when writing is not safe."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
+    _refuse_a_file(out_dir)
     old_manifest: dict[str, str] = {}
     user_files: list[str] = []
     if out_dir.is_dir():
@@ -414,11 +422,10 @@ def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spe
     under the same lock (it may refuse with ProjectError). Two writers of one folder take
     turns: each holds a lock on the folder while it checks and writes, so the second finds the first's whole
     project (and writes over it, or refuses it, as it would any project)."""
-    out_dir = out_dir.resolve() if out_dir.exists() else Path(os.path.abspath(out_dir))
+    out_dir = _absolute(out_dir)
     for rel in files:
         _safe_rel(rel)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
+    _refuse_a_file(out_dir)  # before the folder is made: a file there is the user's mistake, not an OS error
     out_dir.mkdir(parents=True, exist_ok=True)
     import fcntl
 
@@ -435,7 +442,6 @@ def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spe
 def _write_locked(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> WriteResult:
     _recover(out_dir)
     old_manifest, user_files = _inspect(out_dir, force, spec_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / STAGING
     staging.mkdir()
     journal: list[tuple[str, bool]] = []  # (relative path, had an old version)

@@ -8,6 +8,7 @@ write, Flink not available), 3 an internal error.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from enum import Enum
 from pathlib import Path
@@ -157,8 +158,6 @@ def fmt(
                 status = EXIT_SPEC
         elif write:
             if pretty != text:
-                import stat
-
                 if not os.stat(path).st_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
                     _err(f"{path} is read-only; fmt --write leaves it as it is",
                          "make it writable to format it in place, or run `pipegen fmt` to print the formatted spec")
@@ -174,7 +173,6 @@ def fmt(
 def _rewrite_in_place(path: Path, text: str) -> None:
     """Replace a file's text atomically, keeping what the user set: its mode, and a symlink stays a symlink
     (the file it points to is rewritten)."""
-    import stat
     import tempfile
 
     target = path.resolve()

@@ -1179,12 +1179,7 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
     cond = row[0] if row else None
     if cond is None:
         return None
-    within = None
-    wm = re.search(r"\bwithin\s+(?:the\s+)?(?:same\s+)?" + words._NUM + r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|"
-                   r"hours?|h)\b", r.low)
-    if wm:
-        d = words._as_duration(words._number(wm.group(1)), wm.group(2))
-        within = dur(d) if d else None
+    within = _pattern_within(r)
     count = re.search(r"\b(\d+|two|three|four|five|six|ten)\s+(?:or more\s+)?(?:consecutive|successive|"
                       r"\w+\s+){0,2}(?:readings|events|times|ticks|measurements|samples|values|pings|scans|"
                       r"in a row)\b|\b(\d+|two|three|four|five|ten) in a row\b", r.low)
@@ -1225,6 +1220,16 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
         ms.append(ir.Measure(name=f"peak_{metric}", expr=call("max", col("high", metric))))
     return ir.Pattern(name="alerts", input=src.name, partition_by=tuple(col(k) for k in part[:2]),
                       sequence=tuple(terms), within=within, defines=tuple(defines), measures=tuple(ms))
+
+
+def _pattern_within(r: Reading) -> ir.Duration | None:
+    """The time a pattern must complete in ("within 5 minutes")."""
+    wm = re.search(r"\bwithin\s+(?:the\s+)?(?:same\s+)?" + words._NUM + r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|"
+                   r"hours?|h)\b", r.low)
+    if not wm:
+        return None
+    d = words._as_duration(words._number(wm.group(1)), wm.group(2))
+    return dur(d) if d else None
 
 
 _KIND_FIELDS = r"(?:^|_)(?:status|event_type|type|action|outcome|result|event|kind|state|step|stage|name)$"
@@ -1270,12 +1275,7 @@ def _sequence(r: Reading, src: SourceTemplate, part: list[str]) -> ir.Pattern | 
     if kind_field is None:
         return None
     et = src.event_time or ""
-    within = None
-    wm = re.search(r"\bwithin\s+(?:the\s+)?(?:same\s+)?" + words._NUM + r"\s*-?\s*(seconds?|secs?|s|minutes?|mins?|"
-                   r"hours?|h)\b", r.low)
-    if wm:
-        d = words._as_duration(words._number(wm.group(1)), wm.group(2))
-        within = dur(d) if d else None
+    within = _pattern_within(r)
     return ir.Pattern(
         name="alerts", input=src.name, partition_by=tuple(col(k) for k in part[:2]),
         sequence=(ir.PatternTerm(variable="first_step", quantifier=quant), ir.PatternTerm(variable="then_step")),

@@ -216,6 +216,14 @@ class Stream:
 _NOUN = r"(?:streams?|topics?|tables?|feeds?|changelogs?|logs?|queues?|channels?)"
 _KIND = r"(?:(?:kafka|upsert|changelog|compacted|input|source|output|event|events|cdc|versioned|lookup|reference)\s+)*"
 _NAME_OR_TICK = r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-.]*)"
+def _separate_topics(capture: int) -> re.Pattern[str]:
+    """"refunds and purchases are separate topics": the pattern that captures the first name (0) or the second."""
+    names = [r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)", r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)"]
+    names[capture] = r"(`[^`\n]{1,64}`|[a-z][a-z0-9_]*)"
+    return re.compile(r"\b" + names[0] + r"\s+and\s+(?:the\s+)?" + names[1] + r"\s+(?:are|come from|arrive on|live in)\s+"
+                      r"(?:two\s+)?(?:separate|different|their own|own)?\s*(?:kafka\s+)?(?:topics|streams|feeds)\b", re.I)
+
+
 STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this order
     # the `pos_sales` stream, the orders topic, the fx_rates upsert stream, the sensor-data topic
     ("noun_after", re.compile(r"(?<![\w`])" + _NAME_OR_TICK + r"\s+" + _KIND + _NOUN + r"\b", re.I)),
@@ -249,12 +257,8 @@ STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this orde
         r"stream\s+|table\s+|called\s+|named\s+)?\s*|\boutput(?:s|ting)?\s*(?:=|:|topic\s+|stream\s+|to\s+)?\s*)"
         r"(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:[_\-.][a-z0-9]+)+)\b", re.I)),
     # "refunds and purchases are separate topics", "the a_x, b_x and c_x topics"
-    ("separate", re.compile(r"\b(`[^`\n]{1,64}`|[a-z][a-z0-9_]*)\s+and\s+(?:the\s+)?(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)\s+"
-                            r"(?:are|come from|arrive on|live in)\s+(?:two\s+)?(?:separate|different|their own|own)?\s*"
-                            r"(?:kafka\s+)?(?:topics|streams|feeds)\b", re.I)),
-    ("separate_second", re.compile(r"\b(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)\s+and\s+(?:the\s+)?(`[^`\n]{1,64}`|"
-                                   r"[a-z][a-z0-9_]*)\s+(?:are|come from|arrive on|live in)\s+(?:two\s+)?(?:separate|"
-                                   r"different|their own|own)?\s*(?:kafka\s+)?(?:topics|streams|feeds)\b", re.I)),
+    ("separate", _separate_topics(0)),
+    ("separate_second", _separate_topics(1)),
     # "X is a CDC feed with ...", "X - it has ...", "X gets ...", "the `X` events have ..."
     ("name_is", re.compile(
         r"(?<![\w`])(`[^`\n]{1,64}`|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+(?:events|records|messages|rows|data|readings))?"
