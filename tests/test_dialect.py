@@ -23,13 +23,13 @@ from sqlglot.generator import Generator as _Generator
 from sqlglot.tokens import Tokenizer as _Tokenizer
 from sqlglot.tokens import TokenType
 
-from compiler.dialect import ident, lit
+from pipegen.compiler.dialect import ident, lit
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class Flink(Dialect):
-    """The sqlglot dialect compiler/dialect.py quoted with before it was plain Python."""
+    """The sqlglot dialect pipegen/compiler/dialect.py quoted with before it was plain Python."""
 
     NORMALIZE_FUNCTIONS = False
 
@@ -130,7 +130,7 @@ def test_bool_and_non_finite_literals() -> None:
 
 
 def test_compiling_imports_no_sqlglot_yaml_or_jinja2_until_needed() -> None:
-    probe = ("import sys; import compiler.dialect, compiler.project; "
+    probe = ("import sys; import pipegen.compiler.dialect, pipegen.compiler.project; "
              "print(sorted(m for m in ('sqlglot', 'yaml', 'jinja2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

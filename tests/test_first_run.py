@@ -1,6 +1,6 @@
 """The first run on a fresh machine: no parse-table cache, no Lark cache, an empty home and temp folder.
 
-The parse tables are built by Lark on the first run and cached as plain data (``compiler/lalr.py``). A Lark
+The parse tables are built by Lark on the first run and cached as plain data (``pipegen/compiler/lalr.py``). A Lark
 that builds its grammar afresh (no cache of its own in the temp folder) names rules with its ``Token``, a
 ``str`` subclass that ``marshal`` refuses; a Lark that loads its cache names them with ``str``. The suite's
 other tests share one temp folder, where Lark's cache exists after the first test: only a fresh temp folder

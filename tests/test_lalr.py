@@ -1,4 +1,4 @@
-"""The parser's fast path (compiler/lalr.py) gives exactly what Lark's own parser gives.
+"""The parser's fast path (pipegen/compiler/lalr.py) gives exactly what Lark's own parser gives.
 
 For every input the fast path accepts, Lark's parser (tree, then ``ToIR``) must accept it too and give the
 same IR with the same positions on every node and part. Inputs: the examples, regressions and goldens,

@@ -1,7 +1,7 @@
 """Round-trip properties of the printer and the parser.
 
 Hypothesis builds arbitrary *syntactically representable* IR directly from the
-models in ``compiler/ir.py`` (names need not resolve, types need not check) and
+models in ``pipegen/compiler/ir.py`` (names need not resolve, types need not check) and
 checks that
 
 * ``parse(print_spec(ir)) == ir``              (the printer is the parser's inverse),

@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import yamlout
+from pipegen.compiler import yamlout
 from pipegen import api
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,7 @@ from .analyze import Analysis, Relation, Scope
 from .dialect import ident, lit
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
 from .printer import _level as spec_level
+from .registry import Dispatch
 
 LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "%": ATOM}
 COMPARE_SQL = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -72,59 +73,104 @@ def scoped_columns(scope: Scope) -> Callable[[tuple[str, ...]], str]:
 
 
 def sql(e: ir.Expr, cx: ExprContext, need: int = OR) -> str:
-    text = _sql(e, cx)
+    text = SQL(e, cx)
     return f"({text})" if level(e) < need else text
 
 
-def _sql(e: ir.Expr, cx: ExprContext) -> str:
-    # The common kinds first: columns, operators, calls, numbers.
-    if isinstance(e, ir.Column):
-        if cx.substitute and len(e.path) == 1 and e.path[0] in cx.substitute:
-            return sql(cx.substitute[e.path[0]], cx, ATOM)
-        return cx.column(e.path)
-    if isinstance(e, ir.Binary):
-        if e.op in COMPARE_SQL:
-            return f"{sql(e.left, cx, SUM)} {COMPARE_SQL[e.op]} {sql(e.right, cx, SUM)}"
-        if e.op == "%":
-            return f"MOD({sql(e.left, cx)}, {sql(e.right, cx)})"
-        lv = LEVEL[e.op]
-        return f"{sql(e.left, cx, lv)} {e.op.upper()} {sql(e.right, cx, lv + 1)}"
-    if isinstance(e, ir.Call):
-        return _call(e, cx)
-    if isinstance(e, ir.NumberLit):
-        return e.text
-    if isinstance(e, ir.StringLit):
-        return lit(e.value)
-    if isinstance(e, ir.BoolLit):
-        return "TRUE" if e.value else "FALSE"
-    if isinstance(e, ir.NullLit):
-        return "NULL"
-    if isinstance(e, ir.IntervalLit):
-        return interval(e.duration)
-    if isinstance(e, ir.Not):
-        return f"NOT {sql(e.operand, cx, NOT)}"
-    if isinstance(e, ir.Neg):
-        return f"-{sql(e.operand, cx, UNARY)}"
-    if isinstance(e, ir.IsNull):
-        return f"{sql(e.operand, cx, SUM)} IS {'NOT ' if e.negated else ''}NULL"
-    if isinstance(e, ir.Between):
-        return (f"{sql(e.operand, cx, SUM)} {'NOT ' if e.negated else ''}BETWEEN {sql(e.low, cx, SUM)} "
-                f"AND {sql(e.high, cx, SUM)}")
-    if isinstance(e, ir.InList):
-        items = ", ".join(sql(i, cx) for i in e.items)
-        return f"{sql(e.operand, cx, SUM)} {'NOT ' if e.negated else ''}IN ({items})"
-    if isinstance(e, ir.Like):
-        return f"{sql(e.operand, cx, SUM)} {'NOT ' if e.negated else ''}LIKE {lit(e.pattern)}"
-    if isinstance(e, ir.Case):
-        parts = ["CASE"] + [f"WHEN {sql(w.condition, cx)} THEN {sql(w.result, cx)}" for w in e.whens]
-        if e.otherwise is not None:
-            parts.append(f"ELSE {sql(e.otherwise, cx)}")
-        return " ".join(parts + ["END"])
-    if isinstance(e, ir.Cast):
-        return f"CAST({sql(e.operand, cx)} AS {T.from_spec(e.to, True).sql(ident, not_null=False)})"
-    raise TypeError(e)  # pragma: no cover
+SQL = Dispatch("lower an expression")
 
 
+@SQL.register(ir.Column)
+def _column(e: ir.Column, cx: ExprContext) -> str:
+    if cx.substitute and len(e.path) == 1 and e.path[0] in cx.substitute:
+        return sql(cx.substitute[e.path[0]], cx, ATOM)
+    return cx.column(e.path)
+
+
+@SQL.register(ir.Binary)
+def _binary(e: ir.Binary, cx: ExprContext) -> str:
+    if e.op in COMPARE_SQL:
+        return f"{sql(e.left, cx, SUM)} {COMPARE_SQL[e.op]} {sql(e.right, cx, SUM)}"
+    if e.op == "%":
+        return f"MOD({sql(e.left, cx)}, {sql(e.right, cx)})"
+    lv = LEVEL[e.op]
+    return f"{sql(e.left, cx, lv)} {e.op.upper()} {sql(e.right, cx, lv + 1)}"
+
+
+@SQL.register(ir.NumberLit)
+def _number(e: ir.NumberLit, cx: ExprContext) -> str:
+    return e.text
+
+
+@SQL.register(ir.StringLit)
+def _string(e: ir.StringLit, cx: ExprContext) -> str:
+    return lit(e.value)
+
+
+@SQL.register(ir.BoolLit)
+def _bool(e: ir.BoolLit, cx: ExprContext) -> str:
+    return "TRUE" if e.value else "FALSE"
+
+
+@SQL.register(ir.NullLit)
+def _null(e: ir.NullLit, cx: ExprContext) -> str:
+    return "NULL"
+
+
+@SQL.register(ir.IntervalLit)
+def _interval(e: ir.IntervalLit, cx: ExprContext) -> str:
+    return interval(e.duration)
+
+
+@SQL.register(ir.Not)
+def _not(e: ir.Not, cx: ExprContext) -> str:
+    return f"NOT {sql(e.operand, cx, NOT)}"
+
+
+@SQL.register(ir.Neg)
+def _neg(e: ir.Neg, cx: ExprContext) -> str:
+    return f"-{sql(e.operand, cx, UNARY)}"
+
+
+def _negated(e: ir.IsNull | ir.Between | ir.InList | ir.Like) -> str:
+    return "NOT " if e.negated else ""
+
+
+@SQL.register(ir.IsNull)
+def _is_null(e: ir.IsNull, cx: ExprContext) -> str:
+    return f"{sql(e.operand, cx, SUM)} IS {_negated(e)}NULL"
+
+
+@SQL.register(ir.Between)
+def _between(e: ir.Between, cx: ExprContext) -> str:
+    return f"{sql(e.operand, cx, SUM)} {_negated(e)}BETWEEN {sql(e.low, cx, SUM)} AND {sql(e.high, cx, SUM)}"
+
+
+@SQL.register(ir.InList)
+def _in(e: ir.InList, cx: ExprContext) -> str:
+    items = ", ".join(sql(i, cx) for i in e.items)
+    return f"{sql(e.operand, cx, SUM)} {_negated(e)}IN ({items})"
+
+
+@SQL.register(ir.Like)
+def _like(e: ir.Like, cx: ExprContext) -> str:
+    return f"{sql(e.operand, cx, SUM)} {_negated(e)}LIKE {lit(e.pattern)}"
+
+
+@SQL.register(ir.Case)
+def _case(e: ir.Case, cx: ExprContext) -> str:
+    parts = ["CASE"] + [f"WHEN {sql(w.condition, cx)} THEN {sql(w.result, cx)}" for w in e.whens]
+    if e.otherwise is not None:
+        parts.append(f"ELSE {sql(e.otherwise, cx)}")
+    return " ".join(parts + ["END"])
+
+
+@SQL.register(ir.Cast)
+def _cast(e: ir.Cast, cx: ExprContext) -> str:
+    return f"CAST({sql(e.operand, cx)} AS {T.from_spec(e.to, True).sql(ident, not_null=False)})"
+
+
+@SQL.register(ir.Call)
 def _call(e: ir.Call, cx: ExprContext) -> str:
     name, kind, _lo, _hi = T.FUNCTIONS[e.name]
     if e.star:
@@ -150,6 +196,50 @@ def select_list(items: list[tuple[str, str]]) -> str:
     return ",\n".join(f"  {x}" for x in out)
 
 
+# A window table-valued function call: the window, the table it reads (``TABLE t`` or a subquery), the stage.
+WINDOW_TVF = Dispatch("lower a window")
+
+
+def _descriptor(w: ir.Window) -> str:
+    return f"DESCRIPTOR({ident(w.column)})"
+
+
+@WINDOW_TVF.register(ir.Tumble)
+def _tumble(w: ir.Tumble, src: str, st: ir.Aggregate) -> str:
+    return f"TUMBLE({src}, {_descriptor(w)}, {interval(w.size)})"
+
+
+@WINDOW_TVF.register(ir.Hop)
+def _hop(w: ir.Hop, src: str, st: ir.Aggregate) -> str:
+    return f"HOP({src}, {_descriptor(w)}, {interval(w.slide)}, {interval(w.size)})"
+
+
+@WINDOW_TVF.register(ir.Session)
+def _session(w: ir.Session, src: str, st: ir.Aggregate) -> str:
+    keys = ", ".join(ident(g.path[0]) for g in st.group_by)
+    part = f" PARTITION BY {keys}" if keys else ""
+    return f"SESSION({src}{part}, {_descriptor(w)}, {interval(w.gap)})"
+
+
+@WINDOW_TVF.register(ir.Cumulate)
+def _cumulate(w: ir.Cumulate, src: str, st: ir.Aggregate) -> str:
+    return f"CUMULATE({src}, {_descriptor(w)}, {interval(w.step)}, {interval(w.size)})"
+
+
+# The frame of an over window (``rows(ts, N)`` is the current row and the N-1 before it).
+OVER_FRAME = Dispatch("lower an over window")
+
+
+@OVER_FRAME.register(ir.OverRange)
+def _over_range(o: ir.OverRange) -> str:
+    return f"RANGE BETWEEN {interval(o.preceding)} PRECEDING AND CURRENT ROW"
+
+
+@OVER_FRAME.register(ir.OverRows)
+def _over_rows(o: ir.OverRows) -> str:
+    return f"ROWS BETWEEN {o.rows - 1} PRECEDING AND CURRENT ROW"
+
+
 class Lowering:
     """Builds the query of each stage; ``table`` names the SQL table or view of a statement."""
 
@@ -160,13 +250,14 @@ class Lowering:
     def rel(self, name: str) -> Relation:
         return self.a.relations[name]
 
-    def query(self, st: Any) -> str:
-        return getattr(self, f"_{st.kind}")(st)
+    # The query of each stage kind; sources and sinks are tables, declared by the target.
+    query = Dispatch("lower a stage")
 
     # ---------------------------------------------------------------- stages
     def _single_cx(self, st: Any) -> ExprContext:
         return ExprContext(plain_columns)
 
+    @query.register(ir.Transform)
     def _transform(self, st: ir.Transform) -> str:
         inp = self.rel(st.input)
         cx = self._single_cx(st)
@@ -182,28 +273,18 @@ class Lowering:
             text += f"\nWHERE {sql(st.where, cx)}"
         return text
 
+    @query.register(ir.Aggregate)
     def _aggregate(self, st: ir.Aggregate) -> str:
         cx = self._single_cx(st)
         items: list[tuple[str, str]] = []
         group: list[str] = []
         if st.window is not None:
-            w = st.window
             src = f"TABLE {self.table(st.input)}"
-            col = f"DESCRIPTOR({ident(w.column)})"
-            if isinstance(w, ir.Tumble):
-                tvf = f"TUMBLE({src}, {col}, {interval(w.size)})"
-            elif isinstance(w, ir.Hop):
-                tvf = f"HOP({src}, {col}, {interval(w.slide)}, {interval(w.size)})"
-            elif isinstance(w, ir.Session):
-                keys = ", ".join(ident(g.path[0]) for g in st.group_by)
-                part = f" PARTITION BY {keys}" if keys else ""
-                if st.where is not None:
-                    # Filtered after a SESSION table function, Flink plans an updating group aggregate instead of a
-                    # window aggregate (measured with Flink 2.3): the rows are filtered before the windows instead.
-                    src = f"(SELECT * FROM {self.table(st.input)} WHERE {sql(st.where, cx)})"
-                tvf = f"SESSION({src}{part}, {col}, {interval(w.gap)})"
-            else:
-                tvf = f"CUMULATE({src}, {col}, {interval(w.step)}, {interval(w.size)})"
+            if isinstance(st.window, ir.Session) and st.where is not None:
+                # Filtered after a SESSION table function, Flink plans an updating group aggregate instead of a
+                # window aggregate (measured with Flink 2.3): the rows are filtered before the windows instead.
+                src = f"(SELECT * FROM {self.table(st.input)} WHERE {sql(st.where, cx)})"
+            tvf = WINDOW_TVF(st.window, src, st)
             source = f"TABLE(\n  {tvf})"
             for c in ("window_start", "window_end", "window_time"):
                 items.append((c, ident(c)))
@@ -225,22 +306,21 @@ class Lowering:
             text += f"\nHAVING {sql(st.having, hx)}"
         return text
 
+    @query.register(ir.Rolling)
     def _rolling(self, st: ir.Rolling) -> str:
         inp = self.rel(st.input)
         cx = ExprContext(plain_columns, over=ident("w"))
         items = [(c.name, ident(c.name)) for c in inp.columns]
         items += [(m.name, sql(m.expr, cx)) for m in st.measures]
         o = st.over
-        if isinstance(o, ir.OverRange):
-            frame = f"RANGE BETWEEN {interval(o.preceding)} PRECEDING AND CURRENT ROW"
-        else:
-            frame = f"ROWS BETWEEN {o.rows - 1} PRECEDING AND CURRENT ROW"
+        frame = OVER_FRAME(o)
         part = ""
         if st.partition_by:
             part = "  PARTITION BY " + ", ".join(sql(p, self._single_cx(st)) for p in st.partition_by) + "\n"
         return (f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}\nWINDOW {ident('w')} AS (\n"
                 f"{part}  ORDER BY {ident(o.column)}\n  {frame})")
 
+    @query.register(ir.Join)
     def _join(self, st: ir.Join) -> str:
         left, right = self.rel(st.left), self.rel(st.right)
         scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
@@ -274,6 +354,7 @@ class Lowering:
             text = f"FROM {lt}\n{join} {rt}\n  ON {sql(st.on, cx)}"
         return f"SELECT\n{select_list(items)}\n{text}"
 
+    @query.register(ir.Dedup)
     def _dedup(self, st: ir.Dedup) -> str:
         inp = self.rel(st.input)
         rn = ident("pipegen_row_num")
@@ -283,6 +364,7 @@ class Lowering:
         return (f"SELECT\n{cols}\nFROM (\n  SELECT *,\n    ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY "
                 f"{ident(inp.event_time or '')} {order}) AS {rn}\n  FROM {self.table(st.input)})\nWHERE {rn} = 1")
 
+    @query.register(ir.TopN)
     def _topn(self, st: ir.TopN) -> str:
         inp = self.rel(st.input)
         rel = self.rel(st.name)
@@ -295,6 +377,7 @@ class Lowering:
         return (f"SELECT\n{cols}\nFROM (\n  SELECT *,\n    ROW_NUMBER() OVER ({part}ORDER BY {order}) AS {rn}\n"
                 f"  FROM {self.table(st.input)})\nWHERE {rn} <= {st.limit}")
 
+    @query.register(ir.Pattern)
     def _pattern(self, st: ir.Pattern) -> str:
         inp = self.rel(st.input)
         cx = ExprContext(plain_columns)
