@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipegen.compiler import ir
+from pipegen.compiler.registry import Dispatch
 
 __all__ = [
     "AGGREGATES", "DOMAINS", "EXPECT_KEYS", "JOIN_KINDS", "SINK_KINDS", "WINDOW_KINDS",
@@ -134,59 +135,107 @@ def extract_slots(spec: ir.Spec) -> dict[str, Any]:
     * ``watermark_delay_s``: of the first source with a watermark;
     * ``sink_kind``: the mode of the first sink (append when not given; None without a sink).
     """
-    order = _flow_order(spec)
-
-    def of(cls: type) -> list[Any]:
-        return [st for st in order if isinstance(st, cls)]
-
-    aggregates, rollings = of(ir.Aggregate), of(ir.Rolling)
-    sources, sinks, joins, topns = of(ir.Source), of(ir.Sink), of(ir.Join), of(ir.TopN)
-    patterns, dedups, transforms = of(ir.Pattern), of(ir.Dedup), of(ir.Transform)
-
-    windowed = [st for st in order if isinstance(st, ir.Rolling) or (isinstance(st, ir.Aggregate) and st.window)]
-    main = windowed[0] if windowed else (aggregates[0] if aggregates else None)
-
-    window, size, slide, gap = "none", None, None, None
-    group_by: list[str] = []
-    if isinstance(main, ir.Rolling):
-        window = "over"
-        size = _seconds(main.over.preceding) if isinstance(main.over, ir.OverRange) else None
-        group_by = [c.path[-1] for c in main.partition_by]
-    elif isinstance(main, ir.Aggregate):
-        w = main.window
-        if isinstance(w, ir.Tumble):
-            window, size = "tumble", _seconds(w.size)
-        elif isinstance(w, ir.Hop):
-            window, size, slide = "hop", _seconds(w.size), _seconds(w.slide)
-        elif isinstance(w, ir.Session):
-            window, gap = "session", _seconds(w.gap)
-        elif isinstance(w, ir.Cumulate):
-            window, size, slide = "cumulate", _seconds(w.size), _seconds(w.step)
-        group_by = [c.path[-1] for c in main.group_by]
-
-    measured: list[Any] = []
-    for st in (*aggregates, *rollings, *patterns):
-        measured.extend(m.expr for m in st.measures)
-    measured.extend(a.having for a in aggregates if a.having is not None)
-
-    watermarked = [s for s in sources if s.watermark is not None]
+    found: dict[str, Any] = {"sources": 0, "aggregates": set(), "main": []}
+    for st in _flow_order(spec):
+        for key, value in SLOTS(st).items():
+            if key == "sources":
+                found[key] += value
+            elif key == "aggregates":
+                found[key] |= value
+            elif key == "main":
+                found[key].append(value)
+            elif isinstance(value, bool) and key in ("filter", "having", "dedup", "pattern"):
+                found[key] = found.get(key, False) or value
+            else:
+                found.setdefault(key, value)  # the first along the flow
+    # The main stage: the first windowed one (aggregate with a window, or rolling), else the first aggregate.
+    mains = sorted(found.pop("main"), key=lambda m: m[0])
+    main = mains[0][1] if mains else {}
     return {
-        "sources": len(sources),
-        "window": window,
-        "window_size_s": size,
-        "window_slide_s": slide,
-        "session_gap_s": gap,
-        "group_by": group_by,
-        "aggregates": sorted(_aggregate_calls(measured), key=AGGREGATES.index),
-        "filter": any(t.where is not None for t in transforms) or any(a.where is not None for a in aggregates),
-        "having": any(a.having is not None for a in aggregates),
-        "join": joins[0].join_kind if joins else "none",
-        "dedup": bool(dedups),
-        "top_n": topns[0].limit if topns else False,
-        "pattern": bool(patterns),
-        "watermark_delay_s": _seconds(watermarked[0].watermark) if watermarked else None,
-        "sink_kind": (sinks[0].mode or "append") if sinks else None,
+        "sources": found["sources"],
+        "window": main.get("window", "none"),
+        "window_size_s": main.get("window_size_s"),
+        "window_slide_s": main.get("window_slide_s"),
+        "session_gap_s": main.get("session_gap_s"),
+        "group_by": main.get("group_by", []),
+        "aggregates": sorted(found["aggregates"], key=AGGREGATES.index),
+        "filter": found.get("filter", False),
+        "having": found.get("having", False),
+        "join": found.get("join", "none"),
+        "dedup": found.get("dedup", False),
+        "top_n": found.get("top_n", False),
+        "pattern": found.get("pattern", False),
+        "watermark_delay_s": found.get("watermark_delay_s"),
+        "sink_kind": found.get("sink_kind"),
     }
+
+
+# What each statement kind tells about the slots: a dict of slot values ("main" is a candidate for the main
+# windowed stage: (rank, its window slots), lower rank first).
+SLOTS = Dispatch("extract eval slots")
+
+
+@SLOTS.register(ir.Source)
+def _source_slots(st: ir.Source) -> dict[str, Any]:
+    out: dict[str, Any] = {"sources": 1}
+    if st.watermark is not None:
+        out["watermark_delay_s"] = _seconds(st.watermark)
+    return out
+
+
+@SLOTS.register(ir.Transform)
+def _transform_slots(st: ir.Transform) -> dict[str, Any]:
+    return {"filter": st.where is not None}
+
+
+WINDOW_SLOTS = Dispatch("eval slots of a window")
+WINDOW_SLOTS.register(ir.Tumble)(lambda w: {"window": "tumble", "window_size_s": _seconds(w.size)})
+WINDOW_SLOTS.register(ir.Hop)(
+    lambda w: {"window": "hop", "window_size_s": _seconds(w.size), "window_slide_s": _seconds(w.slide)})
+WINDOW_SLOTS.register(ir.Session)(lambda w: {"window": "session", "session_gap_s": _seconds(w.gap)})
+WINDOW_SLOTS.register(ir.Cumulate)(
+    lambda w: {"window": "cumulate", "window_size_s": _seconds(w.size), "window_slide_s": _seconds(w.step)})
+
+
+@SLOTS.register(ir.Aggregate)
+def _aggregate_slots(st: ir.Aggregate) -> dict[str, Any]:
+    measured = [m.expr for m in st.measures] + ([st.having] if st.having is not None else [])
+    window = WINDOW_SLOTS(st.window) if st.window is not None else {"window": "none"}
+    main = (0 if st.window is not None else 1, {**window, "group_by": [c.path[-1] for c in st.group_by]})
+    return {"filter": st.where is not None, "having": st.having is not None, "aggregates": _aggregate_calls(measured),
+            "main": main}
+
+
+@SLOTS.register(ir.Rolling)
+def _rolling_slots(st: ir.Rolling) -> dict[str, Any]:
+    size = _seconds(st.over.preceding) if isinstance(st.over, ir.OverRange) else None
+    main = (0, {"window": "over", "window_size_s": size, "group_by": [c.path[-1] for c in st.partition_by]})
+    return {"aggregates": _aggregate_calls(m.expr for m in st.measures), "main": main}
+
+
+@SLOTS.register(ir.Join)
+def _join_slots(st: ir.Join) -> dict[str, Any]:
+    return {"join": st.join_kind}
+
+
+@SLOTS.register(ir.Dedup)
+def _dedup_slots(st: ir.Dedup) -> dict[str, Any]:
+    return {"dedup": True}
+
+
+@SLOTS.register(ir.TopN)
+def _topn_slots(st: ir.TopN) -> dict[str, Any]:
+    return {"top_n": st.limit}
+
+
+@SLOTS.register(ir.Pattern)
+def _pattern_slots(st: ir.Pattern) -> dict[str, Any]:
+    return {"pattern": True, "aggregates": _aggregate_calls(m.expr for m in st.measures)}
+
+
+@SLOTS.register(ir.Sink)
+def _sink_slots(st: ir.Sink) -> dict[str, Any]:
+    return {"sink_kind": st.mode or "append"}
 
 
 def spec_names(spec: ir.Spec) -> set[str]:

@@ -72,12 +72,13 @@ def optional(strategy: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(st.none(), strategy)
 
 
-literals = st.one_of(
-    number_lits,
-    texts.map(lambda s: ir.StringLit(value=s)),
-    st.booleans().map(lambda b: ir.BoolLit(value=b)),
-    st.just(ir.NullLit()),
-)
+LITERALS = {
+    ir.NumberLit: number_lits,
+    ir.StringLit: texts.map(lambda s: ir.StringLit(value=s)),
+    ir.BoolLit: st.booleans().map(lambda b: ir.BoolLit(value=b)),
+    ir.NullLit: st.just(ir.NullLit()),
+}
+literals = st.one_of(*LITERALS.values())
 
 # ------------------------------------------------------------------ types
 
@@ -89,13 +90,13 @@ def _decimal(draw: st.DrawFn) -> ir.DecimalType:
     return ir.DecimalType(precision=precision, scale=draw(st.integers(0, precision)))
 
 
-base_types = st.one_of(
-    st.sampled_from(["string", "int", "long", "float", "double", "boolean", "bytes", "date", "time", "uuid"]).map(
-        lambda n: ir.PrimitiveType(name=n)),
-    _decimal(),
-    st.sampled_from([3, 6]).map(lambda p: ir.TimestampType(precision=p)),
-    tuples(names, 1, 4).map(lambda s: ir.EnumType(symbols=s)),
-)
+BASE_TYPES = {
+    ir.PrimitiveType: st.sampled_from(["string", "int", "long", "float", "double", "boolean", "bytes", "date", "time",
+                                       "uuid"]).map(lambda n: ir.PrimitiveType(name=n)),
+    ir.DecimalType: _decimal(),
+    ir.TimestampType: st.sampled_from([3, 6]).map(lambda p: ir.TimestampType(precision=p)),
+    ir.EnumType: tuples(names, 1, 4).map(lambda s: ir.EnumType(symbols=s)),
+}
 
 
 def _field(type_strategy: st.SearchStrategy) -> st.SearchStrategy:
@@ -103,43 +104,46 @@ def _field(type_strategy: st.SearchStrategy) -> st.SearchStrategy:
                      default=optional(literals), doc=optional(texts))
 
 
-types = st.recursive(
-    base_types,
-    lambda inner: st.one_of(
-        tuples(_field(inner), 1, 3).map(lambda fs: ir.RecordType(fields=fs)),
-        st.builds(ir.ArrayType, items=inner, items_nullable=st.booleans()),
-        st.builds(ir.MapType, values=inner, values_nullable=st.booleans()),
-    ),
-    max_leaves=5,
-)
+def _containers(inner: st.SearchStrategy) -> dict[type, st.SearchStrategy]:
+    return {
+        ir.RecordType: tuples(_field(inner), 1, 3).map(lambda fs: ir.RecordType(fields=fs)),
+        ir.ArrayType: st.builds(ir.ArrayType, items=inner, items_nullable=st.booleans()),
+        ir.MapType: st.builds(ir.MapType, values=inner, values_nullable=st.booleans()),
+    }
+
+
+types = st.recursive(st.one_of(*BASE_TYPES.values()), lambda inner: st.one_of(*_containers(inner).values()),
+                     max_leaves=5)
 fields = _field(types)
 
 # ------------------------------------------------------------------ expressions
 
 columns = tuples(names, 1, 3).map(lambda p: ir.Column(path=p))
-expr_leaves = st.one_of(literals, columns, durations.map(lambda d: ir.IntervalLit(duration=d)))
+LEAVES = {**LITERALS, ir.Column: columns, ir.IntervalLit: durations.map(lambda d: ir.IntervalLit(duration=d))}
+expr_leaves = st.one_of(*LEAVES.values())
 BINARY_OPS = ["or", "and", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"]
 
 
-def _extend(e: st.SearchStrategy) -> st.SearchStrategy:
-    return st.one_of(
-        st.builds(ir.Binary, op=st.sampled_from(BINARY_OPS), left=e, right=e),
-        st.builds(ir.Not, operand=e),
-        st.builds(ir.Neg, operand=e),
-        st.builds(ir.IsNull, operand=e, negated=st.booleans()),
-        st.builds(ir.Between, operand=e, low=e, high=e, negated=st.booleans()),
-        st.builds(ir.InList, operand=e, items=tuples(e, 1, 3), negated=st.booleans()),
-        st.builds(ir.Like, operand=e, pattern=texts, negated=st.booleans()),
+def _compound(e: st.SearchStrategy) -> dict[type, st.SearchStrategy]:
+    return {
+        ir.Binary: st.builds(ir.Binary, op=st.sampled_from(BINARY_OPS), left=e, right=e),
+        ir.Not: st.builds(ir.Not, operand=e),
+        ir.Neg: st.builds(ir.Neg, operand=e),
+        ir.IsNull: st.builds(ir.IsNull, operand=e, negated=st.booleans()),
+        ir.Between: st.builds(ir.Between, operand=e, low=e, high=e, negated=st.booleans()),
+        ir.InList: st.builds(ir.InList, operand=e, items=tuples(e, 1, 3), negated=st.booleans()),
+        ir.Like: st.builds(ir.Like, operand=e, pattern=texts, negated=st.booleans()),
         # star: no arguments; distinct: exactly one (other shapes have no text).
-        st.builds(ir.Call, name=call_names, args=tuples(e, 0, 3)),
-        st.builds(ir.Call, name=call_names, star=st.just(True)),
-        st.builds(ir.Call, name=call_names, args=tuples(e, 1, 1), distinct=st.just(True)),
-        st.builds(ir.Case, whens=tuples(st.builds(ir.When, condition=e, result=e), 1, 3), otherwise=optional(e)),
-        st.builds(ir.Cast, operand=e, to=types),
-    )
+        ir.Call: st.one_of(st.builds(ir.Call, name=call_names, args=tuples(e, 0, 3)),
+                           st.builds(ir.Call, name=call_names, star=st.just(True)),
+                           st.builds(ir.Call, name=call_names, args=tuples(e, 1, 1), distinct=st.just(True))),
+        ir.Case: st.builds(ir.Case, whens=tuples(st.builds(ir.When, condition=e, result=e), 1, 3),
+                           otherwise=optional(e)),
+        ir.Cast: st.builds(ir.Cast, operand=e, to=types),
+    }
 
 
-exprs = st.recursive(expr_leaves, _extend, max_leaves=10)
+exprs = st.recursive(expr_leaves, lambda e: st.one_of(*_compound(e).values()), max_leaves=10)
 
 # ------------------------------------------------------------------ statements
 
@@ -158,10 +162,12 @@ def selects(draw: st.DrawFn) -> ir.Select:
     return ir.Select(star=star, items=draw(tuples(item, 0 if star else 1, 3)))
 
 
-hints = st.one_of(
-    st.builds(ir.RangeHint, field=names, low=signed_numbers, high=signed_numbers),
-    st.builds(ir.WeightsHint, field=names, weights=tuples(st.builds(ir.Weight, symbol=names, weight=number_lits), 1, 3)),
-)
+HINTS = {
+    ir.RangeHint: st.builds(ir.RangeHint, field=names, low=signed_numbers, high=signed_numbers),
+    ir.WeightsHint: st.builds(ir.WeightsHint, field=names,
+                              weights=tuples(st.builds(ir.Weight, symbol=names, weight=number_lits), 1, 3)),
+}
+hints = st.one_of(*HINTS.values())
 
 
 @st.composite
@@ -177,12 +183,17 @@ def sources(draw: st.DrawFn) -> ir.Source:
     )
 
 
-windows = st.one_of(
-    st.builds(ir.Tumble, column=names, size=durations),
-    st.builds(ir.Hop, column=names, size=durations, slide=durations),
-    st.builds(ir.Session, column=names, gap=durations),
-    st.builds(ir.Cumulate, column=names, step=durations, size=durations),
-)
+WINDOWS = {
+    ir.Tumble: st.builds(ir.Tumble, column=names, size=durations),
+    ir.Hop: st.builds(ir.Hop, column=names, size=durations, slide=durations),
+    ir.Session: st.builds(ir.Session, column=names, gap=durations),
+    ir.Cumulate: st.builds(ir.Cumulate, column=names, step=durations, size=durations),
+}
+windows = st.one_of(*WINDOWS.values())
+OVERS = {
+    ir.OverRange: st.builds(ir.OverRange, column=names, preceding=durations),
+    ir.OverRows: st.builds(ir.OverRows, column=names, rows=small),
+}
 
 
 @st.composite
@@ -202,30 +213,32 @@ quantifiers = st.one_of(
 )
 descriptions = optional(texts)
 
-statements = st.one_of(
-    sources(),
-    st.builds(ir.Transform, name=names, input=names, description=descriptions, where=optional(exprs),
+STATEMENTS = {
+    ir.Source: sources(),
+    ir.Transform: st.builds(ir.Transform, name=names, input=names, description=descriptions, where=optional(exprs),
               select=optional(selects())),
-    st.builds(ir.Aggregate, name=names, input=names, description=descriptions, where=optional(exprs),
+    ir.Aggregate: st.builds(ir.Aggregate, name=names, input=names, description=descriptions, where=optional(exprs),
               window=optional(windows), group_by=partition, measures=measures, having=optional(exprs)),
-    st.builds(ir.Rolling, name=names, input=names, description=descriptions, partition_by=partition,
-              over=st.one_of(st.builds(ir.OverRange, column=names, preceding=durations),
-                             st.builds(ir.OverRows, column=names, rows=small)),
-              measures=measures),
-    joins(),
-    st.builds(ir.Dedup, name=names, input=names, description=descriptions, key=tuples(names, 1, 3),
+    ir.Rolling: st.builds(ir.Rolling, name=names, input=names, description=descriptions, partition_by=partition,
+                          over=st.one_of(*OVERS.values()), measures=measures),
+    ir.Join: joins(),
+    ir.Dedup: st.builds(ir.Dedup, name=names, input=names, description=descriptions, key=tuples(names, 1, 3),
               keep=st.sampled_from(["first", "last"])),
-    st.builds(ir.TopN, name=names, input=names, description=descriptions, partition_by=partition,
+    ir.TopN: st.builds(ir.TopN, name=names, input=names, description=descriptions, partition_by=partition,
               order_by=tuples(st.builds(ir.OrderItem, column=columns, direction=st.sampled_from(["asc", "desc"])), 1, 3),
               limit=small),
-    st.builds(ir.Pattern, name=names, input=names, description=descriptions, partition_by=partition,
+    ir.Pattern: st.builds(ir.Pattern, name=names, input=names, description=descriptions, partition_by=partition,
               sequence=tuples(st.builds(ir.PatternTerm, variable=names, quantifier=quantifiers), 1, 4),
               within=optional(durations), defines=tuples(st.builds(ir.Define, variable=names, condition=exprs), 1, 3),
               measures=measures),
-    st.builds(ir.Sink, name=names, input=names, description=descriptions, topic=texts,
-              format=optional(st.sampled_from(["avro", "json"])), key=tuples(names, 0, 2),
-              mode=optional(st.sampled_from(["append", "upsert"]))),
-)
+    ir.Sink: st.builds(ir.Sink, name=names, input=names, description=descriptions, topic=texts,
+                       format=optional(st.sampled_from(["avro", "json"])), key=tuples(names, 0, 2),
+                       mode=optional(st.sampled_from(["append", "upsert"]))),
+}
+statements = st.one_of(*STATEMENTS.values())
+# The strategy of every IR node kind (tests/test_node_kinds.py checks that none is missing).
+STRATEGIES = {**BASE_TYPES, **_containers(types), **LEAVES, **_compound(exprs), **HINTS, **WINDOWS, **OVERS,
+              **STATEMENTS}
 
 pipelines = st.builds(ir.Pipeline, name=names, description=descriptions, domain=optional(names),
                       parallelism=optional(small), checkpoint=optional(durations), state_ttl=optional(durations))

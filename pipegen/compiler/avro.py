@@ -15,6 +15,7 @@ import fastavro
 
 from . import ir
 from . import types as T
+from .registry import Dispatch
 
 
 class AvroError(Exception):
@@ -39,32 +40,53 @@ def _literal(d: ir.Expr) -> Any:
     return None
 
 
-def _spec_type(t: ir.Type, path: str) -> Any:
-    if isinstance(t, ir.PrimitiveType):
-        return {
-            "uuid": {"type": "string", "logicalType": "uuid"},
-            "date": {"type": "int", "logicalType": "date"},
-            "time": {"type": "int", "logicalType": "time-millis"},
-        }.get(t.name, t.name)
-    if isinstance(t, ir.DecimalType):
-        return {"type": "bytes", "logicalType": "decimal", "precision": t.precision, "scale": t.scale}
-    if isinstance(t, ir.TimestampType):
-        return {"type": "long", "logicalType": "timestamp-millis" if t.precision == 3 else "timestamp-micros"}
-    if isinstance(t, ir.EnumType):
-        return {"type": "enum", "name": pascal(path), "symbols": list(t.symbols)}
-    if isinstance(t, ir.RecordType):
-        return {"type": "record", "name": pascal(path), "fields": [_spec_field(f, path) for f in t.fields]}
-    if isinstance(t, ir.ArrayType):
-        items = _spec_type(t.items, path + "_item")
-        return {"type": "array", "items": ["null", items] if t.items_nullable else items}
-    if isinstance(t, ir.MapType):
-        values = _spec_type(t.values, path + "_value")
-        return {"type": "map", "values": ["null", values] if t.values_nullable else values}
-    raise TypeError(t)
+AVRO_TYPE = Dispatch("the Avro type of a spec type")
+PRIMITIVE_AVRO = {
+    "uuid": {"type": "string", "logicalType": "uuid"},
+    "date": {"type": "int", "logicalType": "date"},
+    "time": {"type": "int", "logicalType": "time-millis"},
+}
+
+
+@AVRO_TYPE.register(ir.PrimitiveType)
+def _primitive(t: ir.PrimitiveType, path: str) -> Any:
+    return PRIMITIVE_AVRO.get(t.name, t.name)
+
+
+@AVRO_TYPE.register(ir.DecimalType)
+def _decimal(t: ir.DecimalType, path: str) -> Any:
+    return {"type": "bytes", "logicalType": "decimal", "precision": t.precision, "scale": t.scale}
+
+
+@AVRO_TYPE.register(ir.TimestampType)
+def _timestamp(t: ir.TimestampType, path: str) -> Any:
+    return {"type": "long", "logicalType": "timestamp-millis" if t.precision == 3 else "timestamp-micros"}
+
+
+@AVRO_TYPE.register(ir.EnumType)
+def _enum(t: ir.EnumType, path: str) -> Any:
+    return {"type": "enum", "name": pascal(path), "symbols": list(t.symbols)}
+
+
+@AVRO_TYPE.register(ir.RecordType)
+def _record(t: ir.RecordType, path: str) -> Any:
+    return {"type": "record", "name": pascal(path), "fields": [_spec_field(f, path) for f in t.fields]}
+
+
+@AVRO_TYPE.register(ir.ArrayType)
+def _array(t: ir.ArrayType, path: str) -> Any:
+    items = AVRO_TYPE(t.items, path + "_item")
+    return {"type": "array", "items": ["null", items] if t.items_nullable else items}
+
+
+@AVRO_TYPE.register(ir.MapType)
+def _map(t: ir.MapType, path: str) -> Any:
+    values = AVRO_TYPE(t.values, path + "_value")
+    return {"type": "map", "values": ["null", values] if t.values_nullable else values}
 
 
 def _spec_field(f: ir.FieldDef, parent: str) -> dict[str, Any]:
-    t = _spec_type(f.type, f"{parent}_{f.name}")
+    t = AVRO_TYPE(f.type, f"{parent}_{f.name}")
     out: dict[str, Any] = {"name": f.name}
     if f.nullable:
         if f.default is not None and not isinstance(f.default, ir.NullLit):

@@ -14,13 +14,13 @@ from . import ir
 from . import types as T
 from .analyze import Analysis, Relation, Scope
 from .dialect import ident, lit
+from .functions import FUNCTIONS
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
 from .printer import _level as spec_level
 from .registry import Dispatch
 
 LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "%": ATOM}
 COMPARE_SQL = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-DIFF_UNITS = {"seconds_between": "SECOND", "minutes_between": "MINUTE"}
 
 
 def interval(d: ir.Duration) -> str:
@@ -172,18 +172,15 @@ def _cast(e: ir.Cast, cx: ExprContext) -> str:
 
 @SQL.register(ir.Call)
 def _call(e: ir.Call, cx: ExprContext) -> str:
-    name, kind, _lo, _hi = T.FUNCTIONS[e.name]
+    fn = FUNCTIONS[e.name]
     if e.star:
-        text = f"{name}(*)"
-    elif e.name in DIFF_UNITS:
-        text = f"TIMESTAMPDIFF({DIFF_UNITS[e.name]}, {sql(e.args[0], cx)}, {sql(e.args[1], cx)})"
-    elif e.name == "avg":
-        text = f"AVG(CAST({sql(e.args[0], cx)} AS DOUBLE))"
+        text = f"{fn.sql}(*)"
     elif e.distinct:
-        text = f"{name}(DISTINCT {sql(e.args[0], cx)})"
+        text = f"{fn.sql}(DISTINCT {sql(e.args[0], cx)})"
     else:
-        text = f"{name}(" + ", ".join(sql(a, cx) for a in e.args) + ")"
-    if kind == "agg" and cx.over is not None:
+        args = [sql(a, cx) for a in e.args]
+        text = fn.render(fn.sql, args) if fn.render else f"{fn.sql}(" + ", ".join(args) + ")"
+    if fn.kind == "agg" and cx.over is not None:
         text += f" OVER {cx.over}"
     return text
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipegen.grammar import grammar_text
 
-from . import ir, lalr
+from . import ir, lalr, registry
 from .diagnostics import Diagnostic
 from .lalr import Token
 
@@ -26,7 +26,28 @@ if TYPE_CHECKING:  # Lark is imported only when a spec does not take the fast pa
     from lark import Lark, Tree
     from lark.exceptions import UnexpectedInput
 
-STATEMENT_KEYWORDS = ("pipeline", "source", "transform", "aggregate", "rolling", "join", "dedup", "topn", "pattern", "sink")
+# The words that open a top-level block (the statement kinds are their keywords), for error recovery.
+STATEMENT_KEYWORDS = registry.STATEMENT_KEYWORDS
+
+# The grammar rules (or rule aliases) whose ToIR method builds each IR node kind. tests/test_node_kinds.py holds
+# this table to the grammar, to ToIR and to the IR's families, so a node kind cannot be half-added.
+BUILDS: dict[type, tuple[str, ...]] = {
+    ir.Source: ("source",), ir.Transform: ("transform_stage",), ir.Aggregate: ("aggregate",),
+    ir.Rolling: ("rolling",), ir.Join: ("join",), ir.Dedup: ("dedup",), ir.TopN: ("topn",), ir.Pattern: ("pattern",),
+    ir.Sink: ("sink",),
+    ir.NumberLit: ("number",), ir.StringLit: ("string",), ir.BoolLit: ("true", "false"), ir.NullLit: ("null",),
+    ir.Column: ("path",), ir.Not: ("not_op",), ir.Neg: ("neg",), ir.Binary: ("or_op", "and_op", "compare", "arith"),
+    ir.IsNull: ("is_null", "is_not_null"), ir.Between: ("between", "not_between"),
+    ir.InList: ("in_list", "not_in_list"), ir.Like: ("like", "not_like"),
+    ir.Call: ("call", "call_star", "call_distinct"), ir.Case: ("case",), ir.Cast: ("cast",),
+    ir.IntervalLit: ("interval",),
+    ir.Tumble: ("tumble",), ir.Hop: ("hop",), ir.Session: ("session",), ir.Cumulate: ("cumulate",),
+    ir.OverRange: ("over_range",), ir.OverRows: ("over_rows",),
+    ir.PrimitiveType: ("primitive_type",), ir.DecimalType: ("decimal_type",), ir.TimestampType: ("timestamp_type",),
+    ir.EnumType: ("enum_type",), ir.RecordType: ("record_type",), ir.ArrayType: ("array_type",),
+    ir.MapType: ("map_type",),
+    ir.RangeHint: ("range_hint",), ir.WeightsHint: ("weights_hint",),
+}
 
 
 @lru_cache(maxsize=1)

@@ -22,8 +22,9 @@ calls the handler with ``self`` first.
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from . import ir
 
@@ -31,7 +32,7 @@ from . import ir
 class Dispatch:
     """Handlers keyed by IR class, one per node kind of a family."""
 
-    __slots__ = ("what", "handlers")
+    __slots__ = ("handlers", "what")
 
     def __init__(self, what: str) -> None:
         self.what = what

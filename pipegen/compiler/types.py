@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import ir
+from .registry import Dispatch
 
 NUMERIC = ("INT", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL")
 INTEGRAL = ("INT", "BIGINT")
@@ -72,29 +73,53 @@ INTERVAL = SqlType("INTERVAL", nullable=False)
 ANY = SqlType("ANY")
 
 
+SQL_TYPE = Dispatch("the SQL type of a spec type")
+PRIMITIVE_SQL = {
+    "string": "STRING", "uuid": "STRING", "int": "INT", "long": "BIGINT", "float": "FLOAT",
+    "double": "DOUBLE", "boolean": "BOOLEAN", "bytes": "BYTES", "date": "DATE",
+}
+
+
 def from_spec(t: ir.Type, nullable: bool) -> SqlType:
     """The SQL type of a spec field."""
-    if isinstance(t, ir.PrimitiveType):
-        base = {
-            "string": "STRING", "uuid": "STRING", "int": "INT", "long": "BIGINT", "float": "FLOAT",
-            "double": "DOUBLE", "boolean": "BOOLEAN", "bytes": "BYTES", "date": "DATE",
-        }.get(t.name)
-        if t.name == "time":
-            return SqlType("TIME", nullable, precision=3)
-        return SqlType(base or "STRING", nullable)
-    if isinstance(t, ir.EnumType):
-        return SqlType("STRING", nullable)
-    if isinstance(t, ir.DecimalType):
-        return SqlType("DECIMAL", nullable, precision=t.precision, scale=t.scale)
-    if isinstance(t, ir.TimestampType):
-        return SqlType("TIMESTAMP", nullable, precision=t.precision)
-    if isinstance(t, ir.RecordType):
-        return SqlType("ROW", nullable, fields=tuple((f.name, from_spec(f.type, f.nullable)) for f in t.fields))
-    if isinstance(t, ir.ArrayType):
-        return SqlType("ARRAY", nullable, elem=from_spec(t.items, t.items_nullable))
-    if isinstance(t, ir.MapType):
-        return SqlType("MAP", nullable, elem=from_spec(t.values, t.values_nullable))
-    raise TypeError(t)
+    return SQL_TYPE(t, nullable)
+
+
+@SQL_TYPE.register(ir.PrimitiveType)
+def _primitive(t: ir.PrimitiveType, nullable: bool) -> SqlType:
+    if t.name == "time":
+        return SqlType("TIME", nullable, precision=3)
+    return SqlType(PRIMITIVE_SQL[t.name], nullable)
+
+
+@SQL_TYPE.register(ir.EnumType)
+def _enum(t: ir.EnumType, nullable: bool) -> SqlType:
+    return SqlType("STRING", nullable)
+
+
+@SQL_TYPE.register(ir.DecimalType)
+def _decimal(t: ir.DecimalType, nullable: bool) -> SqlType:
+    return SqlType("DECIMAL", nullable, precision=t.precision, scale=t.scale)
+
+
+@SQL_TYPE.register(ir.TimestampType)
+def _timestamp(t: ir.TimestampType, nullable: bool) -> SqlType:
+    return SqlType("TIMESTAMP", nullable, precision=t.precision)
+
+
+@SQL_TYPE.register(ir.RecordType)
+def _record(t: ir.RecordType, nullable: bool) -> SqlType:
+    return SqlType("ROW", nullable, fields=tuple((f.name, from_spec(f.type, f.nullable)) for f in t.fields))
+
+
+@SQL_TYPE.register(ir.ArrayType)
+def _array(t: ir.ArrayType, nullable: bool) -> SqlType:
+    return SqlType("ARRAY", nullable, elem=from_spec(t.items, t.items_nullable))
+
+
+@SQL_TYPE.register(ir.MapType)
+def _map(t: ir.MapType, nullable: bool) -> SqlType:
+    return SqlType("MAP", nullable, elem=from_spec(t.values, t.values_nullable))
 
 
 def comparable(a: SqlType, b: SqlType) -> bool:
@@ -137,98 +162,29 @@ def unify(types: list[SqlType]) -> SqlType | None:
     return None
 
 
-# ------------------------------------------------------------------ functions
-# name -> (SQL name, kind, minimum and maximum number of arguments).
-# kind: "agg" aggregate; "scalar"; "nav" navigation inside a pattern.
-
-FUNCTIONS: dict[str, tuple[str, str, int, int]] = {
-    "count": ("COUNT", "agg", 1, 1),
-    "sum": ("SUM", "agg", 1, 1),
-    "avg": ("AVG", "agg", 1, 1),
-    "min": ("MIN", "agg", 1, 1),
-    "max": ("MAX", "agg", 1, 1),
-    "stddev": ("STDDEV_POP", "agg", 1, 1),
-    "variance": ("VAR_POP", "agg", 1, 1),
-    "first_value": ("FIRST_VALUE", "agg", 1, 1),
-    "last_value": ("LAST_VALUE", "agg", 1, 1),
-    "listagg": ("LISTAGG", "agg", 1, 2),
-    "abs": ("ABS", "scalar", 1, 1),
-    "round": ("ROUND", "scalar", 1, 2),
-    "floor": ("FLOOR", "scalar", 1, 1),
-    "ceil": ("CEIL", "scalar", 1, 1),
-    "sqrt": ("SQRT", "scalar", 1, 1),
-    "power": ("POWER", "scalar", 2, 2),
-    "ln": ("LN", "scalar", 1, 1),
-    "exp": ("EXP", "scalar", 1, 1),
-    "greatest": ("GREATEST", "scalar", 2, 8),
-    "least": ("LEAST", "scalar", 2, 8),
-    "coalesce": ("COALESCE", "scalar", 2, 8),
-    "upper": ("UPPER", "scalar", 1, 1),
-    "lower": ("LOWER", "scalar", 1, 1),
-    "trim": ("TRIM", "scalar", 1, 1),
-    "length": ("CHAR_LENGTH", "scalar", 1, 1),
-    "concat": ("CONCAT", "scalar", 2, 8),
-    "substring": ("SUBSTRING", "scalar", 2, 3),
-    "replace": ("REPLACE", "scalar", 3, 3),
-    "date_format": ("DATE_FORMAT", "scalar", 2, 2),
-    "hour": ("HOUR", "scalar", 1, 1),
-    "minute": ("MINUTE", "scalar", 1, 1),
-    "seconds_between": ("TIMESTAMPDIFF", "scalar", 2, 2),
-    "minutes_between": ("TIMESTAMPDIFF", "scalar", 2, 2),
-    "prev": ("PREV", "nav", 1, 2),
-    "first": ("FIRST", "nav", 1, 1),
-    "last": ("LAST", "nav", 1, 1),
+# ------------------------------------------------------------------ casts
+# What Flink 2.3's planner casts to each type, measured on 2026-12-01 by planning CAST(x AS T) for every pair of
+# these types: numbers, booleans and strings cast to each other; anything scalar to a string; dates, times and
+# timestamps only from strings and from each other (numbers to a timestamp or date it refuses).
+_SCALAR_TO_STRING = ("STRING", "INT", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "BYTES", "DATE", "TIME",
+                     "TIMESTAMP")
+CASTS_TO: dict[str, tuple[str, ...]] = {
+    **{n: (*NUMERIC, "STRING", "BOOLEAN") for n in NUMERIC},
+    "BOOLEAN": (*NUMERIC, "STRING", "BOOLEAN"),
+    "STRING": _SCALAR_TO_STRING,
+    "BYTES": ("STRING", "BYTES"),
+    "DATE": ("STRING", "DATE", "TIMESTAMP"),
+    "TIME": ("STRING", "TIME", "TIMESTAMP"),
+    "TIMESTAMP": ("STRING", "DATE", "TIME", "TIMESTAMP"),
 }
 
-AGGREGATES = frozenset(n for n, (_, k, _, _) in FUNCTIONS.items() if k == "agg")
-NAVIGATION = frozenset(n for n, (_, k, _, _) in FUNCTIONS.items() if k == "nav")
 
-
-def call_result(name: str, args: list[SqlType], star: bool) -> tuple[SqlType | None, str | None]:
-    """The result type of a call, or None and the reason the arguments do not fit."""
-    if name == "count":
-        return BIGINT.with_null(False), None
-    a = args[0] if args else None
-    assert a is not None or star
-    numeric_only = {"sum", "avg", "stddev", "variance", "abs", "round", "floor", "ceil", "sqrt", "power", "ln", "exp"}
-    if name in numeric_only and not all(t.is_numeric or t.base == "NULL" for t in args):
-        bad = next(t for t in args if not t.is_numeric)
-        return None, f"{name}() takes numbers, not {bad.describe()}"
-    if name in ("stddev", "variance", "sqrt", "power", "ln", "exp"):
-        return DOUBLE, None
-    if name == "avg":
-        return DOUBLE, None  # lowered as AVG(CAST(x AS DOUBLE)): Flink's AVG of an INT would be an INT
-    if name == "sum" and a.base == "DECIMAL":  # type: ignore[union-attr]
-        return SqlType("DECIMAL", True, precision=38, scale=a.scale), None  # type: ignore[union-attr]
-    if name in ("sum", "min", "max", "first_value", "last_value", "abs", "round", "floor", "ceil", "prev", "first",
-                "last"):
-        if name in ("min", "max") and a.base in ("ROW", "MAP", "ARRAY"):  # type: ignore[union-attr]
-            return None, f"{name}() needs comparable values, not {a.describe()}"  # type: ignore[union-attr]
-        return a.with_null(True), None  # type: ignore[union-attr]
-    if name in ("greatest", "least", "coalesce"):
-        u = unify(args)
-        if u is None:
-            return None, f"{name}() needs arguments of one type"
-        return (u.with_null(all(t.nullable for t in args)) if name == "coalesce" else u), None
-    if name in ("upper", "lower", "trim", "concat", "replace", "substring", "listagg", "length"):
-        strings = args if name not in ("substring",) else args[:1]
-        if not all(t.base in ("STRING", "NULL") for t in strings):
-            return None, f"{name}() takes strings"
-        if name == "substring" and not all(t.base in INTEGRAL for t in args[1:]):
-            return None, "substring(text, start, length) takes whole numbers for start and length"
-        if name == "length":
-            return INT, None
-        return STRING, None
-    if name == "date_format":
-        if args[0].base != "TIMESTAMP" or args[1].base != "STRING":
-            return None, 'date_format(timestamp, "pattern") takes a timestamp and a pattern string'
-        return STRING, None
-    if name in ("hour", "minute"):
-        if a.base != "TIMESTAMP":  # type: ignore[union-attr]
-            return None, f"{name}() takes a timestamp"
-        return BIGINT, None
-    if name in ("seconds_between", "minutes_between"):
-        if not all(t.base == "TIMESTAMP" for t in args):
-            return None, f"{name}(start, end) takes two timestamps"
-        return INT, None
-    return None, f"unknown function {name}"  # pragma: no cover
+def cast_problem(src: SqlType | None, to: SqlType) -> str | None:
+    """Why Flink would refuse ``cast(<src> as <to>)``, or None."""
+    if to.base in ("ROW", "MAP", "ARRAY") or (src is not None and src.base in ("ROW", "MAP", "ARRAY")):
+        return "cast works on single values, not records, arrays or maps"
+    if src is None or src.base in ("NULL", "ANY"):
+        return None
+    if src.base not in CASTS_TO.get(to.base, (src.base,)):
+        return f"Flink cannot cast {src.describe()} to {to.describe()}"
+    return None

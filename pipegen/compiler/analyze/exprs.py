@@ -1,0 +1,208 @@
+"""The type of every expression, and the type errors on the way (E104, E2xx)."""
+
+from __future__ import annotations
+
+from .. import ir
+from .. import types as T
+from ..functions import FUNCTIONS
+from ..registry import Dispatch
+from .model import Ctx, Run, Scope, suggest
+
+COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+
+
+class Types:
+    """Types expressions in a scope; reports what is wrong and gives None for an expression with no type."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.report = run.report
+
+    type_of = Dispatch("type an expression")
+
+    def want_bool(self, t: T.SqlType | None, e: ir.Expr, where: str) -> None:
+        if t is not None and t.base not in ("BOOLEAN", "NULL", "ANY"):
+            self.report("E201", f"{where} needs a condition (true or false), not {t.describe()}", e.span,
+                        "compare the value, e.g. `amount > 100`")
+
+    def condition(self, e: ir.Expr, scope: Scope, ctx: Ctx, where: str) -> None:
+        self.want_bool(self.type_of(e, scope, ctx), e, where)
+
+    @type_of.register(ir.NumberLit)
+    def _number(self, e: ir.NumberLit, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        if "." in e.text:
+            whole, frac = e.text.split(".")
+            return T.SqlType("DECIMAL", False, precision=min(38, max(len(whole) + len(frac), 1)), scale=len(frac))
+        small = len(e.text.lstrip("0")) <= 10 and int(e.text) < 2**31  # no int() of a huge literal
+        return T.SqlType("INT" if small else "BIGINT", False)
+
+    @type_of.register(ir.StringLit)
+    def _string(self, e: ir.StringLit, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        return T.STRING.with_null(False)
+
+    @type_of.register(ir.BoolLit)
+    def _bool(self, e: ir.BoolLit, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        return T.BOOLEAN.with_null(False)
+
+    @type_of.register(ir.NullLit)
+    def _null(self, e: ir.NullLit, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        return T.NULL
+
+    @type_of.register(ir.IntervalLit)
+    def _interval(self, e: ir.IntervalLit, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        return T.INTERVAL
+
+    @type_of.register(ir.Column)
+    def _column(self, e: ir.Column, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        t, _q, err = scope.resolve(e.path)
+        if err:
+            self.report("E104", err, e.span)
+            return None
+        if t is None:
+            text = ".".join(e.path)
+            self.report("E104", f"unknown field `{text}`", e.span, suggest(text, scope.candidates()))
+            return None
+        if ctx.grouped is not None and not ctx.in_aggregate and e.path not in ctx.grouped:
+            self.report("E205", f"`{'.'.join(e.path)}` is neither grouped nor inside an aggregate", e.span,
+                        f"add it to `group by`, or aggregate it, e.g. max({'.'.join(e.path)})")
+        return t
+
+    @type_of.register(ir.Not)
+    def _not(self, e: ir.Not, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        self.condition(e.operand, scope, ctx, "not")
+        return T.BOOLEAN
+
+    @type_of.register(ir.Neg)
+    def _neg(self, e: ir.Neg, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        t = self.type_of(e.operand, scope, ctx)
+        if t is not None and not (t.is_numeric or t.base in ("INTERVAL", "ANY")):
+            self.report("E201", f"cannot negate {t.describe()}", e.span)
+            return None
+        return t
+
+    @type_of.register(ir.IsNull)
+    def _is_null(self, e: ir.IsNull, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        self.type_of(e.operand, scope, ctx)
+        return T.BOOLEAN.with_null(False)
+
+    @type_of.register(ir.Between)
+    def _between(self, e: ir.Between, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        ts = [self.type_of(x, scope, ctx) for x in (e.operand, e.low, e.high)]
+        if all(ts) and not all(T.comparable(ts[0], t) for t in ts[1:]):  # type: ignore[arg-type]
+            self.report("E201", f"between compares {ts[0].describe()} with {ts[1].describe()} and "  # type: ignore[union-attr]
+                        f"{ts[2].describe()}", e.span)  # type: ignore[union-attr]
+        return T.BOOLEAN
+
+    @type_of.register(ir.InList)
+    def _in(self, e: ir.InList, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        t = self.type_of(e.operand, scope, ctx)
+        for item in e.items:
+            it = self.type_of(item, scope, ctx)
+            if t is not None and it is not None and not T.comparable(t, it):
+                self.report("E201", f"`in` compares {t.describe()} with {it.describe()}", item.span,
+                            "every value in the list must have the type of the left side")
+        return T.BOOLEAN
+
+    @type_of.register(ir.Like)
+    def _like(self, e: ir.Like, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        t = self.type_of(e.operand, scope, ctx)
+        if t is not None and t.base not in ("STRING", "ANY"):
+            self.report("E201", f"like needs a string, not {t.describe()}", e.span)
+        return T.BOOLEAN
+
+    @type_of.register(ir.Case)
+    def _case(self, e: ir.Case, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        results = []
+        for w in e.whens:
+            self.condition(w.condition, scope, ctx, "when")
+            results.append(self.type_of(w.result, scope, ctx))
+        results.append(self.type_of(e.otherwise, scope, ctx) if e.otherwise is not None else T.NULL)
+        if any(r is None for r in results):
+            return None
+        u = T.unify(results)  # type: ignore[arg-type]
+        if u is None:
+            self.report("E201", "the branches of case have different types: "
+                        + ", ".join(r.describe() for r in results if r.base != "NULL"), e.span,  # type: ignore[union-attr]
+                        "cast the branches to one type, e.g. cast(x as double)")
+        return u
+
+    @type_of.register(ir.Cast)
+    def _cast(self, e: ir.Cast, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        src = self.type_of(e.operand, scope, ctx)
+        to = T.from_spec(e.to, True)
+        why = T.cast_problem(src, to)
+        if why:
+            self.report("E201", why, e.span)
+        return to.with_null(src.nullable if src else True)
+
+    @type_of.register(ir.Binary)
+    def _binary(self, e: ir.Binary, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        lt = self.type_of(e.left, scope, ctx)
+        rt = self.type_of(e.right, scope, ctx)
+        if lt is None or rt is None or T.ANY in (lt, rt):
+            return T.BOOLEAN if e.op in ("and", "or", *COMPARISONS) else T.ANY
+        if e.op in ("and", "or"):
+            self.want_bool(lt, e.left, e.op)
+            self.want_bool(rt, e.right, e.op)
+            return T.BOOLEAN
+        if e.op in COMPARISONS:
+            if not T.comparable(lt, rt):
+                self.report("E201", f"cannot compare {lt.describe()} with {rt.describe()}", e.span,
+                            'strings are written in double quotes, e.g. currency = "USD"' if "STRING" in (lt.base, rt.base)
+                            else None)
+            return T.BOOLEAN.with_null(lt.nullable or rt.nullable)
+        if lt.is_numeric and rt.is_numeric:
+            if e.op == "%" and not (lt.base in T.INTEGRAL and rt.base in T.INTEGRAL):
+                self.report("E201", "% needs whole numbers", e.span)
+            return T.numeric_result(lt, rt)
+        if e.op in ("+", "-") and lt.base in ("TIMESTAMP", "DATE") and rt.base == "INTERVAL":
+            return lt
+        if e.op == "+" and lt.base == "INTERVAL" and rt.base in ("TIMESTAMP", "DATE"):
+            return rt
+        hint = None
+        if e.op == "+" and lt.base == rt.base == "STRING":
+            hint = "join strings with concat(a, b)"
+        elif lt.base == rt.base == "TIMESTAMP" and e.op == "-":
+            hint = "use seconds_between(start, end) for the time between two timestamps"
+        self.report("E201", f"cannot apply {e.op} to {lt.describe()} and {rt.describe()}", e.span, hint)
+        return None
+
+    @type_of.register(ir.Call)
+    def _call(self, e: ir.Call, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        fn = FUNCTIONS.get(e.name)
+        if fn is None:
+            self.report("E202", f"unknown function `{e.name}`", e.pos("name"),
+                        suggest(e.name, list(FUNCTIONS)) or "functions: " + ", ".join(sorted(FUNCTIONS)))
+            inner = Ctx(ctx.aggregates, ctx.navigation, True, ctx.grouped, ctx.what)
+            for a in e.args:
+                self.type_of(a, scope, inner)
+            return None
+        if fn.kind == "agg":
+            if not ctx.aggregates:
+                self.report("E204", f"aggregate {e.name}() cannot be used {ctx.what}", e.span,
+                            "aggregates belong in the measures of an aggregate, rolling or pattern stage")
+            elif ctx.in_aggregate:
+                self.report("E204", f"aggregate {e.name}() inside another aggregate", e.span)
+        if fn.kind == "nav" and not ctx.navigation:
+            self.report("E202", f"{e.name}() is only available in a pattern's define and measures", e.pos("name"))
+        if e.star and e.name != "count":
+            self.report("E203", f"{e.name}(*) is not allowed; only count(*)", e.span)
+            return None
+        if e.distinct and fn.kind != "agg":
+            self.report("E203", f"distinct only goes with an aggregate, not {e.name}()", e.span)
+        n = len(e.args)
+        if not e.star and not (fn.min_args <= n <= fn.max_args):
+            self.report("E203", f"{e.name}() takes {fn.arity()} argument{'s' if fn.max_args != 1 else ''}, not {n}",
+                        e.span)
+            return None
+        inner = Ctx(ctx.aggregates, ctx.navigation, ctx.in_aggregate or fn.kind == "agg", ctx.grouped, ctx.what)
+        args = [self.type_of(a, scope, inner) for a in e.args]
+        if any(a is None or a == T.ANY for a in args):
+            return T.ANY
+        if e.star:
+            return fn.result([])
+        t = fn.result(args)  # type: ignore[arg-type]
+        if isinstance(t, str):
+            self.report("E201", t, e.span)
+            return None
+        return t

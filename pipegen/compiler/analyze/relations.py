@@ -1,0 +1,516 @@
+"""The types pass: the relation each statement produces (its columns and their types, whether it is updating,
+its key, its event time) and the checks of its fields, expressions and clauses."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .. import ir
+from .. import types as T
+from ..functions import AGGREGATES, FUNCTIONS
+from ..registry import Dispatch
+from .exprs import Types
+from .model import WINDOW_COLUMNS, Col, Ctx, Relation, Run, Scope, calls, carried_time, children, output_name, suggest
+
+# Aggregates Flink cannot merge, so a session window (whose windows merge) cannot compute them.
+NO_MERGE = frozenset({"first_value", "last_value"})
+
+Item = tuple[str, "T.SqlType | None", "ir.Span | None"]
+
+RELATION = Dispatch("build the relation of a statement")
+
+
+def relations(run: Run) -> None:
+    """Build each statement's relation, inputs first; a statement whose input failed gets none."""
+    types = Types(run)
+    for name in run.out.order:
+        st = run.by_name[name]
+        rel = RELATION(st, run, types)
+        if rel is not None:
+            run.out.relations[name] = rel
+
+
+def _outputs(run: Run, items: list[Item], st: Any) -> list[Col]:
+    cols: list[Col] = []
+    seen: dict[str, ir.Span | None] = {}
+    for name, t, span in items:
+        if name in seen:
+            run.report("E102", f"column `{name}` appears twice in the output of `{st.name}`", span,
+                       f"rename one, e.g. `{name}_2 = ...`")
+            continue
+        seen[name] = span
+        # A column whose expression was already reported has no type: ANY, so later stages add no errors.
+        cols.append(Col(name, t or T.ANY))
+    return cols
+
+
+def _select(types: Types, sel: ir.Select, scope: Scope, rel_cols: list[Col], ctx: Ctx
+            ) -> list[tuple[str, T.SqlType | None, ir.Span | None, ir.SelectItem | None]]:
+    items: list[tuple[str, T.SqlType | None, ir.Span | None, ir.SelectItem | None]] = []
+    if sel.star:
+        items += [(c.name, c.type, sel.span, None) for c in rel_cols]
+    for it in sel.items:
+        t = types.type_of(it.expr, scope, ctx)
+        name = it.alias or output_name(it.expr)
+        assert name is not None
+        items.append((name, t, it.pos("alias") or it.span, it))
+    return items
+
+
+def _top_level(run: Run, cols: tuple[ir.Column, ...], message: str) -> None:
+    for p in cols:
+        if len(p.path) > 1:
+            run.report("E110", message, p.span, "add a transform that selects the nested field as a column first")
+
+
+# ---------------------------------------------------------------- sources
+
+
+@RELATION.register(ir.Source)
+def _source(st: ir.Source, run: Run, types: Types) -> Relation:
+    _fields(run, st.fields)
+    cols = [Col(f.name, T.from_spec(f.type, f.nullable)) for f in st.fields]
+    rel = Relation(st.name, st, cols, time_origin=st.name)
+    names = [c.name for c in cols]
+    for k in st.key:
+        if k not in names:
+            run.report("E403", f"key `{k}` is not a field of `{st.name}`", st.pos("key"), suggest(k, names))
+    if st.mode == "upsert" and not st.key:
+        run.report("E401", f"source `{st.name}` is upsert but has no key", st.pos("mode"),
+                   "add `key <field>`: an upsert topic is keyed by it")
+    if st.mode == "upsert":
+        rel.updating = True
+        rel.key = st.key
+    if st.event_time is not None:
+        col = rel.column(st.event_time)
+        if col is None:
+            run.report("E104", f"unknown field `{st.event_time}` for event_time", st.pos("event_time"),
+                       suggest(st.event_time, names))
+        elif col.type.base != "TIMESTAMP" or col.type.precision != 3:
+            run.report("E303", f"event_time `{st.event_time}` is {col.type.describe()}; it must be timestamp(3)",
+                       st.pos("event_time"), "Flink keeps event time in milliseconds: declare the field timestamp(3)")
+        elif st.watermark is None:
+            rel.time_note = "no-watermark"
+            rel.declared_time = st.event_time
+        else:
+            rel.event_time = st.event_time
+    if st.generate is not None:
+        _generate(run, st, rel)
+    return rel
+
+
+FIELD_TYPE = Dispatch("check a field type")
+
+
+def _fields(run: Run, fields: tuple[ir.FieldDef, ...]) -> None:
+    seen: set[str] = set()
+    for f in fields:
+        if f.name in seen:
+            run.report("E102", f"field `{f.name}` is declared twice", f.pos("name"), "field names must be unique")
+        seen.add(f.name)
+        FIELD_TYPE(f.type, run)
+        if f.default is not None:
+            _default(run, f)
+
+
+@FIELD_TYPE.register(ir.PrimitiveType, ir.DecimalType, ir.TimestampType)
+def _scalar_type(t: Any, run: Run) -> None:
+    pass  # the parser has checked their values
+
+
+@FIELD_TYPE.register(ir.RecordType)
+def _record_type(t: ir.RecordType, run: Run) -> None:
+    _fields(run, t.fields)
+
+
+@FIELD_TYPE.register(ir.EnumType)
+def _enum_type(t: ir.EnumType, run: Run) -> None:
+    if len(set(t.symbols)) != len(t.symbols):
+        run.report("E102", "an enum lists the same symbol twice", t.span, "enum symbols must be unique")
+
+
+@FIELD_TYPE.register(ir.ArrayType)
+def _array_type(t: ir.ArrayType, run: Run) -> None:
+    FIELD_TYPE(t.items, run)
+
+
+@FIELD_TYPE.register(ir.MapType)
+def _map_type(t: ir.MapType, run: Run) -> None:
+    FIELD_TYPE(t.values, run)
+
+
+def _default_fits(f: ir.FieldDef) -> bool:
+    d, t = f.default, f.type
+    if isinstance(d, ir.NullLit):
+        return f.nullable
+    if isinstance(t, ir.PrimitiveType):
+        return {
+            "string": isinstance(d, ir.StringLit), "uuid": isinstance(d, ir.StringLit),
+            "boolean": isinstance(d, ir.BoolLit),
+            "int": isinstance(d, ir.NumberLit) and "." not in d.text and int(d.text) < 2**31,
+            "long": isinstance(d, ir.NumberLit) and "." not in d.text and int(d.text) < 2**63,
+            "float": isinstance(d, ir.NumberLit), "double": isinstance(d, ir.NumberLit),
+        }.get(t.name, False)
+    if isinstance(t, ir.EnumType):
+        return isinstance(d, ir.StringLit) and d.value in t.symbols
+    return False
+
+
+def _default(run: Run, f: ir.FieldDef) -> None:
+    if _default_fits(f):
+        return
+    from ..printer import expr
+
+    t = f.type
+    run.report("E502", f"default {expr(f.default)} does not fit field `{f.name}`",  # type: ignore[arg-type]
+               f.pos("default") or f.span,
+               "null needs a nullable field (type?); records, arrays, maps, dates and timestamps take no default"
+               if not isinstance(t, ir.EnumType) else f"use one of the enum's symbols, e.g. \"{t.symbols[0]}\"")
+
+
+HINT = Dispatch("check a generate hint")
+
+
+def _generate(run: Run, st: ir.Source, rel: Relation) -> None:
+    assert st.generate is not None
+    for h in st.generate.hints:
+        col = rel.column(h.field)
+        field_def = next((f for f in st.fields if f.name == h.field), None)
+        if col is None or field_def is None:
+            run.report("E104", f"unknown field `{h.field}` in generate", h.span,
+                       suggest(h.field, [c.name for c in rel.columns]))
+            continue
+        HINT(h, run, col, field_def)
+
+
+@HINT.register(ir.RangeHint)
+def _range_hint(h: ir.RangeHint, run: Run, col: Col, field_def: ir.FieldDef) -> None:
+    if not col.type.is_numeric:
+        run.report("E201", f"range needs a numeric field; `{h.field}` is {col.type.describe()}", h.span)
+    elif float(h.low) > float(h.high):
+        run.report("E503", f"range {h.low} .. {h.high} is empty", h.span, "write low .. high")
+
+
+@HINT.register(ir.WeightsHint)
+def _weights_hint(h: ir.WeightsHint, run: Run, col: Col, field_def: ir.FieldDef) -> None:
+    if not isinstance(field_def.type, ir.EnumType):
+        run.report("E201", f"weights need an enum field; `{h.field}` is {col.type.describe()}", h.span)
+        return
+    for w in h.weights:
+        if w.symbol not in field_def.type.symbols:
+            run.report("E104", f"`{w.symbol}` is not a symbol of `{h.field}`", w.span,
+                       suggest(w.symbol, list(field_def.type.symbols)))
+
+
+# ---------------------------------------------------------------- stages
+
+
+@RELATION.register(ir.Transform)
+def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    scope = Scope({st.input: inp}, [st.input])
+    if st.where is not None:
+        types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
+    rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
+    if st.select is None:
+        rel.columns = list(inp.columns)
+        rel.key = inp.key
+        return rel
+    items = _select(types, st.select, scope, inp.columns, Ctx(what="in a transform"))
+    rel.columns = _outputs(run, [(n, t, s) for n, t, s, _ in items], st)
+    renames = {}
+    for n, _t, _s, it in items:
+        if it is None:
+            renames[n] = n
+        elif isinstance(it.expr, ir.Column) and len(it.expr.path) == 1:
+            renames.setdefault(it.expr.path[0], n)
+    if inp.event_time is not None:
+        rel.event_time = renames.get(inp.event_time)
+        if rel.event_time is None:
+            rel.time_note = "dropped"
+            rel.time_origin = st.name
+    if inp.key and all(k in renames for k in inp.key):
+        rel.key = tuple(renames[k] for k in inp.key)
+    elif inp.updating and inp.key:
+        run.report("E403", f"`{st.name}` reads an updating stream keyed by {', '.join(inp.key)} but drops the key",
+                   st.select.span, "select the key columns too")
+    if inp.windowed and not all(w in renames for w in ("window_start", "window_end")):
+        rel.windowed = False
+    return rel
+
+
+WINDOW_SIZE = Dispatch("check a window's sizes")
+
+
+@WINDOW_SIZE.register(ir.Tumble)
+def _tumble_size(w: ir.Tumble, run: Run) -> None:
+    if w.size.millis == 0:
+        run.report("E306", "a window cannot be 0 long", w.span)
+
+
+@WINDOW_SIZE.register(ir.Session)
+def _session_size(w: ir.Session, run: Run) -> None:
+    if w.gap.millis == 0:
+        run.report("E306", "a window cannot be 0 long", w.span)
+
+
+@WINDOW_SIZE.register(ir.Hop)
+def _hop_size(w: ir.Hop, run: Run) -> None:
+    if w.slide.millis == 0 or w.size.millis % w.slide.millis:
+        run.report("E306", "a hop window's size must be a whole multiple of its slide", w.span,
+                   f"e.g. size {w.slide.value * 4} {w.slide.unit}, slide {w.slide.value} {w.slide.unit}")
+
+
+@WINDOW_SIZE.register(ir.Cumulate)
+def _cumulate_size(w: ir.Cumulate, run: Run) -> None:
+    if w.step.millis == 0 or w.size.millis % w.step.millis:
+        run.report("E306", "a cumulate window's size must be a whole multiple of its step", w.span)
+
+
+def has_aggregate(e: Any) -> bool:
+    if isinstance(e, ir.Call) and (e.name in AGGREGATES or e.name not in FUNCTIONS):
+        return True  # an unknown function is reported once, as E202
+    return any(has_aggregate(c) for c in children(e))
+
+
+def _session_keys(run: Run, st: ir.Aggregate) -> None:
+    _top_level(run, st.group_by, "a session window groups by top-level fields only")
+    if len(st.group_by) > 1:
+        # Flink writes a view's SESSION(... PARTITION BY (a, b) ...) back as PARTITION BY a, b and then
+        # rejects its own text (measured with Flink 2.3: "Column 'b' not found in any table").
+        run.report("E701", "a session window groups by one key in Flink", st.group_by[1].span,
+                   "group the session by one field; to session by several, add a transform that "
+                   "combines them into one column first")
+    for call in calls(st.measures):
+        if call.name in NO_MERGE:
+            run.report("E203", f"{call.name}() cannot be used in a session window", call.span,
+                       "Flink merges session windows and cannot merge this aggregate; use min() or max() "
+                       "of a timestamp, or a tumble window")
+
+
+@RELATION.register(ir.Aggregate)
+def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    scope = Scope({st.input: inp}, [st.input])
+    if st.where is not None:
+        types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
+    cols: list[Item] = []
+    rel = Relation(st.name, st, [], **carried_time(inp, keep=False))
+    w = st.window
+    if w is not None:
+        WINDOW_SIZE(w, run)
+        ts = T.SqlType("TIMESTAMP", False, precision=3)
+        cols += [(c, ts, w.span) for c in WINDOW_COLUMNS]
+        # The time pass reports a window on a column that is not the input's event time.
+        rel.event_time = "window_time" if inp.event_time is not None and w.column == inp.event_time else None
+        rel.windowed = True
+        if isinstance(w, ir.Session):
+            _session_keys(run, st)
+    else:
+        rel.updating = True
+        rel.time_note = "aggregate"
+    grouped: list[tuple[str, ...]] = [(c,) for c in WINDOW_COLUMNS if w is not None]
+    key_names = []
+    for g in st.group_by:
+        t = types.type_of(g, scope, Ctx(what="in group by"))
+        grouped.append(g.path)
+        key_names.append(g.path[-1])
+        cols.append((g.path[-1], t, g.span))
+        if w is not None and g.path[-1] in WINDOW_COLUMNS:
+            run.report("E102", f"`{g.path[-1]}` is a column a window adds", g.span, "rename the field first")
+    if not st.group_by and w is None:
+        run.report("E207", f"aggregate `{st.name}` has neither a window nor group by", st.pos("name"),
+                   "add `window tumble(<event time>, 1 min)` for results per time window, or `group by <key>`")
+    extra = {c: T.SqlType("TIMESTAMP", False, precision=3) for c in WINDOW_COLUMNS[:2]} if w else {}
+    mscope = Scope({st.input: inp}, [st.input], extra)
+    ctx = Ctx(aggregates=True, grouped=tuple(grouped), what="here")
+    mtypes = {}
+    for m in st.measures:
+        t = types.type_of(m.expr, mscope, ctx)
+        mtypes[m.name] = t
+        cols.append((m.name, t, m.pos("name")))
+        if not has_aggregate(m.expr):
+            run.report("E206", f"measure `{m.name}` aggregates nothing", m.span,
+                       "a measure is computed per group with count, sum, avg, min, max, ...")
+    if st.having is not None:
+        hextra = dict(extra)
+        hextra.update({n: t or T.ANY for n, t in mtypes.items()})
+        hscope = Scope({st.input: inp}, [st.input], hextra)
+        hgrouped = tuple(grouped) + tuple((n,) for n in mtypes)
+        types.condition(st.having, hscope, Ctx(aggregates=True, grouped=hgrouped), "having")
+    rel.columns = _outputs(run, cols, st)
+    rel.key = tuple(key_names) if rel.updating else ()
+    return rel
+
+
+@RELATION.register(ir.Rolling)
+def _rolling(st: ir.Rolling, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    scope = Scope({st.input: inp}, [st.input])
+    for p in st.partition_by:
+        types.type_of(p, scope, Ctx(what="in partition by"))
+    cols: list[Item] = [(c.name, c.type, None) for c in inp.columns]
+    for m in st.measures:
+        cols.append((m.name, types.type_of(m.expr, scope, Ctx(aggregates=True, what="here")), m.pos("name")))
+    return Relation(st.name, st, _outputs(run, cols, st), **carried_time(inp))
+
+
+@RELATION.register(ir.Join)
+def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
+    left, right = run.relation(st.left), run.relation(st.right)
+    if left is None or right is None:
+        return None
+    if st.outer_left:
+        # Rows of the left side without a match carry nulls in every right-side column.
+        right = replace(right, columns=[Col(c.name, c.type.with_null(True)) for c in right.columns])
+    scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
+    types.condition(st.on, scope, Ctx(what="in a join condition"), "on")
+    if not _has_equality(st.on, st.left, st.right, left, right):
+        run.report("E108", "a join needs at least one equality between the two sides", st.on.span,
+                   f"e.g. on {st.left}.id = {st.right}.id")
+    rel = Relation(st.name, st, [], time_origin=left.time_origin)
+    if st.join_kind == "regular":
+        rel.time_note = "join"
+        rel.updating = left.updating or right.updating or st.outer_left
+    items = _select(types, st.select, scope, left.columns + right.columns, Ctx(what="in a select"))
+    rel.columns = _outputs(run, [(n, t, s) for n, t, s, _ in items], st)
+    if st.join_kind in ("interval", "temporal"):
+        for n, _t, _s, it in items:
+            if it is not None and isinstance(it.expr, ir.Column):
+                _, q, _ = scope.resolve(it.expr.path)
+                if q == st.left and it.expr.path[-1] == left.event_time and len(it.expr.path) <= 2:
+                    rel.event_time = n
+        if rel.event_time is None:
+            rel.time_note = "dropped"
+            rel.time_origin = st.name
+    if st.select.star:
+        run.report("E109", "a join's select lists its columns; `*` would repeat the join keys", st.select.span,
+                   f"name the columns, e.g. {st.left}.id, {st.right}.name")
+    return rel
+
+
+def _sides(e: ir.Expr) -> list[ir.Binary]:
+    if isinstance(e, ir.Binary) and e.op == "and":
+        return _sides(e.left) + _sides(e.right)
+    return [e] if isinstance(e, ir.Binary) and e.op == "=" else []
+
+
+def _qualifier(c: ir.Expr, left: str, right: str, lrel: Relation, rrel: Relation) -> str | None:
+    if not isinstance(c, ir.Column):
+        return None
+    if c.path[0] in (left, right) and len(c.path) > 1:
+        return c.path[0]
+    if lrel.column(c.path[0]) and not rrel.column(c.path[0]):
+        return left
+    if rrel.column(c.path[0]) and not lrel.column(c.path[0]):
+        return right
+    return None
+
+
+def _has_equality(on: ir.Expr, left: str, right: str, lrel: Relation, rrel: Relation) -> bool:
+    for eq in _sides(on):
+        qs = {_qualifier(eq.left, left, right, lrel, rrel), _qualifier(eq.right, left, right, lrel, rrel)}
+        if qs == {left, right}:
+            return True
+    return False
+
+
+def equates_keys(on: ir.Expr, right: str, key: tuple[str, ...]) -> bool:
+    """Whether a join condition compares every key column of the right side (``right.k = ...``)."""
+    found = set()
+    for eq in _sides(on):
+        for side in (eq.left, eq.right):
+            if isinstance(side, ir.Column) and side.path[0] == right and len(side.path) == 2:
+                found.add(side.path[1])
+    return set(key) <= found
+
+
+@RELATION.register(ir.Dedup)
+def _dedup(st: ir.Dedup, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    for k in st.key:
+        if inp.column(k) is None:
+            run.report("E104", f"unknown field `{k}` in key", st.pos("key"), suggest(k, [c.name for c in inp.columns]))
+    rel = Relation(st.name, st, list(inp.columns), **carried_time(inp))
+    if st.keep == "last":
+        rel.updating = True
+        rel.key = st.key
+    return rel
+
+
+@RELATION.register(ir.TopN)
+def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    scope = Scope({st.input: inp}, [st.input])
+    for p in st.partition_by:
+        types.type_of(p, scope, Ctx(what="in partition by"))
+    _top_level(run, st.partition_by, "partition by takes top-level columns")
+    for o in st.order_by:
+        types.type_of(o.column, scope, Ctx(what="in order by"))
+    cols: list[Item] = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
+    rel = Relation(st.name, st, _outputs(run, cols, st), **carried_time(inp, keep=False))
+    if inp.windowed and not inp.updating:
+        rel.windowed = True
+        rel.event_time = inp.event_time
+        rel.time_note = inp.time_note
+    else:
+        rel.updating = True
+        rel.key = tuple(p.path[-1] for p in st.partition_by) + ("rownum",)
+        rel.time_note = "aggregate"
+    return rel
+
+
+@RELATION.register(ir.Pattern)
+def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    scope = Scope({st.input: inp}, [st.input])
+    for p in st.partition_by:
+        types.type_of(p, scope, Ctx(what="in partition by"))
+    _top_level(run, st.partition_by, "partition by takes top-level columns")
+    variables = [t.variable for t in st.sequence]
+    defined = [d.variable for d in st.defines]
+    last = st.sequence[-1]
+    if last.quantifier is not None:
+        # Flink 2.3: "Greedy quantifiers are not allowed as the last element of a Pattern yet."
+        run.report("E701", f"a pattern cannot end with a repeated variable (`{last.variable}{last.quantifier}`) "
+                   "in Flink", last.span, f"end the sequence with a single variable, e.g. "
+                   f"`{last.variable}{last.quantifier} {last.variable}_end`")
+    for d in st.defines:
+        if d.variable not in variables:
+            run.report("E104", f"`{d.variable}` is defined but not in the sequence", d.pos("variable"),
+                       suggest(d.variable, variables))
+    if len(set(defined)) != len(defined):
+        run.report("E101", "a pattern variable is defined twice", st.span)
+    vscope = Scope({**{v: inp for v in dict.fromkeys(variables)}, st.input: inp}, [st.input],
+                   pattern_vars=tuple(variables))
+    for d in st.defines:
+        types.condition(d.condition, vscope, Ctx(aggregates=True, navigation=True), "define")
+    cols: list[Item] = [(p.path[-1], types.type_of(p, scope, Ctx()), p.span) for p in st.partition_by]
+    for m in st.measures:
+        cols.append((m.name, types.type_of(m.expr, vscope, Ctx(aggregates=True, navigation=True)), m.pos("name")))
+    return Relation(st.name, st, _outputs(run, cols, st), time_note="aggregate", **carried_time(inp, keep=False))
+
+
+@RELATION.register(ir.Sink)
+def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    for c in inp.columns:
+        if c.type.base in ("INTERVAL", "NULL"):
+            run.report("E501", f"column `{c.name}` of `{st.input}` has type {c.type.describe()}, which Avro cannot hold",
+                       st.pos("input"), "cast it, e.g. `x = cast(... as string)`, in the stage before the sink")
+    return Relation(st.name, st, list(inp.columns), updating=inp.updating, key=st.key)

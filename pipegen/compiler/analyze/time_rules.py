@@ -1,0 +1,148 @@
+"""The time and changelog pass: stages that need event time get it (E30x), stages that need an append-only
+input get one (E106), and keys and modes fit the stream they write or read (E40x)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ir
+from ..registry import Dispatch
+from .model import Relation, Run, suggest
+from .relations import equates_keys
+
+RULES = Dispatch("check the time and changelog rules of a statement")
+
+
+def time_and_changelog(run: Run) -> None:
+    for st, rel in run.built():
+        RULES(st, run, rel)
+
+
+def need_time(run: Run, rel: Relation, column: str | None, at: ir.Span | None, what: str) -> None:
+    """Report unless ``column`` (or, when None, any column) is ``rel``'s event-time column with a watermark."""
+    if rel.event_time is None:
+        run.report(*_no_time(rel, column, what, at))
+    elif column is not None and column != rel.event_time:
+        if rel.column(column) is None:
+            run.report("E104", f"unknown field `{column}` in `{rel.name}`", at,
+                       suggest(column, [c.name for c in rel.columns]))
+        else:
+            run.report("E301", f"`{column}` is not the event-time column of `{rel.name}`", at,
+                       f"use `{rel.event_time}`, the event-time column")
+
+
+def _no_time(rel: Relation, column: str | None, what: str, at: ir.Span | None) -> tuple[str, str, Any, str]:
+    """The diagnostic of a stage whose input has no event time, saying why it has none."""
+    note = rel.time_note
+    if note == "join":
+        return ("E304", f"{what} needs event time, but `{rel.name}` comes from a regular join, which drops it", at,
+                "use an interval join (kind interval(5 min, 5 min)) or a temporal join instead")
+    if note == "no-watermark":
+        hint = (f"add a watermark to the event_time of source `{rel.time_origin}`, e.g. "
+                f"`event_time {rel.declared_time or column or 'ts'} watermark 5 s`")
+        return ("E302", f"{what} needs a watermark on `{rel.name}`", at, hint)
+    if note == "dropped":
+        return ("E302", f"{what} needs event time, but `{rel.name}` does not keep its event-time column", at,
+                f"select the event-time column of `{rel.time_origin}` unchanged in `{rel.name}`")
+    if note == "aggregate":
+        return ("E302", f"{what} needs event time, but `{rel.name}` has none", at,
+                "only a windowed aggregate keeps event time (as window_time)")
+    return ("E302", f"{what} needs event time and a watermark, but `{rel.name}` has none", at,
+            f"declare it in source `{rel.time_origin or rel.name}`: `event_time <column> watermark 5 s`")
+
+
+def need_append(run: Run, rel: Relation, at: ir.Span | None, what: str) -> None:
+    if rel.updating:
+        run.report("E106", f"{what} needs an append-only input, but `{rel.name}` is updating", at,
+                   "put this stage before the stage that makes the stream updating, or use a windowed aggregate")
+
+
+def _input(run: Run, st: Any) -> Relation:
+    rel = run.relation(st.input)
+    assert rel is not None  # a statement's relation is built only when its input's is
+    return rel
+
+
+@RULES.register(ir.Source, ir.Transform)
+def _none(st: Any, run: Run, rel: Relation) -> None:
+    pass  # a source declares its time (checked with its fields); a transform keeps or drops it
+
+
+@RULES.register(ir.Aggregate)
+def _aggregate(st: ir.Aggregate, run: Run, rel: Relation) -> None:
+    w = st.window
+    if w is not None:
+        inp = _input(run, st)
+        need_time(run, inp, w.column, w.pos("column"), f"a {w.kind} window")
+        need_append(run, inp, st.pos("input"), f"a {w.kind} window")
+
+
+@RULES.register(ir.Rolling)
+def _rolling(st: ir.Rolling, run: Run, rel: Relation) -> None:
+    inp = _input(run, st)
+    need_time(run, inp, st.over.column, st.over.pos("column"), "a rolling window")
+    need_append(run, inp, st.pos("input"), "a rolling window")
+
+
+@RULES.register(ir.Dedup)
+def _dedup(st: ir.Dedup, run: Run, rel: Relation) -> None:
+    inp = _input(run, st)
+    need_time(run, inp, None, st.pos("input"), "dedup")
+    need_append(run, inp, st.pos("input"), "dedup")
+
+
+@RULES.register(ir.TopN)
+def _topn(st: ir.TopN, run: Run, rel: Relation) -> None:
+    pass  # a top-N reads any stream; over an updating one it is updating itself
+
+
+@RULES.register(ir.Pattern)
+def _pattern(st: ir.Pattern, run: Run, rel: Relation) -> None:
+    inp = _input(run, st)
+    need_time(run, inp, None, st.pos("input"), "a pattern")
+    need_append(run, inp, st.pos("input"), "a pattern")
+
+
+@RULES.register(ir.Join)
+def _join(st: ir.Join, run: Run, rel: Relation) -> None:
+    left, right = run.relation(st.left), run.relation(st.right)
+    assert left is not None and right is not None
+    if st.join_kind == "interval":
+        for role, side in (("left", left), ("right", right)):
+            need_time(run, side, None, st.pos(role), "an interval join")
+        for role, side in (("left", left), ("right", right)):
+            need_append(run, side, st.pos("input"), "an interval join")
+    elif st.join_kind == "temporal":
+        need_time(run, left, None, st.pos("left"), "a temporal join")
+        need_append(run, left, st.pos("input"), "a temporal join")
+        if not right.key or right.event_time is None:
+            why = "no key" if not right.key else "no event time with a watermark"
+            run.report("E305", f"`{st.right}` is not a versioned table ({why})", st.pos("right"),
+                       "a temporal join reads a versioned table: a source with `key`, `mode upsert` and an "
+                       "event_time with a watermark, or a `dedup ... keep last` of one")
+        elif not equates_keys(st.on, st.right, right.key):
+            run.report("E305", f"the join condition must compare every key column of `{st.right}` "
+                       f"({', '.join(right.key)})", st.on.span, f"e.g. on {st.left}.x = {st.right}.{right.key[0]}")
+
+
+@RULES.register(ir.Sink)
+def _sink(st: ir.Sink, run: Run, rel: Relation) -> None:
+    inp = _input(run, st)
+    names = [c.name for c in inp.columns]
+    for k in st.key:
+        col = inp.column(k)
+        if col is None:
+            run.report("E403", f"key `{k}` is not a column of `{st.input}`", st.pos("key"),
+                       suggest(k, names) or f"columns: {', '.join(names)}")
+        elif col.type.base in ("ROW", "MAP", "ARRAY"):
+            run.report("E403", f"key `{k}` is a {col.type.describe()}; a key takes plain values", st.pos("key"))
+    if st.mode == "upsert" and not st.key:
+        run.report("E401", f"sink `{st.name}` is upsert but has no key", st.pos("mode"),
+                   f"add `key {', '.join(inp.key) if inp.key else '<column>'}`")
+    if inp.updating and st.mode != "upsert":
+        key = ", ".join(inp.key) if inp.key else "<column>"
+        run.report("E402", f"`{st.input}` is an updating stream; an append sink cannot take its updates",
+                   st.pos("input"), f"write `key {key}` and `mode upsert` in sink `{st.name}`")
+    if st.mode == "upsert" and inp.key and st.key and set(st.key) != set(inp.key):
+        run.report("E403", f"sink key ({', '.join(st.key)}) differs from the key of `{st.input}` "
+                   f"({', '.join(inp.key)})", st.pos("key"), f"use `key {', '.join(inp.key)}`")
