@@ -233,6 +233,11 @@ def _pattern_slots(st: ir.Pattern) -> dict[str, Any]:
     return {"pattern": True, "aggregates": _aggregate_calls(m.expr for m in st.measures)}
 
 
+@SLOTS.register(ir.Union)
+def _union_slots(st: ir.Union) -> dict[str, Any]:
+    return {}  # a merge of streams fills no slot of the eval cases
+
+
 @SLOTS.register(ir.Sink)
 def _sink_slots(st: ir.Sink) -> dict[str, Any]:
     return {"sink_kind": st.mode or "append"}

@@ -231,6 +231,7 @@ STATEMENTS = {
               sequence=tuples(st.builds(ir.PatternTerm, variable=names, quantifier=quantifiers), 1, 4),
               within=optional(durations), defines=tuples(st.builds(ir.Define, variable=names, condition=exprs), 1, 3),
               measures=measures),
+    ir.Union: st.builds(ir.Union, name=names, inputs=tuples(names, 2, 4), description=descriptions),
     ir.Sink: st.builds(ir.Sink, name=names, input=names, description=descriptions, topic=texts,
                        format=optional(st.sampled_from(["avro", "json"])), key=tuples(names, 0, 2),
                        mode=optional(st.sampled_from(["append", "upsert"]))),

@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "E108": "join without an equality",
     "E109": "join selects *",
     "E110": "nested column where a top-level column is needed",
+    "E111": "union inputs with other columns",
     "E201": "type error",
     "E202": "unknown function",
     "E203": "wrong arguments",

@@ -561,6 +561,16 @@ class Pattern(Node):
 
 
 @node
+class Union(Node):
+    """Every row of every input (UNION ALL); the inputs have the same columns, matched by name."""
+
+    kind: Literal["union"] = "union"
+    name: str
+    inputs: Annotated[tuple[str, ...], Check(min_length=2)]
+    description: str | None = None
+
+
+@node
 class Sink(Node):
     kind: Literal["sink"] = "sink"
     name: str
@@ -572,9 +582,9 @@ class Sink(Node):
     mode: Mode | None = None
 
 
-Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern
+Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union
 Statement = Annotated[
-    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Sink,
+    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union | Sink,
     Check(discriminator="kind"),
 ]
 
@@ -607,7 +617,18 @@ def statement_inputs(st: Any) -> tuple[str, ...]:
         return ()
     if isinstance(st, Join):
         return (st.left, st.right)
+    if isinstance(st, Union):
+        return st.inputs
     return (st.input,)
+
+
+def input_roles(st: Any) -> tuple[str, ...]:
+    """The names of the parts of ``st`` that name its inputs (for their spans), in the order of its inputs."""
+    if isinstance(st, Join):
+        return ("left", "right")
+    if isinstance(st, Union):
+        return tuple(f"input{i}" for i in range(len(st.inputs)))
+    return ("input",) if not isinstance(st, Source) else ()
 
 
 

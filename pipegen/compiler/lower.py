@@ -351,6 +351,12 @@ class Lowering:
             text = f"FROM {lt}\n{join} {rt}\n  ON {sql(st.on, cx)}"
         return f"SELECT\n{select_list(items)}\n{text}"
 
+    @query.register(ir.Union)
+    def _union(self, st: ir.Union) -> str:
+        # UNION ALL matches columns by position: every input selects them in the first input's order.
+        cols = ", ".join(ident(c.name) for c in self.rel(st.name).columns)
+        return "\nUNION ALL\n".join(f"SELECT {cols}\nFROM {self.table(n)}" for n in st.inputs)
+
     @query.register(ir.Dedup)
     def _dedup(self, st: ir.Dedup) -> str:
         inp = self.rel(st.input)

@@ -34,7 +34,7 @@ STATEMENT_KEYWORDS = registry.STATEMENT_KEYWORDS
 BUILDS: dict[type, tuple[str, ...]] = {
     ir.Source: ("source",), ir.Transform: ("transform_stage",), ir.Aggregate: ("aggregate",),
     ir.Rolling: ("rolling",), ir.Join: ("join",), ir.Dedup: ("dedup",), ir.TopN: ("topn",), ir.Pattern: ("pattern",),
-    ir.Sink: ("sink",),
+    ir.Union: ("union",), ir.Sink: ("sink",),
     ir.NumberLit: ("number",), ir.StringLit: ("string",), ir.BoolLit: ("true", "false"), ir.NullLit: ("null",),
     ir.Column: ("path",), ir.Not: ("not_op",), ir.Neg: ("neg",), ir.Binary: ("or_op", "and_op", "compare", "arith"),
     ir.IsNull: ("is_null", "is_not_null"), ir.Between: ("between", "not_between"),
@@ -407,6 +407,15 @@ class ToIR:
         on_index = next(i for i, x in enumerate(c) if not (isinstance(x, Clause) or _is_token(x)))
         rest = c[:on_index] + c[on_index + 1:]
         return self._stage(ir.Join, meta, rest, inputs=("left", "right"), on=c[on_index])
+
+    def union(self, meta, c):
+        names = [x for x in c if _is_token(x)]
+        spans = {"name": _tok_span(names[0])}
+        spans.update({f"input{i}": _tok_span(t) for i, t in enumerate(names[1:])})
+        values, clause_spans = _clauses(c[len(names):])
+        spans.update(clause_spans)
+        return self._build(ir.Union, meta, spans, name=_name(names[0]), inputs=tuple(_name(t) for t in names[1:]),
+                           **values)
 
     def dedup(self, meta, c):
         return self._stage(ir.Dedup, meta, c)

@@ -407,6 +407,11 @@ def _topn(st: ir.TopN) -> tuple[str, list[str]]:
     return _head(st), [*_partition(st.partition_by), order, f"limit {st.limit}"]
 
 
+@STATEMENT.register(ir.Union)
+def _union(st: ir.Union) -> tuple[str, list[str]]:
+    return f"union {name(st.name)} from {_names(st.inputs)}", []
+
+
 @STATEMENT.register(ir.Pattern)
 def _pattern(st: ir.Pattern) -> tuple[str, list[str]]:
     lines = _partition(st.partition_by)

@@ -57,7 +57,7 @@ def graph(run: Run) -> None:
     valid: dict[str, tuple[str, ...]] = {}
     for name, st in run.by_name.items():
         ok = True
-        roles = ("left", "right") if isinstance(st, ir.Join) else ("input",)
+        roles = ir.input_roles(st)
         for role, inp in zip(roles, ir.statement_inputs(st)):
             target = run.by_name.get(inp)
             if target is None:

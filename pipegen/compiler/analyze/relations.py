@@ -504,6 +504,47 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
     return Relation(st.name, st, _outputs(run, cols, st), time_note="aggregate", **carried_time(inp, keep=False))
 
 
+@RELATION.register(ir.Union)
+def _union(st: ir.Union, run: Run, types: Types) -> Relation | None:
+    inputs = [run.relation(n) for n in st.inputs]
+    if any(r is None for r in inputs):
+        return None
+    first, rest = inputs[0], inputs[1:]
+    assert first is not None
+    names = [c.name for c in first.columns]
+    cols: list[Item] = []
+    ok = True
+    for i, rel in enumerate(rest, start=1):
+        assert rel is not None
+        other = [c.name for c in rel.columns]
+        if set(other) != set(names):
+            missing, extra = [n for n in names if n not in other], [n for n in other if n not in names]
+            what = "; ".join(p for p in (f"it lacks {', '.join(missing)}" if missing else "",
+                                         f"it has {', '.join(extra)} too" if extra else "") if p)
+            run.report("E111", f"`{rel.name}` has other columns than `{first.name}`: {what}", st.pos(f"input{i}"),
+                       "a union needs the same column names in every input: add a transform that selects them")
+            ok = False
+    for c in first.columns:
+        typed = [(first.name, c.type)] + [(r.name, r.column(c.name).type) for r in rest if ok]  # type: ignore[union-attr]
+        t = T.unify([x for _, x in typed])
+        if t is None:
+            run.report("E201", f"column `{c.name}` has types that do not fit together: "
+                       + ", ".join(f"{x.describe()} in `{n}`" for n, x in typed), st.span,
+                       "cast it to one type in a transform before the union")
+        cols.append((c.name, t, None))
+    rel = Relation(st.name, st, _outputs(run, cols, st), updating=any(r.updating for r in inputs),  # type: ignore[union-attr]
+                   **carried_time(first, keep=False))
+    # The union keeps event time when every input has it, in a column of the same name.
+    lacking = next((r for r in inputs if r.event_time is None), None)  # type: ignore[union-attr]
+    if lacking is not None:
+        rel.time_note, rel.time_origin, rel.declared_time = lacking.time_note, lacking.time_origin, lacking.declared_time
+    elif len({r.event_time for r in inputs}) == 1:  # type: ignore[union-attr]
+        rel.event_time, rel.time_note = first.event_time, first.time_note
+    else:
+        rel.time_note, rel.time_origin = "dropped", st.name
+    return rel
+
+
 @RELATION.register(ir.Sink)
 def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
     inp = run.relation(st.input)

@@ -63,9 +63,9 @@ def _input(run: Run, st: Any) -> Relation:
     return rel
 
 
-@RULES.register(ir.Source, ir.Transform)
+@RULES.register(ir.Source, ir.Transform, ir.Union)
 def _none(st: Any, run: Run, rel: Relation) -> None:
-    pass  # a source declares its time (checked with its fields); a transform keeps or drops it
+    pass  # a source declares its time (checked with its fields); a transform or union keeps or drops it
 
 
 @RULES.register(ir.Aggregate)

@@ -1,0 +1,8 @@
+CREATE TEMPORARY VIEW `app` AS
+SELECT
+  `order_id`,
+  `customer`,
+  `amount`,
+  'app' AS `channel`,
+  `ts`
+FROM `app_orders`;
