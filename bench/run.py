@@ -281,13 +281,10 @@ def bench_startup(quick: bool) -> list[Row]:
 
 
 def flink_jars() -> list[str]:
-    env = os.environ.get("PIPEGEN_FLINK_JARS")
-    if env:
-        return env.split(os.pathsep)
-    dest = ROOT / ".cache" / "flink-jars"
-    if not list(dest.glob("*.jar")):
-        subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_kafka_connector.py"), str(dest)], check=True)
-    return [str(dest)]
+    """$PIPEGEN_FLINK_JARS, else the jars PipeGen keeps in the user cache (fetched on first use)."""
+    from pipegen.engine.flink import connector_jars
+
+    return [str(p) for p in connector_jars()]
 
 
 def flink_worker() -> None:

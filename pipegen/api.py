@@ -276,16 +276,15 @@ def validate_with_flink(compiled: Compiled, jars: list[str] | None = None, plann
 
 
 def flink_planner(jars: list[str] | None = None) -> Any:
-    """A ``FlinkPlanner`` (not started) with the Kafka connector jars; raises ``FlinkUnavailable`` without them."""
+    """A ``FlinkPlanner`` (not started) with the Kafka connector jars: ``jars``, else ``$PIPEGEN_FLINK_JARS``, else
+    the ones kept in the user's cache (fetched from PyPI on first use). Raises ``FlinkUnavailable`` without them."""
     from pipegen.engine.flink import FlinkPlanner, FlinkUnavailable, connector_jars
 
     paths = connector_jars(jars)
     if not paths:
-        raise FlinkUnavailable(
-            "no Kafka connector jars configured for Flink",
-            "set PIPEGEN_FLINK_JARS to the folder holding flink-connector-kafka and kafka-clients jars "
-            "(python tools/fetch_kafka_connector.py DIR fetches them), or pass --jars",
-        )
+        raise FlinkUnavailable("no Kafka connector jars given for Flink",
+                               "pass --jars with a folder holding flink-connector-kafka and kafka-clients jars, "
+                               "or leave it out to use the ones PipeGen fetches itself")
     return FlinkPlanner(jars=[str(p) for p in paths])
 
 

@@ -3,8 +3,8 @@
 These tests are intentionally NOT skipped when PyFlink/Java are missing: CI
 installs them, and a missing install must fail loudly.
 
-Jars: ``$PIPEGEN_FLINK_JARS`` if set, else ``tools/fetch_kafka_connector.py``
-is run into ``.cache/flink-jars/`` under the repository root.
+Jars: the ``flink_jars`` fixture (``$PIPEGEN_FLINK_JARS`` if set, else the
+jars PipeGen fetches into the user cache on first use).
 """
 
 from __future__ import annotations
@@ -33,19 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def kafka_jars() -> list[Path]:
-    if os.environ.get(flink.JARS_ENV):
-        jars = connector_jars()
-    else:
-        dest = REPO / ".cache" / "flink-jars"
-        proc = subprocess.run(
-            [sys.executable, str(REPO / "tools" / "fetch_kafka_connector.py"), str(dest)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        jars = [Path(line) for line in proc.stdout.splitlines() if line.strip()]
+def kafka_jars(flink_jars) -> list[Path]:
+    jars = [Path(j) for j in flink_jars]
     names = " ".join(j.name for j in jars)
     assert "flink-connector-kafka" in names and "kafka-clients" in names, names
     return jars
@@ -422,7 +411,7 @@ def test_connector_jars(tmp_path, monkeypatch):
     with pytest.raises(FlinkUnavailable):
         connector_jars([empty])
     monkeypatch.delenv(flink.JARS_ENV)
-    assert connector_jars() == []
+    assert connector_jars(fetch=False) == []
 
 
 def test_unavailable_without_pyflink(monkeypatch):
@@ -440,10 +429,15 @@ def test_unavailable_without_java(monkeypatch):
     assert "Java" in exc.value.message
 
 
-def test_unavailable_without_jars(monkeypatch):
+def test_unavailable_without_jars(monkeypatch, tmp_path):
+    """No jars given or cached, and none to be had from the package index (pip reads an empty folder only)."""
     monkeypatch.delenv(flink.JARS_ENV, raising=False)
+    monkeypatch.setenv("PIPEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
     with pytest.raises(FlinkUnavailable) as exc:
         FlinkPlanner().start()
+    assert "could not download" in exc.value.message
     assert flink.JARS_ENV in exc.value.hint
 
 

@@ -18,7 +18,7 @@ returns a job client the job is cancelled and reported as an error.
 
 PyFlink is imported lazily so this module imports fine without it.  The Kafka
 connector is not part of apache-flink; its jars are passed explicitly or via
-``PIPEGEN_FLINK_JARS`` (see ``tools/fetch_kafka_connector.py``).  No
+``PIPEGEN_FLINK_JARS``, else fetched from PyPI on first use (``pipegen/engine/jars.py``).  No
 ``avro-confluent`` format jar is available, so :func:`swap_avro_confluent_for_json`
 rewrites that format to ``json`` for planning purposes.
 """
@@ -93,13 +93,14 @@ class PlanResult:
 # jars
 
 
-def connector_jars(explicit: Sequence[str | os.PathLike] | None = None) -> list[Path]:
+def connector_jars(explicit: Sequence[str | os.PathLike] | None = None, *, fetch: bool = True) -> list[Path]:
     """Resolve the extra jars (Kafka connector, kafka-clients) to put on ``pipeline.jars``.
 
-    ``explicit`` wins when not None; otherwise ``$PIPEGEN_FLINK_JARS`` (an
-    ``os.pathsep``-separated list of jar files or directories, whose ``*.jar``
-    files are taken) is used; unset -> ``[]``.  Raises :class:`FlinkUnavailable`
-    for a path that does not exist or a directory without jars.
+    ``explicit`` wins when not None; otherwise ``$PIPEGEN_FLINK_JARS`` (an ``os.pathsep``-separated list of jar
+    files or directories, whose ``*.jar`` files are taken); when that is unset too, the jars PipeGen keeps in the
+    user's cache, fetched from PyPI on first use (``pipegen.engine.jars.ensure``; ``fetch=False``: ``[]``
+    instead). Raises :class:`FlinkUnavailable` for a path that does not exist, a directory without jars, or a
+    fetch that fails.
     """
     if explicit is not None:
         entries = [str(e) for e in explicit]
@@ -108,24 +109,27 @@ def connector_jars(explicit: Sequence[str | os.PathLike] | None = None) -> list[
         raw = os.environ.get(JARS_ENV, "")
         entries = [e for e in raw.split(os.pathsep) if e.strip()]
         origin = f"{JARS_ENV} entry"
+        if not entries:
+            if not fetch:
+                return []
+            from . import jars as kafka_jars
+
+            return kafka_jars.ensure()
+    instead = "leave out --jars" if explicit is not None else f"unset {JARS_ENV}"
+    hint = (f"give a folder holding the flink-connector-kafka and kafka-clients jars (`pipegen fetch-jars DIR` "
+            f"puts them there), or {instead} to use the ones PipeGen fetches itself")
     jars: list[Path] = []
     for entry in entries:
         path = Path(entry.strip()).expanduser()
         if path.is_dir():
             found = sorted(p for p in path.glob("*.jar") if p.is_file())
             if not found:
-                raise FlinkUnavailable(
-                    f"no .jar files in {path} ({origin})",
-                    f"run `python tools/fetch_kafka_connector.py DIR` and point {JARS_ENV} at DIR",
-                )
+                raise FlinkUnavailable(f"no .jar files in {path} ({origin})", hint)
             jars.extend(p.resolve() for p in found)
         elif path.is_file():
             jars.append(path.resolve())
         else:
-            raise FlinkUnavailable(
-                f"{origin} does not exist: {path}",
-                f"run `python tools/fetch_kafka_connector.py DIR` and point {JARS_ENV} at DIR",
-            )
+            raise FlinkUnavailable(f"{origin} does not exist: {path}", hint)
     unique: list[Path] = []
     for jar in jars:
         if jar not in unique:
@@ -551,8 +555,8 @@ class FlinkPlanner:
     ...     for r in planner.plan(statements):
     ...         print(r.index, r.ok, r.message, r.line, r.column)
 
-    ``jars``: explicit connector jars/directories (default: ``$PIPEGEN_FLINK_JARS``;
-    an explicit empty list means "no extra jars").  ``swap_avro_confluent``:
+    ``jars``: explicit connector jars/directories (default: ``$PIPEGEN_FLINK_JARS``, else the
+    fetched ones, see :func:`connector_jars`; an explicit empty list means "no extra jars").  ``swap_avro_confluent``:
     apply :func:`swap_avro_confluent_for_json` to every statement before planning.
     Raises :class:`FlinkUnavailable` from :meth:`start` (or ``__enter__``).
 
@@ -597,11 +601,6 @@ class FlinkPlanner:
                 "install a Java 11 or 17 runtime and put `java` on PATH or set JAVA_HOME",
             )
         jars = connector_jars(self._jars_arg)
-        if not jars and self._jars_arg is None:
-            raise FlinkUnavailable(
-                "no Kafka connector jars configured",
-                f"run `python tools/fetch_kafka_connector.py DIR` and set {JARS_ENV}=DIR",
-            )
         self.jars = jars
 
         log_dir = _log_dir()
