@@ -290,14 +290,14 @@ def flink_jars() -> list[str]:
 def flink_worker() -> None:
     """One run in a fresh process (so the JVM start is measured each time): prints JSON on stdout."""
     from pipegen import api
-    from pipegen.engine.flink import FlinkPlanner
+    from pipegen.engine.flink import FlinkPlanner, planning_statements
 
     jars = flink_jars()
     statements = []
     for p in SPECS:
         c = api.compile_text(p.read_text(encoding="utf-8"), p.name, targets=("local",))
         assert c.ok, p
-        statements.append((p.name, [s.sql for s in c.statements["local"]]))
+        statements.append((p.name, [s.sql for s in planning_statements(c.check.analysis, "local")]))
     out: dict = {"per_statement": [], "failed": [], "tenv": []}
     t_all = time.perf_counter()
     t0 = time.perf_counter()

@@ -122,6 +122,7 @@ class Compiled:
     targets: tuple[str, ...]
     files: dict[str, str] = field(default_factory=dict)
     statements: dict[str, list[Statement]] = field(default_factory=dict)
+    settings: Settings | None = None  # the local target's connection settings it was compiled with
 
     @property
     def ok(self) -> bool:
@@ -147,6 +148,7 @@ def build(result: CheckResult, targets: tuple[str, ...] = ("local", "cloud"),
         return out
     assert result.analysis is not None
     settings = settings or read_settings(None)
+    out.settings = settings
     try:
         built = build_statements(result.analysis, targets, settings)
         out.files = build_files(result.analysis, text, targets, settings, built)
@@ -257,21 +259,27 @@ def _comments(text: str, spec: ir.Spec) -> dict[int, list[str]]:
 def validate_with_flink(compiled: Compiled, jars: list[str] | None = None, planner: Any = None) -> list[Diagnostic]:
     """Plan every local statement in Flink's own planner; map each failure to the spec line it came from.
 
+    The views and inserts are planned as compiled; the tables as the target declares them for planning
+    (``pipegen.engine.flink.planning_statements``: a format open-source Flink has in place of Confluent Avro).
     ``planner``: a started ``FlinkPlanner`` to reuse (one JVM for many specs); each spec is then planned in a
     database of its own, so the names of one never meet another's. Raises
     ``pipegen.engine.flink.FlinkUnavailable`` when Flink cannot run here.
     """
-    statements = compiled.statements.get("local")
-    if statements is None:
+    from pipegen.engine.flink import planning_statements
+
+    shipped = compiled.statements.get("local")
+    if shipped is None:
         return []
+    assert compiled.check.analysis is not None
+    statements = planning_statements(compiled.check.analysis, "local", compiled.settings, shipped)
     if planner is not None:
         global _DATABASES
         _DATABASES += 1
         isolate = [f"CREATE DATABASE IF NOT EXISTS pipegen_spec_{_DATABASES}", f"USE pipegen_spec_{_DATABASES}"]
         results = planner.plan([*isolate, *[s.sql for s in statements]])[len(isolate):]
         return _flink_diagnostics(compiled, statements, results)
-    with flink_planner(jars) as planner:
-        results = planner.plan([s.sql for s in statements])
+    with flink_planner(jars) as own:
+        results = own.plan([s.sql for s in statements])
     return _flink_diagnostics(compiled, statements, results)
 
 

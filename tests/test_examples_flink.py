@@ -22,16 +22,12 @@ def planner(flink_jars):
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
 def test_flink_plans_every_statement(spec: Path, planner) -> None:
+    """As `validate --engine flink` plans them (each spec in a database of its own, in the module's one JVM)."""
     result = api.compile_text(spec.read_text(encoding="utf-8"), spec.name, ("local",))
     assert result.ok
-    statements = result.statements["local"]
-    # Each spec gets a fresh catalog namespace: drop what the previous spec registered.
-    planner.plan([f"DROP TEMPORARY VIEW IF EXISTS `{s.origin}`" for s in statements if s.phase == "view"]
-                 + [f"DROP TABLE IF EXISTS `{s.origin}`" for s in statements if s.phase in ("source", "sink")])
-    results = planner.plan([s.sql for s in statements])
-    failures = [f"{s.file}: {r.message}" for s, r in zip(statements, results) if not r.ok]
-    assert not failures
-    assert any(s.phase == "insert" for s in statements)
+    diags = api.validate_with_flink(result, planner=planner)
+    assert [d.message for d in diags] == []
+    assert any(s.phase == "insert" for s in result.statements["local"])
 
 
 def test_flink_error_maps_to_spec_line(flink_jars) -> None:

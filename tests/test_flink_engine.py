@@ -23,7 +23,6 @@ from pipegen.engine.flink import (
     PlanResult,
     connector_jars,
     describe_java_error,
-    swap_avro_confluent_for_json,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,8 +58,7 @@ def source_ddl(name: str) -> str:
   'properties.bootstrap.servers' = 'localhost:9092',
   'properties.group.id' = 'pipegen',
   'scan.startup.mode' = 'earliest-offset',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://localhost:8081'
+  'value.format' = 'json'
 );"""
 
 
@@ -75,8 +73,7 @@ def sink_ddl(name: str) -> str:
   'connector' = 'kafka',
   'topic' = '{name}',
   'properties.bootstrap.servers' = 'localhost:9092',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://localhost:8081'
+  'value.format' = 'json'
 );"""
 
 
@@ -260,103 +257,6 @@ def test_no_console_output(planner, capfd):
 
 
 # --------------------------------------------------------- pure (no JVM)
-
-
-def test_swap_value_format_and_drop_url():
-    sql = """CREATE TABLE t (
-  id BIGINT
-) WITH (
-  'connector' = 'kafka',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://localhost:8081',
-  'topic' = 't'
-)"""
-    assert (
-        swap_avro_confluent_for_json(sql)
-        == """CREATE TABLE t (
-  id BIGINT
-) WITH (
-  'connector' = 'kafka',
-  'value.format' = 'json',
-
-  'topic' = 't'
-)"""
-    )
-
-
-def test_swap_last_option_dropped_fixes_trailing_comma():
-    sql = """CREATE TABLE t (id BIGINT) WITH (
-  'connector' = 'kafka',
-  'key.format' = 'avro-confluent',
-  'key.avro-confluent.url' = 'http://r:8081',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://r:8081',
-  'value.avro-confluent.subject' = 's'
-);"""
-    out = swap_avro_confluent_for_json(sql)
-    assert (
-        out
-        == """CREATE TABLE t (id BIGINT) WITH (
-  'connector' = 'kafka',
-  'key.format' = 'json',
-
-  'value.format' = 'json'
-
-
-);"""
-    )
-    assert out.count("\n") == sql.count("\n")
-
-
-def test_swap_plain_format_and_prefix_keys():
-    sql = (
-        "CREATE TEMPORARY TABLE t (id INT) WITH ('connector' = 'filesystem', "
-        "'format' = 'avro-confluent', 'avro-confluent.url' = 'http://r', 'path' = '/x')"
-    )
-    assert swap_avro_confluent_for_json(sql) == (
-        "CREATE TEMPORARY TABLE t (id INT) WITH ('connector' = 'filesystem', 'format' = 'json',  'path' = '/x')"
-    )
-
-
-def test_swap_leaves_everything_else_untouched():
-    cases = [
-        # other formats / keys that merely mention avro-confluent
-        "CREATE TABLE t (id INT) WITH (\n  'value.format' = 'avro',\n  'x' = 'avro-confluent'\n)",
-        # quoted quote in values
-        "CREATE TABLE t (id INT) WITH (\n  'topic' = 'it''s',\n  'value.format' = 'json'\n)",
-        # not a CREATE TABLE
-        "INSERT INTO t SELECT * FROM s /*+ OPTIONS('value.format' = 'avro-confluent') */",
-        "CREATE VIEW v AS SELECT 'value.format' AS k, 'avro-confluent' AS v",
-        # a column comment and an SQL comment mentioning the option
-        (
-            "CREATE TABLE t (s STRING COMMENT 'value.avro-confluent.url') WITH (\n"
-            "  -- 'value.avro-confluent.url' = 'x',\n  'connector' = 'datagen'\n)"
-        ),
-    ]
-    for sql in cases:
-        assert swap_avro_confluent_for_json(sql) == sql
-
-
-def test_swap_handles_escaped_quotes_and_case():
-    sql = (
-        "CREATE TABLE t (id INT) WITH (\n  'topic' = 'o''brien',\n"
-        "  'value.format' = 'AVRO-CONFLUENT',\n  'value.avro-confluent.url' = 'http://a''b'\n)"
-    )
-    assert swap_avro_confluent_for_json(sql) == (
-        "CREATE TABLE t (id INT) WITH (\n  'topic' = 'o''brien',\n  'value.format' = 'json'\n\n)"
-    )
-
-
-def test_swap_all_options_dropped_and_ctas():
-    assert (
-        swap_avro_confluent_for_json("CREATE TABLE t (id INT) WITH ('value.avro-confluent.url' = 'u')")
-        == "CREATE TABLE t (id INT) WITH ()"
-    )
-    ctas = (
-        "CREATE TABLE t WITH ('connector' = 'kafka', 'value.format' = 'avro-confluent') "
-        "AS WITH x AS (SELECT 1 AS a) SELECT * FROM x"
-    )
-    assert swap_avro_confluent_for_json(ctas) == ctas.replace("'avro-confluent'", "'json'")
 
 
 def test_describe_java_error_from_stack_trace_text():

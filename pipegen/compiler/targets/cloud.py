@@ -20,8 +20,8 @@ class CloudTarget(Target):
     name = "cloud"
     view_keyword = "CREATE VIEW"
 
-    def __init__(self, analysis, settings: Settings | None = None):
-        super().__init__(analysis, settings or Settings({}))
+    def __init__(self, analysis, settings: Settings | None = None, *, planning: bool = False):
+        super().__init__(analysis, settings or Settings({}), planning=planning)
         self.topics = {s.name: s.topic for s in analysis.spec.statements if isinstance(s, (ir.Source, ir.Sink))}
 
     def table(self, name: str) -> str:
