@@ -209,7 +209,7 @@ def validate(
         _err(f"unknown engine {engine!r}", "the only engine is flink")
         raise typer.Exit(EXIT_USAGE)
     settings = read_settings(path if path.is_dir() else None)
-    result = api.compile_text(text, str(spec_path), ("local",), settings)
+    result = api.compile_text(text, str(spec_path), ("local", "cloud"), settings)
     if not result.ok:
         _report(result.diagnostics, text)
         raise typer.Exit(EXIT_SPEC)
@@ -217,8 +217,9 @@ def validate(
     if engine == "flink":
         from pipegen.engine.flink import FlinkUnavailable
 
-        n = len(result.statements["local"])
-        typer.echo(f"planning {n} statements in Flink (starting a JVM takes a few seconds)...", err=True)
+        counts = {t: len(result.statements[t]) for t in result.targets}
+        each = " and ".join(f"{n} {t}" for t, n in counts.items())
+        typer.echo(f"planning {each} statements in Flink (starting a JVM takes a few seconds)...", err=True)
         try:
             diags = api.validate_with_flink(result, jars.split(os.pathsep) if jars else None)
         except FlinkUnavailable as e:
@@ -227,7 +228,7 @@ def validate(
         if diags:
             _report(diags, text)
             raise typer.Exit(EXIT_SPEC)
-        typer.echo(f"{spec_path}: ok, Flink planned all {n} statements")
+        typer.echo(f"{spec_path}: ok, Flink planned all {sum(counts.values())} statements ({each})")
     else:
         typer.echo(f"{spec_path}: ok")
 

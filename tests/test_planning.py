@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipegen import api
+from pipegen.compiler.dialect import lit
 from pipegen.engine.flink import planning_statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,37 @@ def test_local_planning_swaps_only_the_avro_format(spec: Path) -> None:
              "'key.json.timestamp-format.standard' = 'ISO-8601',"),
         }, s.file
         assert "avro" not in p.sql
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
+def test_cloud_planning_declares_each_topic_with_the_kafka_connector_of_its_changelog(spec: Path) -> None:
+    result = compiled(spec)
+    shipped = result.statements["cloud"]
+    planned = planning_statements(result.check.analysis, "cloud")
+    assert [(s.file, s.phase, s.origin, s.line) for s in planned] == [
+        (s.file, s.phase, s.origin, s.line) for s in shipped]
+    tables = {st.name: st for st in result.check.spec.statements if st.kind in ("source", "sink")}
+    for s, p in zip(shipped, planned):
+        if s.phase not in ("source", "sink"):
+            assert p.sql == s.sql, f"{s.file}: a view or insert is planned exactly as it is written"
+            continue
+        st = tables[s.origin]
+        # The table's name, columns, watermark and key are those of the file, line for line.
+        head, _, with_shipped = s.sql.partition("\n)\n")
+        planned_head, _, with_planned = p.sql.partition("\n)\n")
+        assert planned_head == head, s.file
+        distributed = with_shipped.startswith("DISTRIBUTED BY HASH(")
+        assert distributed == bool(st.key), s.file
+        # No open-source sink takes DISTRIBUTED BY (SupportsBucketing): the line is left out for sinks only.
+        keeps = distributed and s.phase == "source"
+        assert with_planned.split("\n")[0] == (with_shipped.split("\n")[0] if keeps else "WITH ("), s.file
+        upsert = "'changelog.mode' = 'upsert'" in with_shipped
+        assert upsert == (st.mode == "upsert")
+        connector = "upsert-kafka" if upsert else "kafka"
+        assert f"  'connector' = '{connector}',\n  'topic' = {lit(st.topic)}," in with_planned, s.file
+        assert "'value.format' = 'json'" in with_planned and "registry" not in with_planned
+        assert ("'key.format' = 'json'" in with_planned) == bool(st.key)
+        assert ("'key.fields'" in with_planned) == bool(st.key and not upsert)
 
 
 def test_the_shipped_views_and_inserts_are_the_ones_planned() -> None:

@@ -30,7 +30,7 @@ class LocalTarget(Target):
                     (f"{prefix}avro-confluent.url", self.settings.get("schema_registry_url"))]
         return [(f"{prefix}format", "json"), (f"{prefix}json.timestamp-format.standard", "ISO-8601")]
 
-    def _kafka(self, st: ir.Source | ir.Sink, source: bool) -> list[tuple[str, str]]:
+    def kafka_options(self, st: ir.Source | ir.Sink, source: bool) -> list[tuple[str, str]]:
         fmt = st.format or "avro"
         upsert = st.mode == "upsert"
         opts = [("connector", "upsert-kafka" if upsert else "kafka"), ("topic", st.topic),
@@ -47,7 +47,7 @@ class LocalTarget(Target):
         return opts
 
     def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
-        options = self.options(self._kafka(st, isinstance(st, ir.Source)))
+        options = self.options(self.kafka_options(st, isinstance(st, ir.Source)))
         return f"CREATE TABLE {self.table(st.name)} (\n{self.table_body(st, rel)}\n) WITH (\n{options}\n)"
 
     def preamble(self) -> list[str]:
