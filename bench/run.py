@@ -281,26 +281,23 @@ def bench_startup(quick: bool) -> list[Row]:
 
 
 def flink_jars() -> list[str]:
-    env = os.environ.get("PIPEGEN_FLINK_JARS")
-    if env:
-        return env.split(os.pathsep)
-    dest = ROOT / ".cache" / "flink-jars"
-    if not list(dest.glob("*.jar")):
-        subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_kafka_connector.py"), str(dest)], check=True)
-    return [str(dest)]
+    """$PIPEGEN_FLINK_JARS, else the jars PipeGen keeps in the user cache (fetched on first use)."""
+    from pipegen.engine.flink import connector_jars
+
+    return [str(p) for p in connector_jars()]
 
 
 def flink_worker() -> None:
     """One run in a fresh process (so the JVM start is measured each time): prints JSON on stdout."""
     from pipegen import api
-    from pipegen.engine.flink import FlinkPlanner
+    from pipegen.engine.flink import FlinkPlanner, planning_statements
 
     jars = flink_jars()
     statements = []
     for p in SPECS:
         c = api.compile_text(p.read_text(encoding="utf-8"), p.name, targets=("local",))
         assert c.ok, p
-        statements.append((p.name, [s.sql for s in c.statements["local"]]))
+        statements.append((p.name, [s.sql for s in planning_statements(c.check.analysis, "local")]))
     out: dict = {"per_statement": [], "failed": [], "tenv": []}
     t_all = time.perf_counter()
     t0 = time.perf_counter()

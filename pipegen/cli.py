@@ -195,7 +195,9 @@ def validate(
     engine: Annotated[Optional[str], typer.Option("--engine", help="Also plan every statement in this engine "
                                                   "(flink).")] = None,
     jars: Annotated[Optional[str], typer.Option("--jars", help="Kafka connector jars or folders for Flink, "
-                                                "separated by ':' (default: $PIPEGEN_FLINK_JARS).")] = None,
+                                                "separated by ':' (default: $PIPEGEN_FLINK_JARS, else the ones "
+                                                "`pipegen fetch-jars` keeps in the user cache, fetched on first "
+                                                "use).")] = None,
 ) -> None:
     """Run every check; with --engine flink, plan the generated SQL in Flink's own planner."""
     from pipegen import api
@@ -207,7 +209,7 @@ def validate(
         _err(f"unknown engine {engine!r}", "the only engine is flink")
         raise typer.Exit(EXIT_USAGE)
     settings = read_settings(path if path.is_dir() else None)
-    result = api.compile_text(text, str(spec_path), ("local",), settings)
+    result = api.compile_text(text, str(spec_path), ("local", "cloud"), settings)
     if not result.ok:
         _report(result.diagnostics, text)
         raise typer.Exit(EXIT_SPEC)
@@ -215,8 +217,9 @@ def validate(
     if engine == "flink":
         from pipegen.engine.flink import FlinkUnavailable
 
-        n = len(result.statements["local"])
-        typer.echo(f"planning {n} statements in Flink (starting a JVM takes a few seconds)...", err=True)
+        counts = {t: len(result.statements[t]) for t in result.targets}
+        each = " and ".join(f"{n} {t}" for t, n in counts.items())
+        typer.echo(f"planning {each} statements in Flink (starting a JVM takes a few seconds)...", err=True)
         try:
             diags = api.validate_with_flink(result, jars.split(os.pathsep) if jars else None)
         except FlinkUnavailable as e:
@@ -225,7 +228,7 @@ def validate(
         if diags:
             _report(diags, text)
             raise typer.Exit(EXIT_SPEC)
-        typer.echo(f"{spec_path}: ok, Flink planned all {n} statements")
+        typer.echo(f"{spec_path}: ok, Flink planned all {sum(counts.values())} statements ({each})")
     else:
         typer.echo(f"{spec_path}: ok")
 
@@ -383,6 +386,25 @@ def init(
     typer.echo(f"compiled {spec_path} -> {out_dir}/ ({len(written.written)} files)")
 
 
+@app.command("fetch-jars")
+def fetch_jars(
+    dest: Annotated[Path | None, typer.Argument(help="Folder for the jars. Default: the user cache "
+                                                   "($XDG_CACHE_HOME/pipegen/flink-jars), where validate "
+                                                   "--engine flink looks.", show_default=False,
+                                                   metavar="DIR")] = None,
+) -> None:
+    """Fetch the Kafka connector jars Flink needs (once, from PyPI, about 92 MB) and print their paths."""
+    from pipegen.engine import jars as kafka_jars
+
+    try:
+        paths = kafka_jars.ensure(dest)
+    except kafka_jars.FetchError as e:
+        _err(e.message, e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    for p in paths:
+        typer.echo(p)
+
+
 @app.command("check")
 def check_providers() -> None:
     """Which AI providers are configured, reachable and have their model; which one `init` uses; Java and Flink."""
@@ -423,9 +445,16 @@ def check_providers() -> None:
         flink = importlib.util.find_spec("pyflink") is not None
     except (ImportError, ValueError):
         flink = False
-    jars = os.environ.get("PIPEGEN_FLINK_JARS")
+    from pipegen.engine import jars as kafka_jars
+
     typer.echo(f"Flink (pyflink): {'installed' if flink else 'not installed (pip install pipegen[flink])'}")
-    typer.echo(f"Kafka connector jars: {jars or 'not set (PIPEGEN_FLINK_JARS)'}")
+    if os.environ.get("PIPEGEN_FLINK_JARS"):
+        typer.echo(f"Kafka connector jars: {os.environ['PIPEGEN_FLINK_JARS']} (PIPEGEN_FLINK_JARS)")
+    elif kafka_jars.cached() is not None:
+        typer.echo(f"Kafka connector jars: {kafka_jars.cache_dir()}")
+    else:
+        typer.echo("Kafka connector jars: not fetched yet (validate --engine flink fetches them on first use, "
+                   "about 92 MB; or run `pipegen fetch-jars`)")
 
 
 @app.command("eval")
@@ -452,11 +481,13 @@ def eval_cmd(
         raise typer.Exit(EXIT_USAGE) from None
     flink_jars = None
     if engine == "flink":
-        flink_jars = jars.split(os.pathsep) if jars else (os.environ.get("PIPEGEN_FLINK_JARS") or "").split(os.pathsep)
-        flink_jars = [j for j in flink_jars if j] or None
-        if flink_jars is None:
-            _err("no Kafka connector jars for Flink", "set PIPEGEN_FLINK_JARS or pass --jars")
-            raise typer.Exit(EXIT_USAGE)
+        from pipegen.engine.flink import FlinkUnavailable, connector_jars
+
+        try:
+            flink_jars = [str(p) for p in connector_jars(jars.split(os.pathsep) if jars else None)]
+        except FlinkUnavailable as e:
+            _err(e.message, e.hint)
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         rep = run_eval(cases, lambda d, dom: generate(d, dom, backend), backend.name, flink_jars=flink_jars,
                        progress=lambda msg: typer.echo(msg, err=True))

@@ -3,8 +3,8 @@
 These tests are intentionally NOT skipped when PyFlink/Java are missing: CI
 installs them, and a missing install must fail loudly.
 
-Jars: ``$PIPEGEN_FLINK_JARS`` if set, else ``tools/fetch_kafka_connector.py``
-is run into ``.cache/flink-jars/`` under the repository root.
+Jars: the ``flink_jars`` fixture (``$PIPEGEN_FLINK_JARS`` if set, else the
+jars PipeGen fetches into the user cache on first use).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pipegen.engine.flink import (
     PlanResult,
     connector_jars,
     describe_java_error,
-    swap_avro_confluent_for_json,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,19 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def kafka_jars() -> list[Path]:
-    if os.environ.get(flink.JARS_ENV):
-        jars = connector_jars()
-    else:
-        dest = REPO / ".cache" / "flink-jars"
-        proc = subprocess.run(
-            [sys.executable, str(REPO / "tools" / "fetch_kafka_connector.py"), str(dest)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        jars = [Path(line) for line in proc.stdout.splitlines() if line.strip()]
+def kafka_jars(flink_jars) -> list[Path]:
+    jars = [Path(j) for j in flink_jars]
     names = " ".join(j.name for j in jars)
     assert "flink-connector-kafka" in names and "kafka-clients" in names, names
     return jars
@@ -70,8 +58,7 @@ def source_ddl(name: str) -> str:
   'properties.bootstrap.servers' = 'localhost:9092',
   'properties.group.id' = 'pipegen',
   'scan.startup.mode' = 'earliest-offset',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://localhost:8081'
+  'value.format' = 'json'
 );"""
 
 
@@ -86,8 +73,7 @@ def sink_ddl(name: str) -> str:
   'connector' = 'kafka',
   'topic' = '{name}',
   'properties.bootstrap.servers' = 'localhost:9092',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://localhost:8081'
+  'value.format' = 'json'
 );"""
 
 
@@ -273,103 +259,6 @@ def test_no_console_output(planner, capfd):
 # --------------------------------------------------------- pure (no JVM)
 
 
-def test_swap_value_format_and_drop_url():
-    sql = """CREATE TABLE t (
-  id BIGINT
-) WITH (
-  'connector' = 'kafka',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://localhost:8081',
-  'topic' = 't'
-)"""
-    assert (
-        swap_avro_confluent_for_json(sql)
-        == """CREATE TABLE t (
-  id BIGINT
-) WITH (
-  'connector' = 'kafka',
-  'value.format' = 'json',
-
-  'topic' = 't'
-)"""
-    )
-
-
-def test_swap_last_option_dropped_fixes_trailing_comma():
-    sql = """CREATE TABLE t (id BIGINT) WITH (
-  'connector' = 'kafka',
-  'key.format' = 'avro-confluent',
-  'key.avro-confluent.url' = 'http://r:8081',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = 'http://r:8081',
-  'value.avro-confluent.subject' = 's'
-);"""
-    out = swap_avro_confluent_for_json(sql)
-    assert (
-        out
-        == """CREATE TABLE t (id BIGINT) WITH (
-  'connector' = 'kafka',
-  'key.format' = 'json',
-
-  'value.format' = 'json'
-
-
-);"""
-    )
-    assert out.count("\n") == sql.count("\n")
-
-
-def test_swap_plain_format_and_prefix_keys():
-    sql = (
-        "CREATE TEMPORARY TABLE t (id INT) WITH ('connector' = 'filesystem', "
-        "'format' = 'avro-confluent', 'avro-confluent.url' = 'http://r', 'path' = '/x')"
-    )
-    assert swap_avro_confluent_for_json(sql) == (
-        "CREATE TEMPORARY TABLE t (id INT) WITH ('connector' = 'filesystem', 'format' = 'json',  'path' = '/x')"
-    )
-
-
-def test_swap_leaves_everything_else_untouched():
-    cases = [
-        # other formats / keys that merely mention avro-confluent
-        "CREATE TABLE t (id INT) WITH (\n  'value.format' = 'avro',\n  'x' = 'avro-confluent'\n)",
-        # quoted quote in values
-        "CREATE TABLE t (id INT) WITH (\n  'topic' = 'it''s',\n  'value.format' = 'json'\n)",
-        # not a CREATE TABLE
-        "INSERT INTO t SELECT * FROM s /*+ OPTIONS('value.format' = 'avro-confluent') */",
-        "CREATE VIEW v AS SELECT 'value.format' AS k, 'avro-confluent' AS v",
-        # a column comment and an SQL comment mentioning the option
-        (
-            "CREATE TABLE t (s STRING COMMENT 'value.avro-confluent.url') WITH (\n"
-            "  -- 'value.avro-confluent.url' = 'x',\n  'connector' = 'datagen'\n)"
-        ),
-    ]
-    for sql in cases:
-        assert swap_avro_confluent_for_json(sql) == sql
-
-
-def test_swap_handles_escaped_quotes_and_case():
-    sql = (
-        "CREATE TABLE t (id INT) WITH (\n  'topic' = 'o''brien',\n"
-        "  'value.format' = 'AVRO-CONFLUENT',\n  'value.avro-confluent.url' = 'http://a''b'\n)"
-    )
-    assert swap_avro_confluent_for_json(sql) == (
-        "CREATE TABLE t (id INT) WITH (\n  'topic' = 'o''brien',\n  'value.format' = 'json'\n\n)"
-    )
-
-
-def test_swap_all_options_dropped_and_ctas():
-    assert (
-        swap_avro_confluent_for_json("CREATE TABLE t (id INT) WITH ('value.avro-confluent.url' = 'u')")
-        == "CREATE TABLE t (id INT) WITH ()"
-    )
-    ctas = (
-        "CREATE TABLE t WITH ('connector' = 'kafka', 'value.format' = 'avro-confluent') "
-        "AS WITH x AS (SELECT 1 AS a) SELECT * FROM x"
-    )
-    assert swap_avro_confluent_for_json(ctas) == ctas.replace("'avro-confluent'", "'json'")
-
-
 def test_describe_java_error_from_stack_trace_text():
     text = (
         "An error occurred while calling o8.explainSql.\n"
@@ -422,7 +311,7 @@ def test_connector_jars(tmp_path, monkeypatch):
     with pytest.raises(FlinkUnavailable):
         connector_jars([empty])
     monkeypatch.delenv(flink.JARS_ENV)
-    assert connector_jars() == []
+    assert connector_jars(fetch=False) == []
 
 
 def test_unavailable_without_pyflink(monkeypatch):
@@ -440,10 +329,15 @@ def test_unavailable_without_java(monkeypatch):
     assert "Java" in exc.value.message
 
 
-def test_unavailable_without_jars(monkeypatch):
+def test_unavailable_without_jars(monkeypatch, tmp_path):
+    """No jars given or cached, and none to be had from the package index (pip reads an empty folder only)."""
     monkeypatch.delenv(flink.JARS_ENV, raising=False)
+    monkeypatch.setenv("PIPEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
     with pytest.raises(FlinkUnavailable) as exc:
         FlinkPlanner().start()
+    assert "could not download" in exc.value.message
     assert flink.JARS_ENV in exc.value.hint
 
 

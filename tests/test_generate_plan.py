@@ -270,7 +270,7 @@ PLAN_ALL = """
 import json, sys
 from pipegen import api
 from pipegen.domains import normalise
-from pipegen.engine.flink import FlinkPlanner
+from pipegen.engine.flink import FlinkPlanner, planning_statements
 from pipegen.generate import checked_candidates, plan_request
 
 texts = []
@@ -284,7 +284,7 @@ with FlinkPlanner(jars=sys.argv[2].split(",")) as planner:
         compiled = api.compile_text(text, cid + ".pgl", ("local",))
         assert compiled.ok, cid
         results = planner.plan(["CREATE DATABASE IF NOT EXISTS spec_%d" % n, "USE spec_%d" % n,
-                                *[s.sql for s in compiled.statements["local"]]])
+                                *[s.sql for s in planning_statements(compiled.check.analysis, "local")]])
         failures += ["%s: %s" % (cid, r.message[:200]) for r in results if not r.ok]
 print(json.dumps({"specs": len(texts), "failures": failures}))
 """

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipegen import api
+from pipegen.compiler import ir
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "tests" / "regressions").glob("*.pgl"))
@@ -21,18 +22,55 @@ def planner(flink_jars):
         yield p
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_regression(case: Path, planner) -> None:
+def cloud_name_clash(case: Path) -> set[str]:
+    """On the cloud target a table is named after its topic; a topic that is also a stage's name clashes with the
+    stage's view (Flink then finds a view where the sink should be: "Sink '...' does not exists")."""
+    result = api.check(case.read_text(encoding="utf-8"), case.name)
+    if not result.ok:
+        return set()  # a case that ends in its diagnostics is not planned
+    spec = result.spec
+    topics = {st.topic for st in spec.statements if isinstance(st, ir.Source | ir.Sink)}
+    return topics & {st.name for st in spec.statements if not isinstance(st, ir.Source | ir.Sink)}
+
+
+PLANNED = [pytest.param(case, target, id=f"{case.stem}-{target}", marks=[pytest.mark.xfail(
+    strict=True, reason="not fixed yet: on the cloud target the topic of a table is also the name of a view")]
+    if target == "cloud" and cloud_name_clash(case) else []) for case in CASES for target in ("local", "cloud")]
+
+
+@pytest.mark.parametrize(("case", "target"), PLANNED)
+def test_regression(case: Path, target: str, planner) -> None:
+    """Its diagnostics, or the target's SQL planned by Flink (as `validate --engine flink` plans it)."""
     text = case.read_text(encoding="utf-8")
     expect = re.findall(r"^# expect: (\w+)", text, re.M)
-    result = api.compile_text(text, case.name, ("local",))
+    result = api.compile_text(text, case.name)
     codes = [d.code for d in result.diagnostics]
     assert codes == expect, [d.message for d in result.diagnostics]
     if not result.ok:
         return
-    statements = result.statements["local"]
-    planner.plan([f"DROP TEMPORARY VIEW IF EXISTS `{s.origin}`" for s in statements if s.phase == "view"]
-                 + [f"DROP TABLE IF EXISTS `{s.origin}`" for s in statements if s.phase in ("source", "sink")])
-    failures = [f"{s.file}: {r.message}" for s, r in zip(statements, planner.plan([s.sql for s in statements]))
-                if not r.ok]
-    assert not failures
+    assert target in result.statements
+    assert [d.message for d in api.validate_with_flink(result, planner=planner, targets=(target,))] == []
+
+
+JOINED = [p for p in sorted((ROOT / "specs").glob("*.pgl")) + CASES if "\njoin " in p.read_text(encoding="utf-8")]
+QUALIFIED = re.compile(r"(`[^`]+`)(?:\.`[^`]+`)+")  # `table`.`column`[.`field`...]: the first part is the table
+FROM = re.compile(r"^(?:FROM|(?:LEFT )?JOIN) (`[^`]+`)", re.MULTILINE)
+
+
+@pytest.mark.parametrize("spec", JOINED, ids=[p.stem for p in JOINED])
+def test_a_join_qualifies_columns_with_the_names_of_its_from_clause(spec: Path) -> None:
+    """The cloud target names a table after its topic: a join's columns must be qualified by that name, not by the
+    spec's stream name (Flink: "Table 'binance_quotes' not found"). Checked without Flink, for both targets."""
+    result = api.compile_text(spec.read_text(encoding="utf-8"), spec.name)
+    assert result.ok
+    checked = 0
+    for target, statements in result.statements.items():
+        for st in statements:
+            if st.phase != "view" or not isinstance(result.check.spec.statement(st.origin), ir.Join):
+                continue
+            tables = set(FROM.findall(st.sql))
+            assert len(tables) == 2, st.sql
+            used = {m.group(1) for m in QUALIFIED.finditer(st.sql)}
+            assert used and used <= tables, (target, st.file, used - tables)
+            checked += 1
+    assert checked >= 2

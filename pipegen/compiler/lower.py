@@ -60,13 +60,13 @@ def plain_columns(path: tuple[str, ...]) -> str:
     return ".".join(ident(p) for p in path)
 
 
-def scoped_columns(scope: Scope) -> Callable[[tuple[str, ...]], str]:
-    """Qualify every column with its table so joins are unambiguous."""
+def scoped_columns(scope: Scope, table: Callable[[str], str] = ident) -> Callable[[tuple[str, ...]], str]:
+    """Qualify every column with its table so joins are unambiguous; ``table`` names it as the FROM clause does."""
 
     def column(path: tuple[str, ...]) -> str:
         _t, q, _err = scope.resolve(path)
-        if q is not None and path[0] != q:
-            path = (q, *path)
+        if q is not None:
+            return ".".join([table(q), *(ident(p) for p in (path[1:] if path[0] == q else path))])
         return plain_columns(path)
 
     return column
@@ -321,7 +321,7 @@ class Lowering:
     def _join(self, st: ir.Join) -> str:
         left, right = self.rel(st.left), self.rel(st.right)
         scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
-        cx = ExprContext(scoped_columns(scope))
+        cx = ExprContext(scoped_columns(scope, self.table))
         out_time = self.rel(st.name).event_time
         items = []
         for it in st.select.items:

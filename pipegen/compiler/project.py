@@ -194,12 +194,12 @@ def _summary(st: Any) -> str:
     return st.kind
 
 
-def build_statements(analysis: Analysis, targets: tuple[str, ...], settings: Settings
+def build_statements(analysis: Analysis, targets: tuple[str, ...], settings: Settings, *, planning: bool = False
                      ) -> dict[str, tuple[list[Statement], list[str]]]:
-    """Each target's statements and the SET lines of its pipeline.sql."""
+    """Each target's statements and the SET lines of its pipeline.sql (``planning``: see ``targets.base.Target``)."""
     out = {}
     for name in targets:
-        target = TARGETS[name](analysis, settings if name == "local" else None)
+        target = TARGETS[name](analysis, settings if name == "local" else None, planning=planning)
         out[name] = (target.statements(), target.preamble())
     return out
 

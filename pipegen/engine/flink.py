@@ -18,9 +18,9 @@ returns a job client the job is cancelled and reported as an error.
 
 PyFlink is imported lazily so this module imports fine without it.  The Kafka
 connector is not part of apache-flink; its jars are passed explicitly or via
-``PIPEGEN_FLINK_JARS`` (see ``tools/fetch_kafka_connector.py``).  No
-``avro-confluent`` format jar is available, so :func:`swap_avro_confluent_for_json`
-rewrites that format to ``json`` for planning purposes.
+``PIPEGEN_FLINK_JARS``, else fetched from PyPI on first use (``pipegen/engine/jars.py``).  The
+statements are planned as given; :func:`planning_statements` compiles a spec's with tables Flink can plan
+(no ``avro-confluent`` format jar can be had, for one).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 __all__ = [
     "JARS_ENV",
@@ -47,7 +47,7 @@ __all__ = [
     "PlanResult",
     "connector_jars",
     "describe_java_error",
-    "swap_avro_confluent_for_json",
+    "planning_statements",
 ]
 
 JARS_ENV = "PIPEGEN_FLINK_JARS"
@@ -93,13 +93,14 @@ class PlanResult:
 # jars
 
 
-def connector_jars(explicit: Sequence[str | os.PathLike] | None = None) -> list[Path]:
+def connector_jars(explicit: Sequence[str | os.PathLike] | None = None, *, fetch: bool = True) -> list[Path]:
     """Resolve the extra jars (Kafka connector, kafka-clients) to put on ``pipeline.jars``.
 
-    ``explicit`` wins when not None; otherwise ``$PIPEGEN_FLINK_JARS`` (an
-    ``os.pathsep``-separated list of jar files or directories, whose ``*.jar``
-    files are taken) is used; unset -> ``[]``.  Raises :class:`FlinkUnavailable`
-    for a path that does not exist or a directory without jars.
+    ``explicit`` wins when not None; otherwise ``$PIPEGEN_FLINK_JARS`` (an ``os.pathsep``-separated list of jar
+    files or directories, whose ``*.jar`` files are taken); when that is unset too, the jars PipeGen keeps in the
+    user's cache, fetched from PyPI on first use (``pipegen.engine.jars.ensure``; ``fetch=False``: ``[]``
+    instead). Raises :class:`FlinkUnavailable` for a path that does not exist, a directory without jars, or a
+    fetch that fails.
     """
     if explicit is not None:
         entries = [str(e) for e in explicit]
@@ -108,24 +109,27 @@ def connector_jars(explicit: Sequence[str | os.PathLike] | None = None) -> list[
         raw = os.environ.get(JARS_ENV, "")
         entries = [e for e in raw.split(os.pathsep) if e.strip()]
         origin = f"{JARS_ENV} entry"
+        if not entries:
+            if not fetch:
+                return []
+            from . import jars as kafka_jars
+
+            return kafka_jars.ensure()
+    instead = "leave out --jars" if explicit is not None else f"unset {JARS_ENV}"
+    hint = (f"give a folder holding the flink-connector-kafka and kafka-clients jars (`pipegen fetch-jars DIR` "
+            f"puts them there), or {instead} to use the ones PipeGen fetches itself")
     jars: list[Path] = []
     for entry in entries:
         path = Path(entry.strip()).expanduser()
         if path.is_dir():
             found = sorted(p for p in path.glob("*.jar") if p.is_file())
             if not found:
-                raise FlinkUnavailable(
-                    f"no .jar files in {path} ({origin})",
-                    f"run `python tools/fetch_kafka_connector.py DIR` and point {JARS_ENV} at DIR",
-                )
+                raise FlinkUnavailable(f"no .jar files in {path} ({origin})", hint)
             jars.extend(p.resolve() for p in found)
         elif path.is_file():
             jars.append(path.resolve())
         else:
-            raise FlinkUnavailable(
-                f"{origin} does not exist: {path}",
-                f"run `python tools/fetch_kafka_connector.py DIR` and point {JARS_ENV} at DIR",
-            )
+            raise FlinkUnavailable(f"{origin} does not exist: {path}", hint)
     unique: list[Path] = []
     for jar in jars:
         if jar not in unique:
@@ -134,8 +138,8 @@ def connector_jars(explicit: Sequence[str | os.PathLike] | None = None) -> list[
 
 
 # --------------------------------------------------------------------------
-# a tiny SQL tokenizer (just enough for statement classification and the
-# WITH (...) option rewrite; comments and quoting are respected)
+# a tiny SQL tokenizer (just enough for statement classification; comments and
+# quoting are respected)
 
 
 class _Tok(NamedTuple):
@@ -225,102 +229,28 @@ def _is_table_as_query(toks: list[_Tok]) -> bool:
 
 
 # --------------------------------------------------------------------------
-# avro-confluent -> json
+# what is planned
 
 
-_FORMAT_KEYS = ("format", "key.format", "value.format")
-_DROP_PREFIXES = ("avro-confluent.", "key.avro-confluent.", "value.avro-confluent.")
+def planning_statements(analysis: Any, target: str = "local", settings: Any = None,
+                        shipped: Sequence[Any] | None = None) -> list[Any]:
+    """The statements of ``target`` as Flink plans them, compiled from the checked spec (``analysis``) with the
+    target's ``planning`` option (``pipegen.compiler.targets.base.Target``): each table is declared with a
+    connector and format open-source Flink has, and every other statement is the target's own, byte for byte.
 
-
-def swap_avro_confluent_for_json(sql: str) -> str:
-    """Swap the ``avro-confluent`` format for ``json`` in a CREATE TABLE's WITH (...).
-
-    ``'format'``/``'key.format'``/``'value.format'`` = ``'avro-confluent'``
-    become ``'json'``; options whose key starts with ``avro-confluent.``,
-    ``key.avro-confluent.`` or ``value.avro-confluent.`` are dropped, and the
-    separating commas are fixed up.  Newlines are never removed (a dropped
-    option leaves an empty line), so line numbers Flink reports for the
-    rewritten statement are valid for the original one.  Statements other
-    than CREATE TABLE, and WITH clauses that do not look like a plain
-    ``'k' = 'v', ...`` list, are returned unchanged.
+    ``shipped``: the target's statements as compiled for its files; its views and inserts are then used as they
+    are, in their place (only the tables come from the planning compile). ``settings``: the local target's.
     """
-    toks = _tokens(sql)
-    if not _is_create_table(toks):
-        return sql
-    # the table's WITH ( at parenthesis depth 0
-    depth = 0
-    open_idx = None
-    for i, tok in enumerate(toks):
-        if tok.kind == "punct" and tok.text == "(":
-            depth += 1
-        elif tok.kind == "punct" and tok.text == ")":
-            depth -= 1
-        elif (
-            tok.kind == "word"
-            and depth == 0
-            and tok.text.upper() == "WITH"
-            and i + 1 < len(toks)
-            and toks[i + 1].text == "("
-        ):
-            open_idx = i + 1
-            break
-        elif tok.kind == "word" and depth == 0 and tok.text.upper() == "AS":
-            break  # CTAS query starts; a WITH here would be a CTE
-    if open_idx is None:
-        return sql
+    from pipegen.compiler.project import build_statements, read_settings
 
-    # parse: 'k' = 'v' (, 'k' = 'v')* )
-    options: list[tuple[_Tok, _Tok]] = []  # (key, value)
-    commas: list[_Tok] = []  # commas[i] follows options[i]
-    i = open_idx + 1
-    while True:
-        if i < len(toks) and toks[i].text == ")" and not options:
-            break  # WITH ()
-        if i + 2 >= len(toks):
-            return sql
-        key, eq, val = toks[i], toks[i + 1], toks[i + 2]
-        if key.kind != "str" or eq.text != "=" or val.kind != "str":
-            return sql
-        options.append((key, val))
-        i += 3
-        if i < len(toks) and toks[i].kind == "punct" and toks[i].text == ",":
-            commas.append(toks[i])
-            i += 1
-            continue
-        if i < len(toks) and toks[i].kind == "punct" and toks[i].text == ")":
-            break
-        return sql
-
-    keep: list[bool] = []
-    edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
-    for key_tok, val_tok in options:
-        key = _unquote(key_tok.text)
-        value = _unquote(val_tok.text)
-        if key.startswith(_DROP_PREFIXES):
-            keep.append(False)
-            edits.append((key_tok.start, val_tok.end, ""))
-            continue
-        keep.append(True)
-        if key in _FORMAT_KEYS and value.strip().lower() == "avro-confluent":
-            edits.append((val_tok.start, val_tok.end, "'json'"))
-    if all(keep) and not edits:
-        return sql
-    for idx, comma in enumerate(commas):
-        # a comma survives iff its option is kept and some kept option follows it
-        if not (keep[idx] and any(keep[idx + 1 :])):
-            edits.append((comma.start, comma.end, ""))
-
-    out = sql
-    for start, end, repl in sorted(edits, reverse=True):
-        out = out[:start] + repl + out[end:]
-    # tidy lines that became blank (keep the newline itself)
-    lines = out.split("\n")
-    orig_lines = sql.split("\n")
-    if len(lines) == len(orig_lines):
-        lines = ["" if (ln.strip() == "" and orig.strip() != "") else ln for ln, orig in zip(lines, orig_lines)]
-        # strip whitespace left at the end of a line where a comma was removed
-        lines = [ln.rstrip() if ln != orig else ln for ln, orig in zip(lines, orig_lines)]
-    return "\n".join(lines)
+    if settings is None and target == "local":
+        settings = read_settings(None)
+    planned = build_statements(analysis, (target,), settings, planning=True)[target][0]
+    if shipped is None:
+        return planned
+    if [s.file for s in shipped] != [s.file for s in planned]:
+        raise ValueError(f"the {target} statements given are not those of this spec")
+    return [p if p.phase in ("source", "sink") else s for s, p in zip(shipped, planned)]
 
 
 # --------------------------------------------------------------------------
@@ -551,9 +481,8 @@ class FlinkPlanner:
     ...     for r in planner.plan(statements):
     ...         print(r.index, r.ok, r.message, r.line, r.column)
 
-    ``jars``: explicit connector jars/directories (default: ``$PIPEGEN_FLINK_JARS``;
-    an explicit empty list means "no extra jars").  ``swap_avro_confluent``:
-    apply :func:`swap_avro_confluent_for_json` to every statement before planning.
+    ``jars``: explicit connector jars/directories (default: ``$PIPEGEN_FLINK_JARS``, else the
+    fetched ones, see :func:`connector_jars`; an explicit empty list means "no extra jars").
     Raises :class:`FlinkUnavailable` from :meth:`start` (or ``__enter__``).
 
     The JVM is process-wide (PyFlink keeps one py4j gateway per process): it
@@ -561,9 +490,8 @@ class FlinkPlanner:
     with the Python process.  Its logs go to ``log_file`` (WARN and above).
     """
 
-    def __init__(self, jars: Sequence[str | os.PathLike] | None = None, *, swap_avro_confluent: bool = True) -> None:
+    def __init__(self, jars: Sequence[str | os.PathLike] | None = None) -> None:
         self._jars_arg = jars
-        self.swap_avro_confluent = swap_avro_confluent
         self.jars: list[Path] = []
         self.log_file: Path | None = None
         self.startup_seconds: float | None = None
@@ -597,11 +525,6 @@ class FlinkPlanner:
                 "install a Java 11 or 17 runtime and put `java` on PATH or set JAVA_HOME",
             )
         jars = connector_jars(self._jars_arg)
-        if not jars and self._jars_arg is None:
-            raise FlinkUnavailable(
-                "no Kafka connector jars configured",
-                f"run `python tools/fetch_kafka_connector.py DIR` and set {JARS_ENV}=DIR",
-            )
         self.jars = jars
 
         log_dir = _log_dir()
@@ -662,8 +585,6 @@ class FlinkPlanner:
     def _plan_one(self, index: int, statement: str) -> PlanResult:
         t0 = time.perf_counter()
         sql = _strip_statement(statement)
-        if self.swap_avro_confluent:
-            sql = swap_avro_confluent_for_json(sql)
         toks = _tokens(sql)
         words = _leading_words(toks)
         first = words[0] if words else ""

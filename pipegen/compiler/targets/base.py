@@ -33,14 +33,20 @@ class Settings:
 
 
 class Target:
-    """A compile target: subclasses say how tables are declared and named."""
+    """A compile target: subclasses say how tables are declared and named.
+
+    ``planning``: declare the tables for planning in open-source Flink (``pipegen validate --engine flink``) with
+    connectors and formats it has, instead of the ones the target deploys with; nothing else changes (the views
+    and inserts are the same, byte for byte). Each target says what it swaps.
+    """
 
     name = "base"
     view_keyword = "CREATE TEMPORARY VIEW"
 
-    def __init__(self, analysis: Analysis, settings: Settings):
+    def __init__(self, analysis: Analysis, settings: Settings, *, planning: bool = False):
         self.a = analysis
         self.settings = settings
+        self.planning = planning
         self.lowering = Lowering(analysis, self.table)
 
     def table(self, name: str) -> str:

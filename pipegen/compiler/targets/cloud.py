@@ -4,6 +4,12 @@ A table is named after its topic. Formats are `avro-registry` / `json-registry`;
 keyed tables are `DISTRIBUTED BY HASH(key)`; the changelog mode says whether
 a topic is append-only or upsert. A source without an event_time relies on
 Confluent's `$rowtime` (the Kafka record timestamp, with its default watermark).
+
+For planning in open-source Flink (``planning=True``) each table is declared as the Kafka topic it is, with the
+open-source connector of the same changelog (`kafka` for an append topic, `upsert-kafka` for an upsert one) and
+JSON, as the local target plans its own; a sink is declared without its `DISTRIBUTED BY`, which no open-source
+sink takes (Flink 2.3: "doesn't implement the SupportsBucketing interface"). The columns, watermarks and keys
+stay as they are, on the same lines.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from .. import ir
 from ..analyze import Relation
 from ..dialect import ident
 from .base import Settings, Target
+from .local import LocalTarget
 
 DEFAULT_BUCKETS = 6
 
@@ -20,8 +27,8 @@ class CloudTarget(Target):
     name = "cloud"
     view_keyword = "CREATE VIEW"
 
-    def __init__(self, analysis, settings: Settings | None = None):
-        super().__init__(analysis, settings or Settings({}))
+    def __init__(self, analysis, settings: Settings | None = None, *, planning: bool = False):
+        super().__init__(analysis, settings or Settings({}), planning=planning)
         self.topics = {s.name: s.topic for s in analysis.spec.statements if isinstance(s, (ir.Source, ir.Sink))}
 
     def table(self, name: str) -> str:
@@ -29,12 +36,14 @@ class CloudTarget(Target):
 
     def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
         dist = ""
-        if st.key:
+        if st.key and not (self.planning and isinstance(st, ir.Sink)):
             dist = f"\nDISTRIBUTED BY HASH({', '.join(ident(k) for k in st.key)}) INTO {DEFAULT_BUCKETS} BUCKETS"
         fmt = "avro-registry" if (st.format or "avro") == "avro" else "json-registry"
         opts = [("changelog.mode", "upsert" if st.mode == "upsert" else "append")]
         if st.key:
             opts.append(("key.format", fmt))
         opts.append(("value.format", fmt))
+        if self.planning:
+            opts = LocalTarget(self.a, planning=True).kafka_options(st, isinstance(st, ir.Source))
         return (f"CREATE TABLE IF NOT EXISTS {self.table(st.name)} (\n{self.table_body(st, rel)}\n){dist}\n"
                 f"WITH (\n{self.options(opts)}\n)")

@@ -1,4 +1,9 @@
-"""The local target: Kafka tables with the `kafka` / `upsert-kafka` connectors and Confluent Avro."""
+"""The local target: Kafka tables with the `kafka` / `upsert-kafka` connectors and Confluent Avro.
+
+For planning (``planning=True``) an Avro topic is declared as a JSON one: open-source Flink has no
+`avro-confluent` format. The format decides neither the columns nor the time attributes, and the two options
+of one take the lines of the other, so Flink's line numbers stay those of the file.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +21,16 @@ DEFAULTS = {
 class LocalTarget(Target):
     name = "local"
 
-    def __init__(self, analysis, settings: Settings | None = None):
-        super().__init__(analysis, settings or Settings(dict(DEFAULTS)))
+    def __init__(self, analysis, settings: Settings | None = None, *, planning: bool = False):
+        super().__init__(analysis, settings or Settings(dict(DEFAULTS)), planning=planning)
 
     def _format(self, prefix: str, fmt: str) -> list[tuple[str, str]]:
-        if fmt == "avro":
+        if fmt == "avro" and not self.planning:
             return [(f"{prefix}format", "avro-confluent"),
                     (f"{prefix}avro-confluent.url", self.settings.get("schema_registry_url"))]
         return [(f"{prefix}format", "json"), (f"{prefix}json.timestamp-format.standard", "ISO-8601")]
 
-    def _kafka(self, st: ir.Source | ir.Sink, source: bool) -> list[tuple[str, str]]:
+    def kafka_options(self, st: ir.Source | ir.Sink, source: bool) -> list[tuple[str, str]]:
         fmt = st.format or "avro"
         upsert = st.mode == "upsert"
         opts = [("connector", "upsert-kafka" if upsert else "kafka"), ("topic", st.topic),
@@ -42,7 +47,7 @@ class LocalTarget(Target):
         return opts
 
     def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
-        options = self.options(self._kafka(st, isinstance(st, ir.Source)))
+        options = self.options(self.kafka_options(st, isinstance(st, ir.Source)))
         return f"CREATE TABLE {self.table(st.name)} (\n{self.table_body(st, rel)}\n) WITH (\n{options}\n)"
 
     def preamble(self) -> list[str]:

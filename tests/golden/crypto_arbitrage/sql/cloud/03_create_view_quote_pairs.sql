@@ -1,15 +1,15 @@
 CREATE VIEW `quote_pairs` AS
 SELECT
-  `binance_quotes`.`pair` AS `pair`,
-  `binance_quotes`.`quote_time` AS `quote_time`,
-  `binance_quotes`.`bid_price` AS `binance_bid`,
-  `binance_quotes`.`ask_price` AS `binance_ask`,
-  `coinbase_quotes`.`bid_price` AS `coinbase_bid`,
-  `coinbase_quotes`.`ask_price` AS `coinbase_ask`,
-  LEAST(`binance_quotes`.`ask_size`, `binance_quotes`.`bid_size`, `coinbase_quotes`.`ask_size`, `coinbase_quotes`.`bid_size`) AS `max_size`,
-  `binance_quotes`.`taker_fee_pct` + `coinbase_quotes`.`taker_fee_pct` AS `fees_pct`,
-  TIMESTAMPDIFF(SECOND, `binance_quotes`.`quote_time`, `coinbase_quotes`.`quote_time`) AS `quote_skew_s`
+  `binance-quotes`.`pair` AS `pair`,
+  `binance-quotes`.`quote_time` AS `quote_time`,
+  `binance-quotes`.`bid_price` AS `binance_bid`,
+  `binance-quotes`.`ask_price` AS `binance_ask`,
+  `coinbase-quotes`.`bid_price` AS `coinbase_bid`,
+  `coinbase-quotes`.`ask_price` AS `coinbase_ask`,
+  LEAST(`binance-quotes`.`ask_size`, `binance-quotes`.`bid_size`, `coinbase-quotes`.`ask_size`, `coinbase-quotes`.`bid_size`) AS `max_size`,
+  `binance-quotes`.`taker_fee_pct` + `coinbase-quotes`.`taker_fee_pct` AS `fees_pct`,
+  TIMESTAMPDIFF(SECOND, `binance-quotes`.`quote_time`, `coinbase-quotes`.`quote_time`) AS `quote_skew_s`
 FROM `binance-quotes`
 JOIN `coinbase-quotes`
-  ON `binance_quotes`.`pair` = `coinbase_quotes`.`pair`
+  ON `binance-quotes`.`pair` = `coinbase-quotes`.`pair`
   AND `coinbase-quotes`.`quote_time` BETWEEN `binance-quotes`.`quote_time` - INTERVAL '2' SECOND AND `binance-quotes`.`quote_time` + INTERVAL '2' SECOND;
