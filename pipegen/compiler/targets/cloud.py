@@ -29,10 +29,22 @@ class CloudTarget(Target):
 
     def __init__(self, analysis, settings: Settings | None = None, *, planning: bool = False):
         super().__init__(analysis, settings or Settings({}), planning=planning)
-        self.topics = {s.name: s.topic for s in analysis.spec.statements if isinstance(s, (ir.Source, ir.Sink))}
+        statements = analysis.spec.statements
+        self.topics = {s.name: s.topic for s in statements if isinstance(s, (ir.Source, ir.Sink))}
+        # A table is its topic; a view whose name is also a topic would be the same object in the catalog (and
+        # CREATE TABLE IF NOT EXISTS would then skip the table), so such a view takes a name of its own.
+        taken = set(self.topics.values()) | {s.name for s in statements}
+        self.views: dict[str, str] = {}
+        for s in statements:
+            if s.name not in self.topics and s.name in self.topics.values():
+                view, n = f"{s.name}_view", 2
+                while view in taken:
+                    view, n = f"{s.name}_view{n}", n + 1
+                taken.add(view)
+                self.views[s.name] = view
 
     def table(self, name: str) -> str:
-        return ident(self.topics.get(name, name))
+        return ident(self.topics.get(name) or self.views.get(name, name))
 
     def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
         dist = ""
