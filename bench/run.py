@@ -26,25 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.pgl"))
-REFERENCE = Path("/work/shared/reference/ai-pipeline-generation.md")
+# The `--describe` requests of the product doc (`pipegen init ... --describe "..." [--domain D]`), with their
+# --domain, taken from the doc once into this file (so the bench reads nothing outside the repository).
+DOC_REQUESTS = ROOT / "bench" / "doc_requests.jsonl"
 SECTIONS = ("compile", "startup", "flink", "decode")
-
-# The `--describe` requests of the product doc (docs/ai-pipeline-generation.md), with their --domain.
-# Used when the doc is not at REFERENCE; when it is, the requests are read from it.
-DOC_REQUESTS: list[tuple[str, str | None]] = [
-    ("Monitor payment transactions, detect suspicious patterns using machine learning, and alert on potential "
-     "fraud within 30 seconds", None),
-    ("Track user page views and calculate session duration analytics", "ecommerce"),
-    ("Process IoT sensor data from manufacturing equipment, detect anomalies using statistical analysis, and "
-     "trigger maintenance alerts when temperature exceeds thresholds for more than 5 minutes", "manufacturing"),
-    ("Track customer behavior including page views, add to cart events, and purchases. Calculate conversion "
-     "funnels, session duration, and real-time product popularity metrics", "ecommerce"),
-    ("Monitor industrial sensors for temperature, pressure, and vibration. Detect equipment anomalies using "
-     "moving averages and trigger maintenance alerts when values exceed normal ranges for more than 10 minutes",
-     "manufacturing"),
-    ("Process real-time stock price feeds, calculate technical indicators like moving averages and RSI, and "
-     "generate buy/sell signals based on momentum strategies", "fintech"),
-]
 
 
 # ------------------------------------------------------------------ figures
@@ -357,18 +342,8 @@ def bench_flink(quick: bool) -> list[Row]:
 
 def doc_requests() -> list[tuple[str, str | None]]:
     """The (description, domain) of every `pipegen init ... --describe` in the product doc."""
-    import re
-
-    if not REFERENCE.exists():
-        return DOC_REQUESTS
-    text = REFERENCE.read_text(encoding="utf-8")
-    out: list[tuple[str, str | None]] = []
-    for m in re.finditer(r'pipegen init \S+ --describe\s*\\?\s*"([^"]+)"((?:\s*\\?\s*--[a-z-]+ \S+)*)', text):
-        dom = re.search(r'--domain "?([\w-]+)"?', m.group(2))
-        req = (" ".join(m.group(1).split()), dom.group(1) if dom else None)
-        if req not in out:
-            out.append(req)
-    return out or DOC_REQUESTS
+    rows = [json.loads(line) for line in DOC_REQUESTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r["describe"], r["domain"]) for r in rows]
 
 
 def _constrained_steps(events: list[tuple[int, float]]) -> dict:
