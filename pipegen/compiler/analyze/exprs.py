@@ -147,9 +147,9 @@ class Types:
             return T.BOOLEAN
         if e.op in COMPARISONS:
             if not T.comparable(lt, rt):
+                quotes = 'strings are written in double quotes, e.g. currency = "USD"'
                 self.report("E201", f"cannot compare {lt.describe()} with {rt.describe()}", e.span,
-                            'strings are written in double quotes, e.g. currency = "USD"' if "STRING" in (lt.base, rt.base)
-                            else None)
+                            quotes if "STRING" in (lt.base, rt.base) else None)
             return T.BOOLEAN.with_null(lt.nullable or rt.nullable)
         if lt.is_numeric and rt.is_numeric:
             if e.op == "%" and not (lt.base in T.INTEGRAL and rt.base in T.INTEGRAL):

@@ -114,7 +114,8 @@ class Scope:
             return self._nested(self.extra[head], rest, path), None, None
         hits = [q for q in self.default if self.tables[q].column(head)]
         if len(hits) > 1:
-            return None, None, f"`{head}` is in both {' and '.join(f'`{h}`' for h in hits)}; qualify it, e.g. `{hits[0]}.{head}`"
+            both = " and ".join(f"`{h}`" for h in hits)
+            return None, None, f"`{head}` is in both {both}; qualify it, e.g. `{hits[0]}.{head}`"
         if hits and not (head in self.tables and rest and self.tables[head].column(rest[0])):
             return self._nested(self.tables[hits[0]].column(head).type, rest, path), hits[0], None  # type: ignore[union-attr]
         if head in self.tables and rest:

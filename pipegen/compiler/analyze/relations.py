@@ -537,7 +537,8 @@ def _union(st: ir.Union, run: Run, types: Types) -> Relation | None:
     # The union keeps event time when every input has it, in a column of the same name.
     lacking = next((r for r in inputs if r.event_time is None), None)  # type: ignore[union-attr]
     if lacking is not None:
-        rel.time_note, rel.time_origin, rel.declared_time = lacking.time_note, lacking.time_origin, lacking.declared_time
+        rel.time_note, rel.time_origin = lacking.time_note, lacking.time_origin
+        rel.declared_time = lacking.declared_time
     elif len({r.event_time for r in inputs}) == 1:  # type: ignore[union-attr]
         rel.event_time, rel.time_note = first.event_time, first.time_note
     else:
@@ -552,6 +553,7 @@ def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
         return None
     for c in inp.columns:
         if c.type.base in ("INTERVAL", "NULL"):
-            run.report("E501", f"column `{c.name}` of `{st.input}` has type {c.type.describe()}, which Avro cannot hold",
+            run.report("E501",
+                       f"column `{c.name}` of `{st.input}` has type {c.type.describe()}, which Avro cannot hold",
                        st.pos("input"), "cast it, e.g. `x = cast(... as string)`, in the stage before the sink")
     return Relation(st.name, st, list(inp.columns), updating=inp.updating, key=st.key)
