@@ -35,6 +35,7 @@ class Function:
     doc: str  # one line, for the README's function table
     render: Render | None = None  # when the call is not simply SQL(args)
     example: str = ""  # the call as a user writes it
+    time_attribute: bool = False  # its argument must be the input's event-time column (a Flink time attribute)
 
     def arity(self) -> str:
         return str(self.min_args) if self.min_args == self.max_args else f"{self.min_args} to {self.max_args}"
@@ -130,6 +131,77 @@ def timestamps_diff(name: str) -> Rule:
     return rule
 
 
+TS3 = T.SqlType("TIMESTAMP", True, precision=3)
+_PARAM = {
+    "string": (("STRING",), "a string"), "int": (T.INTEGRAL, "a whole number"), "number": (T.NUMERIC, "a number"),
+    "timestamp": (("TIMESTAMP",), "a timestamp"), "date": (("DATE", "TIMESTAMP"), "a date or timestamp"),
+}
+
+
+def signature(name: str, params: tuple[str, ...], result: T.SqlType | Callable[[list[T.SqlType]], T.SqlType],
+              usage: str) -> Rule:
+    """A rule for a function whose arguments each have a kind (``params``, the optional ones last); ``result`` is
+    its type, or a function of the argument types."""
+    def rule(args: list[T.SqlType]) -> T.SqlType | str:
+        for t, kind in zip(args, params):
+            if not (t.base in _PARAM[kind][0] or _ok(t)):
+                kinds = [_PARAM[k][1] for k in params[:len(args)]]
+                listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
+                return f"{name}() takes {listed}, as in {usage}"
+        return result(args) if callable(result) else result
+    return rule
+
+
+def _first_nullable(args: list[T.SqlType]) -> T.SqlType:
+    return args[0].with_null(True)
+
+
+def _cardinality(args: list[T.SqlType]) -> T.SqlType | str:
+    return T.INT if args[0].base in ("ARRAY", "MAP") else "cardinality(x) counts the items of an array or a map"
+
+
+def _element(args: list[T.SqlType]) -> T.SqlType | str:
+    a = args[0]
+    return a.elem.with_null(True) if a.base == "ARRAY" and a.elem else "element(array) takes an array"  # type: ignore[return-value]
+
+
+def _item(args: list[T.SqlType]) -> T.SqlType | str:
+    c, k = args
+    if c.base == "ARRAY" and c.elem and (k.base in T.INTEGRAL or _ok(k)):
+        return c.elem.with_null(True)
+    if c.base == "MAP" and c.elem and (k.base == "STRING" or _ok(k)):
+        return c.elem.with_null(True)
+    return "item(x, key) takes an array and a position from 1, or a map and a string key"
+
+
+def _array_of(args: list[T.SqlType]) -> T.SqlType | str:
+    u = T.unify(args)
+    if u is None or u.base in ("NULL", "ANY"):
+        return "array_of() needs items of one type (not only nulls)"
+    return T.SqlType("ARRAY", False, elem=u)
+
+
+def _map_of(args: list[T.SqlType]) -> T.SqlType | str:
+    keys, values = args[0::2], args[1::2]
+    if len(keys) != len(values):
+        return "map_of(key, value, ...) takes keys and values in pairs"
+    if not all(k.base == "STRING" for k in keys):
+        return "map_of() takes string keys (a map's keys are strings, as in Avro)"
+    u = T.unify(values)
+    if u is None or u.base in ("NULL", "ANY"):
+        return "map_of() needs values of one type (not only nulls)"
+    return T.SqlType("MAP", False, elem=u)
+
+
+def _nullif(args: list[T.SqlType]) -> T.SqlType | str:
+    a, b = args
+    return a.with_null(True) if T.comparable(a, b) else "nullif(a, b) compares two values of one type"
+
+
+def _time_attribute(args: list[T.SqlType]) -> T.SqlType | str:
+    return args[0].with_null(True) if args[0].base == "TIMESTAMP" else "current_watermark(ts) takes the event time"
+
+
 # ------------------------------------------------------------ renderings
 
 
@@ -142,6 +214,29 @@ def timestampdiff(unit: str) -> Render:
     def render(sql: str, args: list[str]) -> str:
         return f"TIMESTAMPDIFF({unit}, {args[0]}, {args[1]})"
     return render
+
+
+def from_epoch(precision: int) -> Render:
+    def render(sql: str, args: list[str]) -> str:
+        return f"CAST(TO_TIMESTAMP_LTZ({args[0]}, {precision}) AS TIMESTAMP(3))"
+    return render
+
+
+def _convert_tz(sql: str, args: list[str]) -> str:
+    # CONVERT_TZ converts text in 'yyyy-MM-dd HH:mm:ss', which TO_TIMESTAMP reads back.
+    return f"TO_TIMESTAMP(CONVERT_TZ(DATE_FORMAT({args[0]}, 'yyyy-MM-dd HH:mm:ss'), {args[1]}, {args[2]}))"
+
+
+def _bare(sql: str, args: list[str]) -> str:
+    return sql  # a niladic SQL function is written without parentheses
+
+
+def _index(sql: str, args: list[str]) -> str:
+    return f"{args[0]}[{args[1]}]"
+
+
+def _constructor(sql: str, args: list[str]) -> str:
+    return f"{sql}[{', '.join(args)}]"
 
 
 # ------------------------------------------------------------ the functions
@@ -207,6 +302,100 @@ _ALL = (
              "whole seconds from start to end, an int", timestampdiff("SECOND"), "seconds_between(start, end)"),
     Function("minutes_between", "scalar", 2, 2, timestamps_diff("minutes_between"), "TIMESTAMPDIFF",
              "whole minutes from start to end, an int", timestampdiff("MINUTE"), "minutes_between(start, end)"),
+    Function("regexp_extract", "scalar", 2, 3, signature("regexp_extract", ("string", "string", "int"), T.STRING,
+             'regexp_extract(text, "regex"[, group])'), "REGEXP_EXTRACT",
+             "the part of a string a Java regular expression matches (or its group N)",
+             example='regexp_extract(url, "id=([0-9]+)", 1)'),
+    Function("regexp_replace", "scalar", 3, 3, signature("regexp_replace", ("string", "string", "string"), T.STRING,
+             'regexp_replace(text, "regex", "replacement")'), "REGEXP_REPLACE",
+             "every match of a Java regular expression replaced", example='regexp_replace(phone, "[^0-9]", "")'),
+    Function("matches", "scalar", 2, 2, signature("matches", ("string", "string"), T.BOOLEAN,
+             'matches(text, "regex")'), "REGEXP", "whether a Java regular expression matches part of a string",
+             example='matches(email, "@example[.]com$")'),
+    Function("split_index", "scalar", 3, 3, signature("split_index", ("string", "string", "int"), T.STRING,
+             'split_index(text, "separator", index from 0)'), "SPLIT_INDEX",
+             "the Nth piece (from 0) of a string split at a separator, or null", example='split_index(path, "/", 1)'),
+    Function("locate", "scalar", 2, 3, signature("locate", ("string", "string", "int"), T.INT,
+             'locate("part", text[, from])'), "LOCATE", "the position (from 1) of a part in a string, 0 if absent",
+             example='locate("@", email)'),
+    Function("left", "scalar", 2, 2, signature("left", ("string", "int"), T.STRING, "left(text, n)"), "LEFT",
+             "the first N characters", example="left(sku, 3)"),
+    Function("right", "scalar", 2, 2, signature("right", ("string", "int"), T.STRING, "right(text, n)"), "RIGHT",
+             "the last N characters", example="right(card, 4)"),
+    Function("lpad", "scalar", 3, 3, signature("lpad", ("string", "int", "string"), T.STRING,
+             'lpad(text, length, "pad")'), "LPAD", "padded on the left to a length", example='lpad(code, 6, "0")'),
+    Function("rpad", "scalar", 3, 3, signature("rpad", ("string", "int", "string"), T.STRING,
+             'rpad(text, length, "pad")'), "RPAD", "padded on the right to a length", example='rpad(code, 6, " ")'),
+    Function("initcap", "scalar", 1, 1, strings("initcap"), "INITCAP", "each word capitalised",
+             example="initcap(city)"),
+    Function("reverse", "scalar", 1, 1, strings("reverse"), "REVERSE", "the characters in reverse order",
+             example="reverse(s)"),
+    Function("md5", "scalar", 1, 1, strings("md5"), "MD5", "MD5 hash as 32 hex digits", example="md5(email)"),
+    Function("sha256", "scalar", 1, 1, strings("sha256"), "SHA256", "SHA-256 hash as 64 hex digits",
+             example="sha256(email)"),
+    Function("concat_ws", "scalar", 3, 8, strings("concat_ws"), "CONCAT_WS", "strings joined by a separator "
+             "(the first argument), nulls skipped", example='concat_ws("-", country, city)'),
+    Function("nullif", "scalar", 2, 2, _nullif, "NULLIF", "null when both are equal, else the first",
+             example='nullif(status, "")'),
+    Function("log10", "scalar", 1, 1, numbers_to_double("log10"), "LOG10", "base-10 logarithm, a double",
+             example="log10(x)"),
+    Function("sign", "scalar", 1, 1, numbers_same("sign"), "SIGN", "-1, 0 or 1", example="sign(delta)"),
+    Function("truncate", "scalar", 1, 2, numbers_same("truncate"), "TRUNCATE", "cut to N decimal places",
+             example="truncate(amount, 1)"),
+    # date and time
+    Function("year", "scalar", 1, 1, signature("year", ("date",), T.BIGINT, "year(timestamp or date)"), "YEAR",
+             "the year", example="year(ts)"),
+    Function("month", "scalar", 1, 1, signature("month", ("date",), T.BIGINT, "month(timestamp or date)"),
+             "MONTH", "the month, 1-12", example="month(ts)"),
+    Function("day", "scalar", 1, 1, signature("day", ("date",), T.BIGINT, "day(timestamp or date)"), "DAYOFMONTH",
+             "the day of the month, 1-31", example="day(ts)"),
+    Function("day_of_week", "scalar", 1, 1, signature("day_of_week", ("date",), T.BIGINT,
+             "day_of_week(timestamp or date)"), "DAYOFWEEK", "the day of the week, 1 (Sunday) to 7",
+             example="day_of_week(ts)"),
+    Function("second", "scalar", 1, 1, timestamp_part("second"), "SECOND", "the second of the minute",
+             example="second(ts)"),
+    Function("hours_between", "scalar", 2, 2, timestamps_diff("hours_between"), "TIMESTAMPDIFF",
+             "whole hours from start to end, an int", timestampdiff("HOUR"), "hours_between(start, end)"),
+    Function("days_between", "scalar", 2, 2, timestamps_diff("days_between"), "TIMESTAMPDIFF",
+             "whole days from start to end, an int", timestampdiff("DAY"), "days_between(start, end)"),
+    Function("from_epoch_millis", "scalar", 1, 1, signature("from_epoch_millis", ("int",), TS3,
+             "from_epoch_millis(milliseconds since 1970)"), "TO_TIMESTAMP_LTZ",
+             "a timestamp(3) from milliseconds since 1970 (in the session time zone)", from_epoch(3),
+             "from_epoch_millis(created_ms)"),
+    Function("from_epoch_seconds", "scalar", 1, 1, signature("from_epoch_seconds", ("int",), TS3,
+             "from_epoch_seconds(seconds since 1970)"), "TO_TIMESTAMP_LTZ",
+             "a timestamp(3) from seconds since 1970 (in the session time zone)", from_epoch(0),
+             "from_epoch_seconds(created_s)"),
+    Function("to_timestamp", "scalar", 1, 2, signature("to_timestamp", ("string", "string"), TS3,
+             'to_timestamp(text[, "pattern"])'), "TO_TIMESTAMP",
+             "a timestamp(3) read from text ('yyyy-MM-dd HH:mm:ss', or a Java date pattern), null if it does not fit",
+             example='to_timestamp(created, "yyyy-MM-dd HH:mm")'),
+    Function("to_date", "scalar", 1, 1, signature("to_date", ("string",), T.SqlType("DATE"), "to_date(text)"),
+             "TO_DATE", "a date read from 'yyyy-MM-dd' text", example="to_date(day)"),
+    Function("convert_tz", "scalar", 3, 3, signature("convert_tz", ("timestamp", "string", "string"), TS3,
+             'convert_tz(timestamp, "from zone", "to zone")'), "CONVERT_TZ",
+             "a timestamp moved from one time zone to another (to the second)", _convert_tz,
+             'convert_tz(ts, "UTC", "Europe/Berlin")'),
+    Function("now", "scalar", 0, 0, lambda args: TS3.with_null(False), "LOCALTIMESTAMP",
+             "the current time, as a timestamp(3) in the session time zone (processing time, not event time)",
+             _bare, "now()"),
+    Function("current_watermark", "scalar", 1, 1, _time_attribute, "CURRENT_WATERMARK",
+             "the input's current watermark (null before the first); its argument is the event-time column, so "
+             "`ts <= current_watermark(ts)` finds late rows", example="current_watermark(ts)", time_attribute=True),
+    # arrays and maps
+    Function("cardinality", "scalar", 1, 1, _cardinality, "CARDINALITY", "the number of items of an array or map",
+             example="cardinality(tags)"),
+    Function("element", "scalar", 1, 1, _element, "ELEMENT", "the one item of an array of one (null if empty)",
+             example="element(tags)"),
+    Function("item", "scalar", 2, 2, _item, "ITEM", "an array's item at a position from 1, or a map's value at a "
+             "key (null if absent)", _index, 'item(attributes, "color")'),
+    Function("array_of", "scalar", 1, 16, _array_of, "ARRAY", "an array of its arguments", _constructor,
+             "array_of(a, b)"),
+    Function("map_of", "scalar", 2, 16, _map_of, "MAP", "a map of key, value pairs (string keys)", _constructor,
+             'map_of("min", low, "max", high)'),
+    Function("str_to_map", "scalar", 1, 3, strings("str_to_map", T.SqlType("MAP", True, elem=T.STRING)),
+             "STR_TO_MAP", "a map read from 'k1=v1,k2=v2' text (or other separators)",
+             example='str_to_map(tags, ";", ":")'),
     # navigation, inside a pattern's define and measures
     Function("prev", "nav", 1, 2, same_as_first, "PREV", "the value in the row before (or N rows before)",
              example="prev(price)"),
@@ -217,5 +406,30 @@ _ALL = (
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _ALL}
+
+# Flink SQL names users write that are spelled differently here, or that Flink cannot run on a stream: the
+# hint of an unknown-function diagnostic.
+OTHER_NAMES: dict[str, str] = {
+    "lead": "Flink 2.3 does not run LEAD on a stream (\"LEAD Function is not supported in stream mode\"); "
+            "a pattern's define can compare a row with the one before it: prev(x)",
+    "lag": "the value of the row before is prev(x) in a pattern's define and measures",
+    "timestampdiff": "use seconds_between, minutes_between, hours_between or days_between(start, end)",
+    "regexp": 'use matches(text, "regex")',
+    "to_timestamp_ltz": "use from_epoch_millis(x) or from_epoch_seconds(x)",
+    "current_timestamp": "use now()",
+    "localtimestamp": "use now()",
+    "extract": "use year(ts), month(ts), day(ts), day_of_week(ts), hour(ts), minute(ts) or second(ts)",
+    "dayofmonth": "use day(ts)",
+    "dayofweek": "use day_of_week(ts)",
+    "char_length": "use length(text)",
+    "position": 'use locate("part", text)',
+    "substr": "use substring(text, start, length)",
+    "if": "use case when ... then ... else ... end",
+    "ifnull": "use coalesce(a, b)",
+    "count_distinct": "use count(distinct x)",
+    "stdev": "use stddev(x) (sample) or stddev_pop(x)",
+    "std": "use stddev(x) (sample) or stddev_pop(x)",
+    "var": "use variance(x) (sample) or var_pop(x)",
+}
 AGGREGATES = frozenset(n for n, f in FUNCTIONS.items() if f.kind == "agg")
 NAVIGATION = frozenset(n for n, f in FUNCTIONS.items() if f.kind == "nav")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ir
 from .. import types as T
-from ..functions import FUNCTIONS
+from ..functions import FUNCTIONS, OTHER_NAMES
 from ..registry import Dispatch
 from .model import Ctx, Run, Scope, suggest
 
@@ -167,12 +167,21 @@ class Types:
         self.report("E201", f"cannot apply {e.op} to {lt.describe()} and {rt.describe()}", e.span, hint)
         return None
 
+    def _is_event_time(self, e: ir.Expr, scope: Scope) -> bool:
+        if not isinstance(e, ir.Column):
+            return False
+        _t, q, _err = scope.resolve(e.path)
+        rel = scope.tables.get(q) if q else None
+        return rel is not None and rel.event_time is not None and e.path[-1] == rel.event_time and (
+            len(e.path) == 1 or (len(e.path) == 2 and e.path[0] == q))
+
     @type_of.register(ir.Call)
     def _call(self, e: ir.Call, scope: Scope, ctx: Ctx) -> T.SqlType | None:
         fn = FUNCTIONS.get(e.name)
         if fn is None:
             self.report("E202", f"unknown function `{e.name}`", e.pos("name"),
-                        suggest(e.name, list(FUNCTIONS)) or "functions: " + ", ".join(sorted(FUNCTIONS)))
+                        OTHER_NAMES.get(e.name.lower()) or suggest(e.name, list(FUNCTIONS))
+                        or "functions: " + ", ".join(sorted(FUNCTIONS)))
             inner = Ctx(ctx.aggregates, ctx.navigation, True, ctx.grouped, ctx.what)
             for a in e.args:
                 self.type_of(a, scope, inner)
@@ -197,6 +206,10 @@ class Types:
             return None
         inner = Ctx(ctx.aggregates, ctx.navigation, ctx.in_aggregate or fn.kind == "agg", ctx.grouped, ctx.what)
         args = [self.type_of(a, scope, inner) for a in e.args]
+        if fn.time_attribute and args[0] is not None and not self._is_event_time(e.args[0], scope):
+            self.report("E301", f"{e.name}() takes the event-time column of its input", e.args[0].span,
+                        "pass the column named in the source's event_time (kept unchanged by the stages between)")
+            return None
         if any(a is None or a == T.ANY for a in args):
             return T.ANY
         if e.star:
