@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from . import ir
 from . import types as T
-from .analyze import Analysis, Relation, Scope
+from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
 from .dialect import ident, lit
 from .functions import FUNCTIONS
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
@@ -193,34 +193,35 @@ def select_list(items: list[tuple[str, str]]) -> str:
     return ",\n".join(f"  {x}" for x in out)
 
 
-# A window table-valued function call: the window, the table it reads (``TABLE t`` or a subquery), the stage.
+# A window table-valued function call: the window, the table it reads (``TABLE t`` or a subquery), the stage and
+# the time column (SQL) it windows on.
 WINDOW_TVF = Dispatch("lower a window")
 
 
-def _descriptor(w: ir.Window) -> str:
-    return f"DESCRIPTOR({ident(w.column)})"
+# The time column of a roll-up's input, renamed so that it does not clash with the window's own window_time.
+ROLLUP_TIME = "pipegen_input_time"
 
 
 @WINDOW_TVF.register(ir.Tumble)
-def _tumble(w: ir.Tumble, src: str, st: ir.Aggregate) -> str:
-    return f"TUMBLE({src}, {_descriptor(w)}, {interval(w.size)})"
+def _tumble(w: ir.Tumble, src: str, st: ir.Aggregate, column: str) -> str:
+    return f"TUMBLE({src}, DESCRIPTOR({column}), {interval(w.size)})"
 
 
 @WINDOW_TVF.register(ir.Hop)
-def _hop(w: ir.Hop, src: str, st: ir.Aggregate) -> str:
-    return f"HOP({src}, {_descriptor(w)}, {interval(w.slide)}, {interval(w.size)})"
+def _hop(w: ir.Hop, src: str, st: ir.Aggregate, column: str) -> str:
+    return f"HOP({src}, DESCRIPTOR({column}), {interval(w.slide)}, {interval(w.size)})"
 
 
 @WINDOW_TVF.register(ir.Session)
-def _session(w: ir.Session, src: str, st: ir.Aggregate) -> str:
+def _session(w: ir.Session, src: str, st: ir.Aggregate, column: str) -> str:
     keys = ", ".join(ident(g.path[0]) for g in st.group_by)
     part = f" PARTITION BY {keys}" if keys else ""
-    return f"SESSION({src}{part}, {_descriptor(w)}, {interval(w.gap)})"
+    return f"SESSION({src}{part}, DESCRIPTOR({column}), {interval(w.gap)})"
 
 
 @WINDOW_TVF.register(ir.Cumulate)
-def _cumulate(w: ir.Cumulate, src: str, st: ir.Aggregate) -> str:
-    return f"CUMULATE({src}, {_descriptor(w)}, {interval(w.step)}, {interval(w.size)})"
+def _cumulate(w: ir.Cumulate, src: str, st: ir.Aggregate, column: str) -> str:
+    return f"CUMULATE({src}, DESCRIPTOR({column}), {interval(w.step)}, {interval(w.size)})"
 
 
 # The frame of an over window (``rows(ts, N)`` is the current row and the N-1 before it).
@@ -276,12 +277,8 @@ class Lowering:
         items: list[tuple[str, str]] = []
         group: list[str] = []
         if st.window is not None:
-            src = f"TABLE {self.table(st.input)}"
-            if isinstance(st.window, ir.Session) and st.where is not None:
-                # Filtered after a SESSION table function, Flink plans an updating group aggregate instead of a
-                # window aggregate (measured with Flink 2.3): the rows are filtered before the windows instead.
-                src = f"(SELECT * FROM {self.table(st.input)} WHERE {sql(st.where, cx)})"
-            tvf = WINDOW_TVF(st.window, src, st)
+            src, column, filtered = self._window_input(st, cx)
+            tvf = WINDOW_TVF(st.window, src, st, column)
             source = f"TABLE(\n  {tvf})"
             for c in ("window_start", "window_end", "window_time"):
                 items.append((c, ident(c)))
@@ -294,7 +291,7 @@ class Lowering:
         for m in st.measures:
             items.append((m.name, sql(m.expr, cx)))
         text = f"SELECT\n{select_list(items)}\nFROM {source}"
-        if st.where is not None and not isinstance(st.window, ir.Session):
+        if st.where is not None and not (st.window is not None and filtered):
             text += f"\nWHERE {sql(st.where, cx)}"
         if group:
             text += "\nGROUP BY " + ", ".join(group)
@@ -302,6 +299,27 @@ class Lowering:
             hx = ExprContext(plain_columns, substitute={m.name: m.expr for m in st.measures})
             text += f"\nHAVING {sql(st.having, hx)}"
         return text
+
+    def _window_input(self, st: ir.Aggregate, cx: ExprContext) -> tuple[str, str, bool]:
+        """What a window function reads: the input table, or a query of it; the time column it windows on; and
+        whether the query has applied the stage's ``where`` already."""
+        assert st.window is not None
+        table, column = self.table(st.input), ident(st.window.column)
+        where = f" WHERE {sql(st.where, cx)}" if st.where is not None else ""
+        inp = self.rel(st.input)
+        if any(inp.column(c) for c in WINDOW_COLUMNS):
+            # A roll-up (a window over a windowed stage): the function would add window_start, window_end and
+            # window_time next to the input's own, and Flink finds them ambiguous ("Column 'window_start' is
+            # ambiguous", Flink 2.3). The input's window columns are left out, its time is renamed.
+            time = ident(ROLLUP_TIME)
+            cols = [ident(c.name) for c in inp.columns if c.name not in WINDOW_COLUMNS]
+            cols += [f"{column} AS {time}"] if st.window.column in WINDOW_COLUMNS else []
+            return f"(SELECT {', '.join(cols)} FROM {table}{where})", time, True
+        if isinstance(st.window, ir.Session) and where:
+            # Filtered after a SESSION table function, Flink plans an updating group aggregate instead of a
+            # window aggregate (measured with Flink 2.3): the rows are filtered before the windows instead.
+            return f"(SELECT * FROM {table}{where})", column, True
+        return f"TABLE {table}", column, False
 
     @query.register(ir.Rolling)
     def _rolling(self, st: ir.Rolling) -> str:

@@ -19,6 +19,9 @@ A spec has a pipeline block, sources, processing stages and sinks. Stages:
 - pattern: a condition that holds over time, or one event followed by another.
 - dedup: keep the first (or last) event per key. topn: the top N rows by a measure.
 - join: regular, interval (within a time) or temporal (a versioned table as of the event's time).
+- union: every row of several streams with the same columns (`union all_orders from web, app`).
+Functions include count sum avg min max stddev, string functions (upper, concat, regexp_extract, split_index),
+dates (year, hour, seconds_between, from_epoch_millis, to_timestamp), arrays and maps (item, cardinality).
 Use the streams and fields the request names, exactly as it names them, and the window kind, sizes, keys,
 measures and thresholds it asks for."""
 
