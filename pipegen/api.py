@@ -140,9 +140,14 @@ def compile_text(text: str, file: str = "<spec>", targets: tuple[str, ...] = ("l
 
 
 def build(result: CheckResult, targets: tuple[str, ...] = ("local", "cloud"),
-          settings: Settings | None = None) -> Compiled:
-    """Build every output file of an already checked spec (nothing is built when it has errors)."""
+          settings: Settings | None = None, *, required: bool = False) -> Compiled:
+    """Build every output file of an already checked spec (nothing is built when it has errors).
+
+    A target with no equivalent for part of the spec (Confluent Cloud and processing time) is an error (E702)
+    when it was asked for by name (``required``); among all targets it is left out with a warning (W604)."""
     text, file = result.text, result.file
+    if result.ok and result.spec is not None:
+        targets = _available(result, targets, required)
     out = Compiled(result, targets)
     if not result.ok:
         return out
@@ -164,6 +169,25 @@ def build(result: CheckResult, targets: tuple[str, ...] = ("local", "cloud"),
         return out
     out.statements = statements
     return out
+
+
+def _available(result: CheckResult, targets: tuple[str, ...], required: bool) -> tuple[str, ...]:
+    from pipegen.compiler.project import TARGETS
+
+    kept = []
+    for name in targets:
+        problems = TARGETS[name].unavailable(result.spec)
+        for span, what, fix in problems:
+            if required:
+                result.diagnostics.append(Diagnostic("E702", f"{what}: the {name} target cannot run it", span, fix,
+                                                     result.file))
+            else:
+                result.diagnostics.append(Diagnostic("W604", f"sql/{name}/ is not written: {what}", span,
+                                                     "the other targets are written; to run it on this one too, use event time", result.file))
+        if not problems:
+            kept.append(name)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return tuple(kept)
 
 
 def write(compiled: Compiled, out_dir: Path, force: bool = False, spec_path: Path | None = None) -> WriteResult:

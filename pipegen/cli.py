@@ -117,7 +117,7 @@ def compile(
     out_dir = out if out is not None else _default_out(spec, first.spec.pipeline.name)
     try:
         settings = read_settings(out_dir if out_dir.is_dir() else None)
-        result = api.build(first, targets, settings)
+        result = api.build(first, targets, settings, required=target != TargetChoice.all)
         if not result.ok:
             _report(result.diagnostics, text)
             raise typer.Exit(EXIT_SPEC)

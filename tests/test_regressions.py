@@ -58,7 +58,9 @@ def test_regression(case: Path, target: str, planner) -> None:
     assert codes == expect, [d.message for d in result.diagnostics]
     if not result.ok:
         return
-    assert target in result.statements
+    if target not in result.statements:  # a target with no equivalent for the spec is left out, and says so
+        assert any(d.code == "W604" and f"sql/{target}/" in d.message for d in result.diagnostics)
+        return
     assert [d.message for d in api.validate_with_flink(result, planner=planner, targets=(target,))] == []
 
 

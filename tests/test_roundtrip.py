@@ -179,6 +179,7 @@ def sources(draw: st.DrawFn) -> ir.Source:
         key=draw(tuples(names, 0, 2)), mode=draw(optional(st.sampled_from(["append", "upsert"]))),
         # `watermark` is written after `event_time NAME`, so it needs an event time.
         event_time=event_time, watermark=draw(optional(durations)) if event_time is not None else None,
+        processing_time=draw(optional(names)),
         generate=draw(optional(st.builds(ir.Generate, rate=optional(small), hints=tuples(hints, 0, 3)))),
     )
 

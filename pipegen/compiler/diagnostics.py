@@ -49,9 +49,11 @@ CODES: dict[str, str] = {
     "E503": "invalid generate hint",
     "E601": "rejected by Flink",
     "E701": "not supported by Flink",
+    "E702": "not available on the target",
     "W601": "unused stream",
     "W602": "unbounded join state",
     "W603": "sink deduplicates on its key",
+    "W604": "a target left out",
 }
 
 Severity = Literal["error", "warning"]

@@ -382,6 +382,8 @@ class Source(Node):
     mode: Mode | None = None
     event_time: str | None = None
     watermark: Duration | None = None
+    # A column the source adds, holding the time each row is processed (Flink's PROCTIME()).
+    processing_time: str | None = None
     generate: Generate | None = None
 
 

@@ -383,7 +383,8 @@ class Lowering:
         keys = ", ".join(ident(k) for k in st.key)
         cols = ",\n".join(f"  {ident(c.name)}" for c in inp.columns)
         return (f"SELECT\n{cols}\nFROM (\n  SELECT *,\n    ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY "
-                f"{ident(inp.event_time or '')} {order}) AS {rn}\n  FROM {self.table(st.input)})\nWHERE {rn} = 1")
+                f"{ident(inp.event_time or inp.proc_time or '')} {order}) AS {rn}\n  FROM {self.table(st.input)})\n"
+                f"WHERE {rn} = 1")
 
     @query.register(ir.TopN)
     def _topn(self, st: ir.TopN) -> str:
@@ -405,7 +406,7 @@ class Lowering:
         lines = []
         if st.partition_by:
             lines.append("PARTITION BY " + ", ".join(sql(p, cx) for p in st.partition_by))
-        lines.append(f"ORDER BY {ident(inp.event_time or '')}")
+        lines.append(f"ORDER BY {ident(inp.event_time or inp.proc_time or '')}")
         lines.append("MEASURES\n" + ",\n".join(f"    {sql(m.expr, cx)} AS {ident(m.name)}" for m in st.measures))
         lines.append("ONE ROW PER MATCH")
         lines.append("AFTER MATCH SKIP PAST LAST ROW")
@@ -418,7 +419,9 @@ class Lowering:
 
     def insert(self, sink: ir.Sink) -> str:
         inp = self.rel(sink.input)
-        cols = ", ".join(ident(c.name) for c in inp.columns)
+        # A processing-time column is written as the timestamp(3) the sink declares.
+        cols = ", ".join(f"CAST({ident(c.name)} AS TIMESTAMP(3))" if c.type.base == "TIMESTAMP_LTZ" else ident(c.name)
+                         for c in inp.columns)
         text = f"INSERT INTO {self.table(sink.name)}\nSELECT {cols}\nFROM {self.table(sink.input)}"
         if needs_dedup_on_conflict(sink, inp):
             text += "\nON CONFLICT DO DEDUPLICATE"

@@ -246,6 +246,9 @@ class ToIR:
         wm = c[1] if len(c) > 1 else None
         return self._clause("event_time", (_name(c[0]), wm[0] if wm else None, wm[1] if wm else None), meta)
 
+    def processing_time(self, meta, c):
+        return self._clause("processing_time", _name(c[0]), meta)
+
     def watermark(self, meta, c):
         return (c[0], _span(meta))
 

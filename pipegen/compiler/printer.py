@@ -335,6 +335,8 @@ def _source(st: ir.Source) -> tuple[str, list[str]]:
     if st.event_time is not None:
         wm = f" watermark {duration(st.watermark)}" if st.watermark is not None else ""
         lines.append(f"event_time {name(st.event_time)}{wm}")
+    if st.processing_time is not None:
+        lines.append(f"processing_time {name(st.processing_time)}")
     if st.generate is not None:
         g = st.generate
         lines.append("generate {")

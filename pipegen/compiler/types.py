@@ -39,7 +39,7 @@ class SqlType:
         """Flink DDL text; ``ident`` quotes ROW field names."""
         if self.base == "DECIMAL":
             text = f"DECIMAL({self.precision}, {self.scale})"
-        elif self.base in ("TIMESTAMP", "TIME"):
+        elif self.base in ("TIMESTAMP", "TIME", "TIMESTAMP_LTZ"):
             text = f"{self.base}({self.precision})"
         elif self.base == "ARRAY":
             assert self.elem is not None
@@ -167,7 +167,7 @@ def unify(types: list[SqlType]) -> SqlType | None:
 # these types: numbers, booleans and strings cast to each other; anything scalar to a string; dates, times and
 # timestamps only from strings and from each other (numbers to a timestamp or date it refuses).
 _SCALAR_TO_STRING = ("STRING", "INT", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "BYTES", "DATE", "TIME",
-                     "TIMESTAMP")
+                     "TIMESTAMP", "TIMESTAMP_LTZ")
 CASTS_TO: dict[str, tuple[str, ...]] = {
     **{n: (*NUMERIC, "STRING", "BOOLEAN") for n in NUMERIC},
     "BOOLEAN": (*NUMERIC, "STRING", "BOOLEAN"),
@@ -175,7 +175,7 @@ CASTS_TO: dict[str, tuple[str, ...]] = {
     "BYTES": ("STRING", "BYTES"),
     "DATE": ("STRING", "DATE", "TIMESTAMP"),
     "TIME": ("STRING", "TIME", "TIMESTAMP"),
-    "TIMESTAMP": ("STRING", "DATE", "TIME", "TIMESTAMP"),
+    "TIMESTAMP": ("STRING", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_LTZ"),
 }
 
 

@@ -34,6 +34,7 @@ class Relation:
     updating: bool = False
     key: tuple[str, ...] = ()
     windowed: bool = False
+    proc_time: str | None = None  # the column holding processing time (a Flink PROCTIME() attribute)
 
     def column(self, name: str) -> Col | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -44,7 +45,7 @@ def carried_time(inp: Relation, *, keep: bool = True) -> dict[str, Any]:
     (``keep``), and in every case where the time came from, for the hints of a later stage that needs it."""
     out: dict[str, Any] = {"time_origin": inp.time_origin, "declared_time": inp.declared_time}
     if keep:
-        out.update(event_time=inp.event_time, time_note=inp.time_note)
+        out.update(event_time=inp.event_time, time_note=inp.time_note, proc_time=inp.proc_time)
     return out
 
 

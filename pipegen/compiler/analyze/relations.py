@@ -13,6 +13,8 @@ from ..registry import Dispatch
 from .exprs import Types
 from .model import WINDOW_COLUMNS, Col, Ctx, Relation, Run, Scope, calls, carried_time, children, output_name, suggest
 
+# The type of a processing-time column (and of the window_time of a processing-time window), as Flink has it.
+PROC_TIME = T.SqlType("TIMESTAMP_LTZ", False, precision=3)
 # Aggregates Flink cannot merge, so a session window (whose windows merge) cannot compute them.
 NO_MERGE = frozenset({"first_value", "last_value"})
 
@@ -95,6 +97,13 @@ def _source(st: ir.Source, run: Run, types: Types) -> Relation:
             rel.declared_time = st.event_time
         else:
             rel.event_time = st.event_time
+    if st.processing_time is not None:
+        if rel.column(st.processing_time) is not None:
+            run.report("E102", f"processing_time `{st.processing_time}` is also a field of `{st.name}`",
+                       st.pos("processing_time"), "name the processing-time column apart from the fields, e.g. proc_time")
+        else:
+            rel.columns.append(Col(st.processing_time, PROC_TIME))
+            rel.proc_time = st.processing_time
     if st.generate is not None:
         _generate(run, st, rel)
     return rel
@@ -232,6 +241,8 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
         if rel.event_time is None:
             rel.time_note = "dropped"
             rel.time_origin = st.name
+    if inp.proc_time is not None:
+        rel.proc_time = renames.get(inp.proc_time)
     if inp.key and all(k in renames for k in inp.key):
         rel.key = tuple(renames[k] for k in inp.key)
     elif inp.updating and inp.key:
@@ -305,9 +316,12 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     if w is not None:
         WINDOW_SIZE(w, run)
         ts = T.SqlType("TIMESTAMP", False, precision=3)
-        cols += [(c, ts, w.span) for c in WINDOW_COLUMNS]
-        # The time pass reports a window on a column that is not the input's event time.
+        on_proc = inp.proc_time is not None and w.column == inp.proc_time
+        cols += [("window_start", ts, w.span), ("window_end", ts, w.span),
+                 ("window_time", PROC_TIME if on_proc else ts, w.span)]
+        # The time pass reports a window on a column that is neither the input's event time nor its processing time.
         rel.event_time = "window_time" if inp.event_time is not None and w.column == inp.event_time else None
+        rel.proc_time = "window_time" if on_proc else None
         rel.windowed = True
         if isinstance(w, ir.Session):
             _session_keys(run, st)
@@ -535,6 +549,8 @@ def _union(st: ir.Union, run: Run, types: Types) -> Relation | None:
     rel = Relation(st.name, st, _outputs(run, cols, st), updating=any(r.updating for r in inputs),  # type: ignore[union-attr]
                    **carried_time(first, keep=False))
     # The union keeps event time when every input has it, in a column of the same name.
+    procs = {r.proc_time for r in inputs}  # type: ignore[union-attr]
+    rel.proc_time = first.proc_time if len(procs) == 1 else None
     lacking = next((r for r in inputs if r.event_time is None), None)  # type: ignore[union-attr]
     if lacking is not None:
         rel.time_note, rel.time_origin = lacking.time_note, lacking.time_origin
@@ -556,4 +572,7 @@ def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
             run.report("E501",
                        f"column `{c.name}` of `{st.input}` has type {c.type.describe()}, which Avro cannot hold",
                        st.pos("input"), "cast it, e.g. `x = cast(... as string)`, in the stage before the sink")
-    return Relation(st.name, st, list(inp.columns), updating=inp.updating, key=st.key)
+    # A sink's topic holds plain timestamps: a processing-time column is written as a timestamp(3).
+    cols = [Col(c.name, T.SqlType("TIMESTAMP", c.type.nullable, precision=3) if c.type.base == "TIMESTAMP_LTZ"
+                else c.type) for c in inp.columns]
+    return Relation(st.name, st, cols, updating=inp.updating, key=st.key)

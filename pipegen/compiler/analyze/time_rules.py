@@ -18,8 +18,20 @@ def time_and_changelog(run: Run) -> None:
         RULES(st, run, rel)
 
 
-def need_time(run: Run, rel: Relation, column: str | None, at: ir.Span | None, what: str) -> None:
-    """Report unless ``column`` (or, when None, any column) is ``rel``'s event-time column with a watermark."""
+def need_time(run: Run, rel: Relation, column: str | None, at: ir.Span | None, what: str, *,
+              processing: bool = False) -> None:
+    """Report unless ``column`` (or, when None, any column) is ``rel``'s event-time column with a watermark, or,
+    where the stage may run on processing time (``processing``), its processing-time column."""
+    if processing and rel.proc_time is not None and column in (None, rel.proc_time):
+        return
+    if processing and rel.proc_time is not None and rel.event_time is None:
+        if rel.column(column) is None:  # type: ignore[arg-type]
+            run.report("E104", f"unknown field `{column}` in `{rel.name}`", at,
+                       suggest(column, [c.name for c in rel.columns]))  # type: ignore[arg-type]
+        else:
+            run.report("E301", f"`{column}` is not a time attribute of `{rel.name}`", at,
+                       f"use `{rel.proc_time}`, its processing time, or declare an event time in its source")
+        return
     if rel.event_time is None:
         run.report(*_no_time(rel, column, what, at))
     elif column is not None and column != rel.event_time:
@@ -73,21 +85,21 @@ def _aggregate(st: ir.Aggregate, run: Run, rel: Relation) -> None:
     w = st.window
     if w is not None:
         inp = _input(run, st)
-        need_time(run, inp, w.column, w.pos("column"), f"a {w.kind} window")
+        need_time(run, inp, w.column, w.pos("column"), f"a {w.kind} window", processing=True)
         need_append(run, inp, st.pos("input"), f"a {w.kind} window")
 
 
 @RULES.register(ir.Rolling)
 def _rolling(st: ir.Rolling, run: Run, rel: Relation) -> None:
     inp = _input(run, st)
-    need_time(run, inp, st.over.column, st.over.pos("column"), "a rolling window")
+    need_time(run, inp, st.over.column, st.over.pos("column"), "a rolling window", processing=True)
     need_append(run, inp, st.pos("input"), "a rolling window")
 
 
 @RULES.register(ir.Dedup)
 def _dedup(st: ir.Dedup, run: Run, rel: Relation) -> None:
     inp = _input(run, st)
-    need_time(run, inp, None, st.pos("input"), "dedup")
+    need_time(run, inp, None, st.pos("input"), "dedup", processing=True)
     need_append(run, inp, st.pos("input"), "dedup")
 
 
@@ -99,7 +111,7 @@ def _topn(st: ir.TopN, run: Run, rel: Relation) -> None:
 @RULES.register(ir.Pattern)
 def _pattern(st: ir.Pattern, run: Run, rel: Relation) -> None:
     inp = _input(run, st)
-    need_time(run, inp, None, st.pos("input"), "a pattern")
+    need_time(run, inp, None, st.pos("input"), "a pattern", processing=True)
     need_append(run, inp, st.pos("input"), "a pattern")
 
 

@@ -49,6 +49,11 @@ class Target:
         self.planning = planning
         self.lowering = Lowering(analysis, self.table)
 
+    @classmethod
+    def unavailable(cls, spec: ir.Spec) -> list[tuple[ir.Span | None, str, str]]:
+        """What of ``spec`` this target has no equivalent for: (where, what, the fix)."""
+        return []
+
     def table(self, name: str) -> str:
         return ident(name)
 
@@ -74,6 +79,9 @@ class Target:
     def table_body(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
         """The column list of a table: columns, the watermark of a source, the primary key of an upsert topic."""
         cols = self.columns(rel, sink=isinstance(st, ir.Sink))
+        if isinstance(st, ir.Source) and rel.proc_time is not None:
+            cols = [c for c in cols if not c.startswith(f"  {ident(rel.proc_time)} ")]
+            cols.append(f"  {ident(rel.proc_time)} AS PROCTIME()")
         if isinstance(st, ir.Source) and st.event_time and st.watermark is not None:
             et = ident(st.event_time)
             cols.append(f"  WATERMARK FOR {et} AS {et} - {interval(st.watermark)}")

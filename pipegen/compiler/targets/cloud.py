@@ -43,6 +43,14 @@ class CloudTarget(Target):
                 taken.add(view)
                 self.views[s.name] = view
 
+    @classmethod
+    def unavailable(cls, spec: ir.Spec) -> list[tuple[ir.Span | None, str, str]]:
+        # Confluent Cloud's tables are its topics, their time the record's `$rowtime` or a declared event time;
+        # it documents no processing-time attribute (PROCTIME()) for them.
+        return [(st.pos("processing_time"), f"Confluent Cloud has no processing time (`processing_time "
+                 f"{st.processing_time}` in source `{st.name}`)", "compile with --target local, or use event time")
+                for st in spec.statements if isinstance(st, ir.Source) and st.processing_time is not None]
+
     def table(self, name: str) -> str:
         return ident(self.topics.get(name) or self.views.get(name, name))
 
