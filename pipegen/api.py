@@ -183,7 +183,8 @@ def _available(result: CheckResult, targets: tuple[str, ...], required: bool) ->
                                                      result.file))
             else:
                 result.diagnostics.append(Diagnostic("W604", f"sql/{name}/ is not written: {what}", span,
-                                                     "the other targets are written; to run it on this one too, use event time", result.file))
+                                                     "the other targets are written; to run it on this one too, "
+                                                     "use event time", result.file))
         if not problems:
             kept.append(name)
     result.diagnostics.sort(key=Diagnostic.sort_key)

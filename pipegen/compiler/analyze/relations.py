@@ -100,7 +100,8 @@ def _source(st: ir.Source, run: Run, types: Types) -> Relation:
     if st.processing_time is not None:
         if rel.column(st.processing_time) is not None:
             run.report("E102", f"processing_time `{st.processing_time}` is also a field of `{st.name}`",
-                       st.pos("processing_time"), "name the processing-time column apart from the fields, e.g. proc_time")
+                       st.pos("processing_time"),
+                       "name the processing-time column apart from the fields, e.g. proc_time")
         else:
             rel.columns.append(Col(st.processing_time, PROC_TIME))
             rel.proc_time = st.processing_time
