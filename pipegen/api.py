@@ -177,14 +177,14 @@ def _available(result: CheckResult, targets: tuple[str, ...], required: bool) ->
     kept = []
     for name in targets:
         problems = TARGETS[name].unavailable(result.spec)
-        for span, what, fix in problems:
+        for span, what, how in problems:
             if required:
-                result.diagnostics.append(Diagnostic("E702", f"{what}: the {name} target cannot run it", span, fix,
-                                                     result.file))
+                result.diagnostics.append(Diagnostic("E702", f"{what}: the {name} target cannot run it", span,
+                                                     f"compile with --target local, or {how}", result.file))
             else:
                 result.diagnostics.append(Diagnostic("W604", f"sql/{name}/ is not written: {what}", span,
-                                                     "the other targets are written; to run it on this one too, "
-                                                     "use event time", result.file))
+                                                     f"the other targets are written; to run it on {name} too, "
+                                                     f"{how}", result.file))
         if not problems:
             kept.append(name)
     result.diagnostics.sort(key=Diagnostic.sort_key)

@@ -85,4 +85,4 @@ def test_a_join_qualifies_columns_with_the_names_of_its_from_clause(spec: Path) 
             used = {m.group(1) for m in QUALIFIED.finditer(st.sql)}
             assert used and used <= tables, (target, st.file, used - tables)
             checked += 1
-    assert checked >= 2
+    assert checked >= len(result.statements)  # a join view on every target written

@@ -173,9 +173,13 @@ hints = st.one_of(*HINTS.values())
 @st.composite
 def sources(draw: st.DrawFn) -> ir.Source:
     event_time = draw(optional(names))
+    # Exactly one origin: a topic, a jdbc table, files or datagen.
+    origin = draw(st.sampled_from(["topic", "jdbc", "files", "datagen"]))
+    where = {"topic": {"topic": draw(texts)}, "files": {"files": draw(texts)}, "datagen": {"datagen": True},
+             "jdbc": {"jdbc": ir.JdbcTable(url=draw(texts), table=draw(texts))}}[origin]
     return ir.Source(
-        name=draw(names), description=draw(optional(texts)), topic=draw(texts),
-        format=draw(optional(st.sampled_from(["avro", "json"]))), fields=draw(tuples(fields, 1, 4)),
+        name=draw(names), description=draw(optional(texts)), **where,
+        format=draw(optional(st.sampled_from(["avro", "json", "csv", "debezium_json"]))), fields=draw(tuples(fields, 1, 4)),
         key=draw(tuples(names, 0, 2)), mode=draw(optional(st.sampled_from(["append", "upsert"]))),
         # `watermark` is written after `event_time NAME`, so it needs an event time.
         event_time=event_time, watermark=draw(optional(durations)) if event_time is not None else None,
@@ -199,7 +203,7 @@ OVERS = {
 
 @st.composite
 def joins(draw: st.DrawFn) -> ir.Join:
-    kind = draw(st.sampled_from(["regular", "interval", "temporal"]))
+    kind = draw(st.sampled_from(["regular", "interval", "temporal", "lookup"]))
     # Only `kind interval(before, after)` carries the bounds.
     before = draw(durations) if kind == "interval" else None
     after = draw(durations) if kind == "interval" else None
@@ -233,9 +237,12 @@ STATEMENTS = {
               within=optional(durations), defines=tuples(st.builds(ir.Define, variable=names, condition=exprs), 1, 3),
               measures=measures),
     ir.Union: st.builds(ir.Union, name=names, inputs=tuples(names, 2, 4), description=descriptions),
-    ir.Sink: st.builds(ir.Sink, name=names, input=names, description=descriptions, topic=texts,
-                       format=optional(st.sampled_from(["avro", "json"])), key=tuples(names, 0, 2),
-                       mode=optional(st.sampled_from(["append", "upsert"]))),
+    ir.Sink: st.one_of(
+        st.builds(ir.Sink, name=names, input=names, description=descriptions, topic=texts,
+                  format=optional(st.sampled_from(["avro", "json", "csv", "debezium_json"])), key=tuples(names, 0, 2),
+                  mode=optional(st.sampled_from(["append", "upsert"])), partitioned_by=tuples(names, 0, 2)),
+        st.builds(ir.Sink, name=names, input=names, description=descriptions, files=texts,
+                  format=optional(st.sampled_from(["json", "csv"])), partitioned_by=tuples(names, 0, 2))),
 }
 statements = st.one_of(*STATEMENTS.values())
 # The strategy of every IR node kind (tests/test_node_kinds.py checks that none is missing).

@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "E402": "updating stream into append sink",
     "E403": "invalid key",
     "E404": "invalid topic",
+    "E405": "invalid origin or format",
     "E501": "not expressible in Avro",
     "E502": "invalid default",
     "E503": "invalid generate hint",

@@ -366,16 +366,30 @@ class Generate(Node):
     hints: tuple[Hint, ...] = ()
 
 
-Format = Literal["avro", "json"]
+Format = Literal["avro", "json", "csv", "debezium_json"]
 Mode = Literal["append", "upsert"]
 
 
 @node
+class JdbcTable(Node):
+    """A database table read by lookup: its JDBC URL and its name."""
+
+    url: str
+    table: str
+
+
+@node
 class Source(Node):
+    """Rows from one origin: a Kafka ``topic`` (the default), a ``jdbc`` table read by lookup, ``files`` in a
+    folder, or rows made up by Flink's ``datagen``. The parser sets exactly one."""
+
     kind: Literal["source"] = "source"
     name: str
     description: str | None = None
-    topic: str
+    topic: str | None = None
+    jdbc: JdbcTable | None = None
+    files: str | None = None
+    datagen: bool = False
     format: Format | None = None
     fields: Annotated[tuple[FieldDef, ...], Check(min_length=1)]
     key: tuple[str, ...] = ()
@@ -491,7 +505,7 @@ class Rolling(Node):
     measures: Annotated[tuple[Measure, ...], Check(min_length=1)]
 
 
-JoinKind = Literal["regular", "interval", "temporal"]
+JoinKind = Literal["regular", "interval", "temporal", "lookup"]
 
 
 @node
@@ -579,10 +593,12 @@ class Sink(Node):
     name: str
     input: str
     description: str | None = None
-    topic: str
+    topic: str | None = None
+    files: str | None = None  # a folder of files instead of a topic
     format: Format | None = None
     key: tuple[str, ...] = ()
     mode: Mode | None = None
+    partitioned_by: tuple[str, ...] = ()  # folders of files by these columns' values
 
 
 Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union

@@ -356,9 +356,11 @@ class Lowering:
         lt, rt = self.table(st.left), self.table(st.right)
         join = "LEFT JOIN" if st.outer_left else "JOIN"
         on = sql(st.on, cx, AND)
-        if st.join_kind == "temporal":
-            text = (f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(left.event_time or '')}\n"
-                    f"  ON {sql(st.on, cx)}")
+        if st.join_kind in ("temporal", "lookup"):
+            # A temporal join reads the versioned table as of the row's event time; a lookup join reads the
+            # table as it is when the row is processed.
+            time = left.event_time if st.join_kind == "temporal" else left.proc_time
+            text = f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(time or '')}\n  ON {sql(st.on, cx)}"
         elif st.join_kind == "interval":
             assert st.before is not None and st.after is not None
             le = f"{lt}.{ident(left.event_time or '')}"

@@ -227,6 +227,18 @@ class ToIR:
     def topic(self, meta, c):
         return self._clause("topic", _string(c[0]), meta)
 
+    def jdbc(self, meta, c):
+        return self._clause("jdbc", self._build(ir.JdbcTable, meta, url=_string(c[0]), table=_string(c[1])), meta)
+
+    def files(self, meta, c):
+        return self._clause("files", _string(c[0]), meta)
+
+    def datagen(self, meta, c):
+        return self._clause("datagen", True, meta)
+
+    def partitioned_by(self, meta, c):
+        return self._clause("partitioned_by", tuple(_name(t) for t in c), meta)
+
     def format(self, meta, c):
         return self._clause("format", c[0], meta)
 
@@ -400,6 +412,9 @@ class ToIR:
 
     def temporal_join(self, meta, c):
         return Clause("join_kind", "temporal", _span(meta))
+
+    def lookup_join(self, meta, c):
+        return Clause("join_kind", "lookup", _span(meta))
 
     def outer(self, meta, c):
         return self._clause("outer_left", True, meta)

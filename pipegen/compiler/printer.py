@@ -316,8 +316,18 @@ def _head(st: ir.Statement) -> str:
     return f"{st.kind} {name(st.name)} from {name(st.input)}"  # type: ignore[union-attr]
 
 
+def _origin(st: ir.Source | ir.Sink) -> str:
+    if st.topic is not None:
+        return f"topic {string(st.topic)}"
+    if st.files is not None:
+        return f"files {string(st.files)}"
+    if isinstance(st, ir.Source) and st.jdbc is not None:
+        return f"jdbc {string(st.jdbc.url)} table {string(st.jdbc.table)}"
+    return "datagen"
+
+
 def _topic_lines(st: ir.Source | ir.Sink, fields: list[str]) -> list[str]:
-    lines = [f"topic {string(st.topic)}"]
+    lines = [_origin(st)]
     if st.format is not None:
         lines.append(f"format {st.format}")
     lines += fields
@@ -349,7 +359,10 @@ def _source(st: ir.Source) -> tuple[str, list[str]]:
 
 @STATEMENT.register(ir.Sink)
 def _sink(st: ir.Sink) -> tuple[str, list[str]]:
-    return f"sink {name(st.name)} from {name(st.input)}", _topic_lines(st, [])
+    lines = _topic_lines(st, [])
+    if st.partitioned_by:
+        lines.append(f"partitioned by {_names(st.partitioned_by)}")
+    return f"sink {name(st.name)} from {name(st.input)}", lines
 
 
 @STATEMENT.register(ir.Join)

@@ -181,6 +181,17 @@ def _json_into(value: Any, newline: str, out: list[str]) -> None:
         out.append(json.dumps(value, ensure_ascii=False))
 
 
+def _where(st: ir.Source | ir.Sink) -> str:
+    """Where a source reads or a sink writes, for the project's README."""
+    if st.topic is not None:
+        return f"topic `{st.topic}`"
+    if st.files is not None:
+        return f"files in `{st.files}`"
+    if isinstance(st, ir.Source) and st.jdbc is not None:
+        return f"jdbc table `{st.jdbc.table}`"
+    return "datagen rows"
+
+
 def _summary(st: Any) -> str:
     from . import printer
 
@@ -223,7 +234,7 @@ def build_files(analysis: Analysis, spec_text: str, targets: tuple[str, ...], se
                 files[f"schemas/{st.name}-key.avsc"] = _json(source_key_schema(spec, st))
             fields = [{"name": f.name, "type": _type_text(f.type), "nullable": f.nullable,
                        "doc": (f.doc or "").replace("|", "\\|")} for f in st.fields]
-            schema_rows.append({"name": st.name, "role": "source", "topic": st.topic, "doc": st.description,
+            schema_rows.append({"name": st.name, "role": "source", "where": _where(st), "doc": st.description,
                                 "file": f"{st.name}-value.avsc", "fields": fields})
         elif isinstance(st, ir.Sink):
             cols = [(c.name, c.type.with_null(c.name not in st.key)) for c in rel.columns]
@@ -232,7 +243,7 @@ def build_files(analysis: Analysis, spec_text: str, targets: tuple[str, ...], se
                 files[f"schemas/{st.name}-key.avsc"] = _json(
                     sink_key_schema(spec, st, [(n, t) for n, t in cols if n in st.key]))
             fields = [{"name": n, "type": t.describe(), "nullable": t.nullable, "doc": ""} for n, t in cols]
-            schema_rows.append({"name": st.name, "role": f"sink, {st.mode or 'append'}", "topic": st.topic,
+            schema_rows.append({"name": st.name, "role": f"sink, {st.mode or 'append'}", "where": _where(st),
                                 "doc": st.description, "file": f"{st.name}-value.avsc", "fields": fields})
     files.update(_configs(spec, settings))
     env = _env()
@@ -267,7 +278,7 @@ def _readme_context(analysis: Analysis, schemas: list[dict[str, Any]]) -> dict[s
         if not isinstance(st, (ir.Source, ir.Sink)):
             stages.append({"name": st.name, "kind": st.kind, "summary": _summary(st),
                            "reads": ", ".join(f"`{i}`" for i in ir.statement_inputs(st))})
-    topics = sorted({s.topic for s in spec.statements if isinstance(s, (ir.Source, ir.Sink))})
+    topics = sorted({s.topic for s in spec.statements if isinstance(s, (ir.Source, ir.Sink)) and s.topic is not None})
     p = spec.pipeline
     return {"name": p.name, "description": p.description, "domain": p.domain, "version": __version__,
             "nodes": nodes, "edges": edges, "stages": stages, "schemas": schemas, "topics": topics}

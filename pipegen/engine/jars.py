@@ -50,6 +50,13 @@ JARS = (
         "842885a51c768b2f31c946a2071656c166ee8cc6d3c02fe6c557e134e03bf228"),
     Jar("pyflink/lib/kafka-clients.jar", "kafka-clients-3.9.1.jar",
         "7568b998572d256f0b7bc0afdc1b7a2588b8b08415c62ce314c864a6851ae9d9"),
+    # The JDBC connector (4.0.0-2.0, its core and PostgreSQL dialect) and the PostgreSQL driver, for jdbc tables.
+    Jar("pyflink/lib/flink-connector-jdbc-core.jar", "flink-connector-jdbc-core-4.0.0-2.0.jar",
+        "ccb9691bf1d0f97574ae768e1bef05a39c06d7f7b13996e9d485fbdd69dcbfec"),
+    Jar("pyflink/lib/flink-connector-jdbc-postgres.jar", "flink-connector-jdbc-postgres-4.0.0-2.0.jar",
+        "b59c29dc65cafe8ae398e69072b9f6022f4a978a09002fd06a05a1a8dd3348d6"),
+    Jar("pyflink/lib/postgresql.jar", "postgresql-42.7.3.jar",
+        "a2644cbfba1baa145ff7e8c8ef582a6eed7a7ec4ca792f7f054122bdec756268"),
 )
 
 # Run pip with the interpreter PipeGen runs in (so it is the pip of the user's environment).

@@ -31,25 +31,73 @@ def names(run: Run) -> None:
                 run.report("E101", f"`{st.name}` and `{other.name}` differ only in case; their schema files "
                             f"would be the same file on macOS or Windows", st.pos("name"),
                             "give sources and sinks names that differ in more than case")
-        if isinstance(st, (ir.Source, ir.Sink)) and not TOPIC_RE.match(st.topic) or (
-            isinstance(st, (ir.Source, ir.Sink)) and st.topic in (".", "..")
-        ):
-            run.report("E404", f"{st.topic!r} is not a valid Kafka topic name", st.pos("topic"),
-                        "a topic name has 1 to 249 letters, digits, '.', '_' or '-'")
+        if isinstance(st, (ir.Source, ir.Sink)):
+            _origin(run, st)
     if p.domain is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", p.domain):
         run.report("E107", f"domain `{p.domain}` should be lower case", p.pos("domain"),
                     "use a lower-case word such as ecommerce, fintech, iot")
-    topics: dict[str, Any] = {}
+    written: dict[tuple[str, str], Any] = {}
     for st in run.spec.statements:
-        if isinstance(st, ir.Sink):
-            if st.topic in topics:
-                run.report("E101", f"topic {st.topic!r} is written by sink `{topics[st.topic]}` too", st.pos("topic"),
-                            "give each sink its own topic")
-            topics[st.topic] = st.name
+        where = _written(st)
+        if isinstance(st, ir.Sink) and where is not None:
+            if where in written:
+                run.report("E101", f"{where[0]} {where[1]!r} is written by sink `{written[where]}` too",
+                           st.pos(where[0]), f"give each sink its own {where[0]}")
+            written[where] = st.name
     for st in run.spec.statements:
-        if isinstance(st, ir.Source) and st.topic in topics:
-            run.report("E105", f"source `{st.name}` reads topic {st.topic!r}, which sink `{topics[st.topic]}` writes",
-                        st.pos("topic"), "a pipeline must not read its own output; use the stage directly")
+        where = _written(st)
+        if isinstance(st, ir.Source) and where in written:
+            run.report("E105", f"source `{st.name}` reads {where[0]} {where[1]!r}, which sink `{written[where]}` "  # type: ignore[index]
+                       "writes", st.pos(where[0]), "a pipeline must not read its own output; use the stage directly")  # type: ignore[index]
+
+
+def _written(st: Any) -> tuple[str, str] | None:
+    """Where a source reads or a sink writes, when two statements can meet there: a topic or a folder."""
+    if not isinstance(st, (ir.Source, ir.Sink)):
+        return None
+    if st.topic is not None:
+        return ("topic", st.topic)
+    return ("files", st.files) if st.files is not None else None
+
+
+# The formats of each origin (the first is the default).
+FORMATS = {"topic": ("avro", "json", "debezium_json"), "files": ("json", "csv"), "jdbc": (), "datagen": ()}
+
+
+def origin_of(st: ir.Source | ir.Sink) -> str:
+    if st.topic is not None:
+        return "topic"
+    if st.files is not None:
+        return "files"
+    return "jdbc" if isinstance(st, ir.Source) and st.jdbc is not None else "datagen"
+
+
+def _origin(run: Run, st: ir.Source | ir.Sink) -> None:
+    """The origin's own values are valid, and its format and mode fit it (E404, E405)."""
+    origin = origin_of(st)
+    if origin == "topic" and (not TOPIC_RE.match(st.topic) or st.topic in (".", "..")):  # type: ignore[arg-type]
+        run.report("E404", f"{st.topic!r} is not a valid Kafka topic name", st.pos("topic"),
+                   "a topic name has 1 to 249 letters, digits, '.', '_' or '-'")
+    if origin == "files" and not st.files.strip():  # type: ignore[union-attr]
+        run.report("E405", "the files of a source or sink need a folder", st.pos("files"),
+                   'e.g. files "/data/orders" or files "s3://bucket/orders"')
+    if origin == "jdbc" and not st.jdbc.url.startswith("jdbc:"):  # type: ignore[union-attr]
+        run.report("E405", f"{st.jdbc.url!r} is not a JDBC URL", st.pos("jdbc"),  # type: ignore[union-attr]
+                   'e.g. jdbc "jdbc:postgresql://localhost:5432/shop" table "customers"')
+    formats = FORMATS[origin]
+    if st.format is not None and st.format not in formats:
+        where = {"topic": "a Kafka topic", "files": "files", "jdbc": "a jdbc table", "datagen": "datagen"}[origin]
+        run.report("E405", f"format {st.format} does not go with {where}", st.pos("format"),
+                   f"use {' or '.join(formats)}" if formats else f"{where} takes no format")
+    if st.mode == "upsert" and (origin != "topic" or st.format == "debezium_json"):
+        run.report("E405", "only a Kafka topic (not a debezium_json one) takes mode upsert", st.pos("mode"),
+                   "leave the mode out" if origin != "topic" else "a debezium_json topic is a changelog already")
+    if isinstance(st, ir.Sink) and st.partitioned_by and origin != "files":
+        run.report("E405", "only files are partitioned", st.pos("partitioned_by"),
+                   "write the sink to files \"...\" or leave `partitioned by` out")
+    if isinstance(st, ir.Sink) and origin == "files" and st.key:
+        run.report("E405", "files take no key", st.pos("key"), "leave the key out, or partition the files by it")
+
 
 def graph(run: Run) -> None:
     """Every input exists and is not a sink; no cycles; ``run.out.order`` is the dependency order."""
@@ -64,6 +112,12 @@ def graph(run: Run) -> None:
                 run.report("E103", f"unknown stream `{inp}`", st.pos(role),
                             suggest(inp, [n for n in names if not isinstance(run.by_name[n], ir.Sink)])
                             or "define a source or stage with that name")
+                ok = False
+            elif isinstance(target, ir.Source) and target.jdbc is not None and not (
+                    isinstance(st, ir.Join) and st.join_kind == "lookup" and role == "right"):
+                run.report("E106", f"`{inp}` is a jdbc table, read by lookup: only a lookup join reads it "
+                           "(as its right side)", st.pos(role),
+                           f"join a stream with it: join ... from <stream>, {inp} {{ kind lookup ... }}")
                 ok = False
             elif isinstance(target, ir.Sink):
                 run.report("E106", f"`{inp}` is a sink; a sink cannot be read from", st.pos(role),

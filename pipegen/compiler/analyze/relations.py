@@ -81,9 +81,11 @@ def _source(st: ir.Source, run: Run, types: Types) -> Relation:
     if st.mode == "upsert" and not st.key:
         run.report("E401", f"source `{st.name}` is upsert but has no key", st.pos("mode"),
                    "add `key <field>`: an upsert topic is keyed by it")
-    if st.mode == "upsert":
+    # An upsert or a debezium_json topic is a changelog (another origin with either is reported by the names pass).
+    if st.topic is not None and (st.mode == "upsert" or st.format == "debezium_json"):
         rel.updating = True
         rel.key = st.key
+    rel.lookup = st.jdbc is not None
     if st.event_time is not None:
         col = rel.column(st.event_time)
         if col is None:
@@ -396,7 +398,7 @@ def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
         rel.updating = left.updating or right.updating or st.outer_left
     items = _select(types, st.select, scope, left.columns + right.columns, Ctx(what="in a select"))
     rel.columns = _outputs(run, [(n, t, s) for n, t, s, _ in items], st)
-    if st.join_kind in ("interval", "temporal"):
+    if st.join_kind in ("interval", "temporal", "lookup"):
         for n, _t, _s, it in items:
             if it is not None and isinstance(it.expr, ir.Column):
                 _, q, _ = scope.resolve(it.expr.path)

@@ -124,6 +124,15 @@ def _join(st: ir.Join, run: Run, rel: Relation) -> None:
             need_time(run, side, None, st.pos(role), "an interval join")
         for role, side in (("left", left), ("right", right)):
             need_append(run, side, st.pos("input"), "an interval join")
+    elif st.join_kind == "lookup":
+        if left.proc_time is None:
+            run.report("E302", f"a lookup join needs the processing time of `{st.left}`", st.pos("left"),
+                       f"add `processing_time proc_time` to the source of `{st.left}`: a lookup reads the table "
+                       "as it is when each row arrives")
+        need_append(run, left, st.pos("input"), "a lookup join")
+        if not right.lookup:
+            run.report("E305", f"`{st.right}` is not a table read by lookup", st.pos("right"),
+                       f'a lookup join reads a jdbc table: source {st.right} {{ jdbc "jdbc:..." table "..." ... }}')
     elif st.join_kind == "temporal":
         need_time(run, left, None, st.pos("left"), "a temporal join")
         need_append(run, left, st.pos("input"), "a temporal join")
@@ -151,10 +160,17 @@ def _sink(st: ir.Sink, run: Run, rel: Relation) -> None:
     if st.mode == "upsert" and not st.key:
         run.report("E401", f"sink `{st.name}` is upsert but has no key", st.pos("mode"),
                    f"add `key {', '.join(inp.key) if inp.key else '<column>'}`")
-    if inp.updating and st.mode != "upsert":
+    if inp.updating and st.mode != "upsert" and st.format != "debezium_json":
         key = ", ".join(inp.key) if inp.key else "<column>"
+        fix = (f"write `key {key}` and `mode upsert` in sink `{st.name}`" if st.topic is not None else
+               "files take only appended rows: write the stream to a topic with `mode upsert`, or aggregate it "
+               "in windows first")
         run.report("E402", f"`{st.input}` is an updating stream; an append sink cannot take its updates",
-                   st.pos("input"), f"write `key {key}` and `mode upsert` in sink `{st.name}`")
+                   st.pos("input"), fix)
+    for c in st.partitioned_by:
+        if inp.column(c) is None:
+            run.report("E104", f"unknown column `{c}` in partitioned by", st.pos("partitioned_by"),
+                       suggest(c, names) or f"columns: {', '.join(names)}")
     if st.mode == "upsert" and inp.key and st.key and set(st.key) != set(inp.key):
         run.report("E403", f"sink key ({', '.join(st.key)}) differs from the key of `{st.input}` "
                    f"({', '.join(inp.key)})", st.pos("key"), f"use `key {', '.join(inp.key)}`")

@@ -51,7 +51,8 @@ class Target:
 
     @classmethod
     def unavailable(cls, spec: ir.Spec) -> list[tuple[ir.Span | None, str, str]]:
-        """What of ``spec`` this target has no equivalent for: (where, what, the fix)."""
+        """What of ``spec`` this target has no equivalent for: (where, what, how to write it so that it runs
+        there)."""
         return []
 
     def table(self, name: str) -> str:
@@ -85,7 +86,7 @@ class Target:
         if isinstance(st, ir.Source) and st.event_time and st.watermark is not None:
             et = ident(st.event_time)
             cols.append(f"  WATERMARK FOR {et} AS {et} - {interval(st.watermark)}")
-        if st.mode == "upsert":
+        if st.mode == "upsert" or (st.format == "debezium_json" and st.key):
             cols.append(f"  PRIMARY KEY ({', '.join(ident(k) for k in st.key)}) NOT ENFORCED")
         return ",\n".join(cols)
 

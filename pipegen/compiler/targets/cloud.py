@@ -47,9 +47,16 @@ class CloudTarget(Target):
     def unavailable(cls, spec: ir.Spec) -> list[tuple[ir.Span | None, str, str]]:
         # Confluent Cloud's tables are its topics, their time the record's `$rowtime` or a declared event time;
         # it documents no processing-time attribute (PROCTIME()) for them.
-        return [(st.pos("processing_time"), f"Confluent Cloud has no processing time (`processing_time "
-                 f"{st.processing_time}` in source `{st.name}`)", "compile with --target local, or use event time")
-                for st in spec.statements if isinstance(st, ir.Source) and st.processing_time is not None]
+        out = [(st.pos("processing_time"), f"Confluent Cloud has no processing time (`processing_time "
+                f"{st.processing_time}` in source `{st.name}`)", "use event time instead")
+               for st in spec.statements if isinstance(st, ir.Source) and st.processing_time is not None]
+        # Its tables are Kafka topics: a jdbc table, files or datagen rows have no table there.
+        for st in spec.statements:
+            if isinstance(st, (ir.Source, ir.Sink)) and st.topic is None:
+                what = "files" if st.files is not None else "jdbc" if getattr(st, "jdbc", None) else "datagen"
+                out.append((st.pos(what), f"Confluent Cloud's tables are Kafka topics, not {what} (`{st.name}`)",
+                            "read and write Kafka topics instead"))
+        return out
 
     def table(self, name: str) -> str:
         return ident(self.topics.get(name) or self.views.get(name, name))
@@ -58,10 +65,12 @@ class CloudTarget(Target):
         dist = ""
         if st.key and not (self.planning and isinstance(st, ir.Sink)):
             dist = f"\nDISTRIBUTED BY HASH({', '.join(ident(k) for k in st.key)}) INTO {DEFAULT_BUCKETS} BUCKETS"
-        fmt = "avro-registry" if (st.format or "avro") == "avro" else "json-registry"
-        opts = [("changelog.mode", "upsert" if st.mode == "upsert" else "append")]
+        fmt = {"avro": "avro-registry", "json": "json-registry", "debezium_json": "json-debezium-registry"}[
+            st.format or "avro"]
+        mode = "upsert" if st.mode == "upsert" else "retract" if st.format == "debezium_json" else "append"
+        opts = [("changelog.mode", mode)]
         if st.key:
-            opts.append(("key.format", fmt))
+            opts.append(("key.format", "json-registry" if st.format == "debezium_json" else fmt))
         opts.append(("value.format", fmt))
         if self.planning:
             opts = LocalTarget(self.a, planning=True).kafka_options(st, isinstance(st, ir.Source))

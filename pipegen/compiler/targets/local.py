@@ -1,4 +1,6 @@
-"""The local target: Kafka tables with the `kafka` / `upsert-kafka` connectors and Confluent Avro.
+"""The local target: Kafka tables with the `kafka` / `upsert-kafka` connectors and Confluent Avro; a jdbc
+table with the `jdbc` connector (read by lookup, with a partial cache), files with the `filesystem` one, and
+`datagen` rows for quick tries.
 
 For planning (``planning=True``) an Avro topic is declared as a JSON one: open-source Flink has no
 `avro-confluent` format. The format decides neither the columns nor the time attributes, and the two options
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..analyze import Relation
-from ..dialect import lit
+from ..dialect import ident, lit
 from .base import Settings, Target
 
 DEFAULTS = {
@@ -25,6 +27,11 @@ class LocalTarget(Target):
         super().__init__(analysis, settings or Settings(dict(DEFAULTS)), planning=planning)
 
     def _format(self, prefix: str, fmt: str) -> list[tuple[str, str]]:
+        if fmt == "debezium_json":
+            return [(f"{prefix}format", "debezium-json"),
+                    (f"{prefix}debezium-json.timestamp-format.standard", "ISO-8601")]
+        if fmt == "csv":
+            return [(f"{prefix}format", "csv")]
         if fmt == "avro" and not self.planning:
             return [(f"{prefix}format", "avro-confluent"),
                     (f"{prefix}avro-confluent.url", self.settings.get("schema_registry_url"))]
@@ -40,15 +47,39 @@ class LocalTarget(Target):
             if not upsert:
                 opts.append(("scan.startup.mode", "earliest-offset"))
         if st.key:
-            opts += self._format("key.", fmt)
+            opts += self._format("key.", "json" if fmt == "debezium_json" else fmt)
             if not upsert:
                 opts.append(("key.fields", ";".join(st.key)))
         opts += self._format("value.", fmt)
         return opts
 
+    def connector_options(self, st: ir.Source | ir.Sink) -> list[tuple[str, str]]:
+        """The WITH options of a table, by its origin."""
+        source = isinstance(st, ir.Source)
+        if st.topic is not None:
+            return self.kafka_options(st, source)
+        if st.files is not None:
+            opts = [("connector", "filesystem"), ("path", st.files)] + self._format("", st.format or "json")
+            # A source keeps reading the folder: new files are picked up every 10 seconds.
+            return opts + ([("source.monitor-interval", "10 s")] if source else [])
+        assert isinstance(st, ir.Source)
+        if st.jdbc is not None:
+            return [("connector", "jdbc"), ("url", st.jdbc.url), ("table-name", st.jdbc.table),
+                    ("lookup.cache", "PARTIAL"), ("lookup.partial-cache.max-rows", "10000"),
+                    ("lookup.partial-cache.expire-after-write", "1 min")]
+        rate = st.generate.rate if st.generate is not None and st.generate.rate else 10
+        opts = [("connector", "datagen"), ("rows-per-second", str(rate))]
+        for h in st.generate.hints if st.generate is not None else ():
+            if isinstance(h, ir.RangeHint):
+                opts += [(f"fields.{h.field}.min", h.low), (f"fields.{h.field}.max", h.high)]
+        return opts
+
     def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
-        options = self.options(self.kafka_options(st, isinstance(st, ir.Source)))
-        return f"CREATE TABLE {self.table(st.name)} (\n{self.table_body(st, rel)}\n) WITH (\n{options}\n)"
+        options = self.options(self.connector_options(st))
+        parts = ""
+        if isinstance(st, ir.Sink) and st.partitioned_by:
+            parts = f"\nPARTITIONED BY ({', '.join(ident(c) for c in st.partitioned_by)})"
+        return f"CREATE TABLE {self.table(st.name)} (\n{self.table_body(st, rel)}\n){parts} WITH (\n{options}\n)"
 
     def preamble(self) -> list[str]:
         p = self.a.spec.pipeline
