@@ -153,7 +153,8 @@ def _each_schema(node: Any, fn) -> Any:
 
 
 def _tag_value(prop: Any) -> bool:
-    return isinstance(prop, dict) and ("const" in prop or (isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1))
+    return isinstance(prop, dict) and ("const" in prop
+                                       or (isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1))
 
 
 def _fix_schema(node: dict) -> dict:
@@ -167,7 +168,8 @@ def _fix_schema(node: dict) -> dict:
     props = node.get("properties")
     if isinstance(props, dict) and any(_tag_value(p) for p in props.values()):
         tags = [k for k, p in props.items() if _tag_value(p)]
-        node = {**node, "properties": {**{k: props[k] for k in tags}, **{k: p for k, p in props.items() if k not in tags}}}
+        node = {**node, "properties": {**{k: props[k] for k in tags},
+                                       **{k: p for k, p in props.items() if k not in tags}}}
         required = list(node.get("required", []))
         node["required"] = tags + [k for k in required if k not in tags]
     return node

@@ -88,7 +88,8 @@ def _load(path: str, n_threads: int) -> tuple[Any, Any]:
                               verbose=False, seed=0)
     except (ValueError, RuntimeError, OSError) as e:  # a damaged or unsupported GGUF file
         raise BackendError("config", f"llama.cpp cannot load {path}: {' '.join(str(e).split())[:200]}",
-                           "use another .gguf file, or leave PIPEGEN_LLAMACPP_MODEL unset for the embedded model") from None
+                           "use another .gguf file, or leave PIPEGEN_LLAMACPP_MODEL unset for the embedded "
+                           "model") from None
     tok = lltokenizer_from_vocab(llama_cpp.llama_model_get_vocab(llm.model))
     return llm, tok
 

@@ -77,8 +77,8 @@ class OllamaBackend:
     name = "ollama"
     output = "json"
 
-    def __init__(self, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL, inline_depth: int | None = DEFAULT_INLINE_DEPTH,
-                 status_timeout_s: float = 3.0):
+    def __init__(self, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL,
+                 inline_depth: int | None = DEFAULT_INLINE_DEPTH, status_timeout_s: float = 3.0):
         self.model = model
         self.url = url.rstrip("/")
         self.inline_depth = inline_depth
@@ -121,7 +121,8 @@ class OllamaBackend:
             return BackendError("rate_limit", f"Ollama at {self.url} is rate limiting (HTTP 429)",
                                 "Wait a minute and try again")
         if code >= 500:
-            return BackendError("server", f"Ollama failed (HTTP {code}): {_one_line(detail)}", "Check the Ollama server log")
+            return BackendError("server", f"Ollama failed (HTTP {code}): {_one_line(detail)}",
+                                "Check the Ollama server log")
         return BackendError("server", f"Ollama rejected the request (HTTP {code}): {_one_line(detail)}")
 
     def _open(self, path: str, body: dict | None, timeout: float):
@@ -142,7 +143,8 @@ class OllamaBackend:
                 raise BackendError("unavailable", f"Ollama at {self.url} did not answer in time") from None
             if isinstance(exc, (urllib.error.URLError, OSError)):
                 raise self._unavailable() from None
-            raise BackendError("server", f"Ollama sent an unexpected answer to /api/tags ({type(exc).__name__})") from None
+            raise BackendError("server",
+                               f"Ollama sent an unexpected answer to /api/tags ({type(exc).__name__})") from None
         return [str(m.get("name") or m.get("model")) for m in data.get("models", []) if isinstance(m, dict)]
 
     def has_model(self, names: list[str]) -> bool:
