@@ -183,14 +183,7 @@ class LlamaCppBackend:
                 ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
                 logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,)).astype(np.float32)[None, :]
                 apply_token_bitmask_inplace(logits, mask)
-                if request.temperature > 0:
-                    z = logits[0] / request.temperature
-                    z = z - np.max(z)
-                    p = np.exp(z)
-                    p = p / p.sum()
-                    token = int(rng.choice(len(p), p=p))
-                else:
-                    token = int(np.argmax(logits[0]))
+                token = _pick(logits[0], request.temperature, rng)
                 if not np.isfinite(logits[0, token]):
                     raise BackendError("malformed", f"no token fits the grammar here: {matcher.get_error()}")
                 if not matcher.consume_token(token):
@@ -211,6 +204,19 @@ class LlamaCppBackend:
             raise BackendError("malformed", f"constrained decoding failed: {matcher.get_error()}")
         text = tokenizer.decode_str([t for t in out if t != eos])
         return Generation(text, "pgl", len(out), time.monotonic() - start, self.name, self.model)
+
+
+def _pick(logits: Any, temperature: float, rng: Any) -> int:
+    """The next token from the (masked) logits: the likeliest at temperature 0, else sampled."""
+    import numpy as np
+
+    if temperature > 0:
+        z = logits / temperature
+        z = z - np.max(z)
+        p = np.exp(z)
+        p = p / p.sum()
+        return int(rng.choice(len(p), p=p))
+    return int(np.argmax(logits))
 
 
 def from_env(model: str | None = None) -> LlamaCppBackend:
