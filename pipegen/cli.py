@@ -290,13 +290,15 @@ def _input_source(name: str, input_schema: Optional[Path], input_csv: Optional[P
 def init(
     name: Annotated[str, typer.Argument(help="Project folder to create.", show_default=False)],
     describe: Annotated[Optional[str], typer.Option("--describe", help="The pipeline, in words.")] = None,
-    domain: Annotated[Optional[str], typer.Option("--domain", help="ecommerce, fintech, iot, gaming, media, "
-                                                  "healthcare or logistics (another word is used as free text).")] = None,
+    domain: Annotated[Optional[str], typer.Option(
+        "--domain", help="ecommerce, fintech, iot, gaming, media, "
+        "healthcare or logistics (another word is used as free text).")] = None,
     input_schema: Annotated[Optional[Path], typer.Option("--input-schema", help="Avro schema of the input: its "
                                                          "fields are used exactly.")] = None,
     input_csv: Annotated[Optional[Path], typer.Option("--input-csv", help="CSV sample of the input: its schema is "
                                                       "inferred and used exactly.")] = None,
-    provider: Annotated[Optional[str], typer.Option("--provider", help="llamacpp (embedded), ollama or openai.")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider",
+                                                    help="llamacpp (embedded), ollama or openai.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model name or GGUF path for the provider.")] = None,
     spec_only: Annotated[bool, typer.Option("--spec-only", help="Write the spec and stop; compile it later.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing project folder's spec.")] = False,

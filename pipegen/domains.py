@@ -90,7 +90,8 @@ risk_score | double | metric | Score from the upstream model, 0 to 1
 event_time | timestamp(3) | time | When the payment was made
 """)),
         SourceTemplate("price_ticks", "price-ticks", "Market price ticks",
-                       ("stock", "price", "trading", "ticker", "crypto", "exchange", "arbitrage", "market", "indicator"),
+                       ("stock", "price", "trading", "ticker", "crypto", "exchange", "arbitrage", "market",
+                        "indicator"),
                        _f("""
 symbol | string | key | Instrument symbol
 exchange | string | key | Exchange the tick comes from

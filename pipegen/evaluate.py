@@ -345,41 +345,50 @@ def _check_expect(expect: Any) -> str | None:
     for key, v in expect.items():
         if key not in EXPECT_KEYS:
             return f"unknown expect key `{key}` (known: {', '.join(EXPECT_KEYS)})"
-        if key == "sources":
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                return f"expect.sources must be a whole number >= 1, not {v!r}"
-        elif key in ("window_size_s", "window_slide_s", "session_gap_s"):
-            if not (_is_number(v) and v > 0):
-                return f"expect.{key} must be a number of seconds > 0, not {v!r}"
-        elif key == "watermark_delay_s":
-            if not (_is_number(v) and v >= 0):
-                return f"expect.watermark_delay_s must be a number of seconds >= 0, not {v!r}"
-        elif key == "window":
-            if v not in WINDOW_KINDS:
-                return f"bad window {v!r} (one of {', '.join(WINDOW_KINDS)})"
-        elif key == "join":
-            if v not in JOIN_KINDS:
-                return f"bad join {v!r} (one of {', '.join(JOIN_KINDS)})"
-        elif key == "sink_kind":
-            if v not in SINK_KINDS:
-                return f"bad sink_kind {v!r} (one of {', '.join(SINK_KINDS)})"
-        elif key == "group_by":
-            if not (isinstance(v, list) and all(isinstance(h, str) and h.strip() for h in v)):
-                return f"expect.group_by must be a list of hint words, not {v!r}"
-        elif key == "aggregates":
-            if not isinstance(v, list):
-                return f"expect.aggregates must be a list, not {v!r}"
-            for a in v:
-                if a not in AGGREGATES:
-                    return f"bad aggregate {a!r} (among {', '.join(AGGREGATES)})"
-            if len(set(v)) != len(v):
-                return f"expect.aggregates repeats a name: {v!r}"
-        elif key in ("filter", "having", "dedup", "pattern"):
-            if not isinstance(v, bool):
-                return f"expect.{key} must be true or false, not {v!r}"
-        elif key == "top_n" and not (isinstance(v, bool) or (isinstance(v, int) and v >= 1)):
-            return f"expect.top_n must be true, false or a whole number >= 1, not {v!r}"
-    # Slots that only make sense with some window kinds.
+        problem = _check_expect_value(key, v)
+        if problem:
+            return problem
+    return _check_expect_slots(expect)
+
+
+def _check_expect_value(key: str, v: Any) -> str | None:
+    """What is wrong with the value of one (known) expect key, or None."""
+    if key == "sources" and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+        return f"expect.sources must be a whole number >= 1, not {v!r}"
+    if key in ("window_size_s", "window_slide_s", "session_gap_s") and not (_is_number(v) and v > 0):
+        return f"expect.{key} must be a number of seconds > 0, not {v!r}"
+    if key == "watermark_delay_s" and not (_is_number(v) and v >= 0):
+        return f"expect.watermark_delay_s must be a number of seconds >= 0, not {v!r}"
+    if key == "window" and v not in WINDOW_KINDS:
+        return f"bad window {v!r} (one of {', '.join(WINDOW_KINDS)})"
+    if key == "join" and v not in JOIN_KINDS:
+        return f"bad join {v!r} (one of {', '.join(JOIN_KINDS)})"
+    if key == "sink_kind" and v not in SINK_KINDS:
+        return f"bad sink_kind {v!r} (one of {', '.join(SINK_KINDS)})"
+    if key == "group_by" and not (isinstance(v, list) and all(isinstance(h, str) and h.strip() for h in v)):
+        return f"expect.group_by must be a list of hint words, not {v!r}"
+    if key == "aggregates":
+        return _check_aggregates(v)
+    if key in ("filter", "having", "dedup", "pattern") and not isinstance(v, bool):
+        return f"expect.{key} must be true or false, not {v!r}"
+    if key == "top_n" and not (isinstance(v, bool) or (isinstance(v, int) and v >= 1)):
+        return f"expect.top_n must be true, false or a whole number >= 1, not {v!r}"
+    return None
+
+
+def _check_aggregates(v: Any) -> str | None:
+    if not isinstance(v, list):
+        return f"expect.aggregates must be a list, not {v!r}"
+    for a in v:
+        if a not in AGGREGATES:
+            return f"bad aggregate {a!r} (among {', '.join(AGGREGATES)})"
+    if len(set(v)) != len(v):
+        return f"expect.aggregates repeats a name: {v!r}"
+    return None
+
+
+def _check_expect_slots(expect: dict[str, Any]) -> str | None:
+    """Slots that only make sense with some window kinds, or with an aggregation."""
     window = expect.get("window")
     if window is not None:
         if "session_gap_s" in expect and window != "session":
@@ -647,7 +656,8 @@ class EvalReport:
             lines.append(f"| {key} | {_pct(m / n)} | {m} / {n} |")
         if per_case:
             yes = {True: "✓", False: "✗", None: "–"}
-            lines += ["", "| case | domain | parses | checks | plans | slots | names | seconds | tokens | missed / error |",
+            lines += ["", "| case | domain | parses | checks | plans | slots | names | seconds | tokens | "
+                          "missed / error |",
                       "|---|---|---|---|---|---|---|---|---|---|"]
             for r in self.rows:
                 got = sum(r.matched.get(k, False) for k in r.expected)
@@ -659,7 +669,8 @@ class EvalReport:
                     missed = missed[:77] + "..."
                 lines.append(
                     f"| {r.id} | {r.domain or ''} | {yes[r.parses]} | {yes[r.checks]} | {yes[r.plans]} | "
-                    f"{got}/{len(r.expected)} | {len(r.names_used)}/{len(r.names)} | {r.seconds:.1f} | {'' if r.tokens is None else r.tokens} | {missed} |")
+                    f"{got}/{len(r.expected)} | {len(r.names_used)}/{len(r.names)} | {r.seconds:.1f} | "
+                    f"{'' if r.tokens is None else r.tokens} | {missed} |")
         return "\n".join(lines) + "\n"
 
 

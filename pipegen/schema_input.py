@@ -453,26 +453,9 @@ class _AvroReader:
         if kind == "record" or kind == "error":
             return self.record(t, namespace, path, depth), False
         if kind == "enum":
-            fullname, _ = _fullname(t, namespace)
-            self.named[fullname] = _Named(t, namespace, path)
-            symbols = t.get("symbols") or []
-            if not symbols:
-                raise self.fail(_join(path, "symbols"), f"enum `{fullname}` has no symbols",
-                                "the spec language has no empty enums")
-            for i, s in enumerate(symbols):
-                if not isinstance(s, str) or not NAME_RE.fullmatch(s):
-                    raise self.fail(f"{_join(path, 'symbols')}[{i}]",
-                                    f"enum symbol {json.dumps(s)} is not a valid identifier",
-                                    "rename it: letters, digits and _, not starting with a digit")
-            return ir.EnumType(symbols=tuple(symbols)), False
+            return self.enum(t, namespace, path), False
         if kind == "fixed":
-            fullname, _ = _fullname(t, namespace)
-            self.named[fullname] = _Named(t, namespace, path)
-            if logical == "decimal":
-                return self.decimal(t, path), False
-            raise self.fail(path, f"fixed type `{fullname}` (size {t.get('size')}) cannot be expressed: "
-                            "the spec language has fixed only as a decimal",
-                            'use "bytes" instead, or add "logicalType": "decimal" if it holds a decimal')
+            return self.fixed(t, namespace, logical, path), False
         if kind == "array":
             items, items_nullable = self.type(t.get("items"), namespace, _join(path, "items"), depth + 1)
             return ir.ArrayType(items=items, items_nullable=items_nullable), False
@@ -485,6 +468,31 @@ class _AvroReader:
             # {"type": "SomeNamedType"}
             return self.named_or_primitive(kind, namespace, _join(path, "type"), depth), False
         return self.type(kind, namespace, _join(path, "type"), depth)
+
+    def enum(self, t: dict[str, Any], namespace: str | None, path: str) -> ir.EnumType:
+        """An Avro enum (a named type), its symbols checked."""
+        fullname, _ = _fullname(t, namespace)
+        self.named[fullname] = _Named(t, namespace, path)
+        symbols = t.get("symbols") or []
+        if not symbols:
+            raise self.fail(_join(path, "symbols"), f"enum `{fullname}` has no symbols",
+                            "the spec language has no empty enums")
+        for i, s in enumerate(symbols):
+            if not isinstance(s, str) or not NAME_RE.fullmatch(s):
+                raise self.fail(f"{_join(path, 'symbols')}[{i}]",
+                                f"enum symbol {json.dumps(s)} is not a valid identifier",
+                                "rename it: letters, digits and _, not starting with a digit")
+        return ir.EnumType(symbols=tuple(symbols))
+
+    def fixed(self, t: dict[str, Any], namespace: str | None, logical: Any, path: str) -> ir.Type:
+        """An Avro fixed (a named type): the spec language has it only as a decimal."""
+        fullname, _ = _fullname(t, namespace)
+        self.named[fullname] = _Named(t, namespace, path)
+        if logical == "decimal":
+            return self.decimal(t, path)
+        raise self.fail(path, f"fixed type `{fullname}` (size {t.get('size')}) cannot be expressed: "
+                        "the spec language has fixed only as a decimal",
+                        'use "bytes" instead, or add "logicalType": "decimal" if it holds a decimal')
 
     def null_type(self, path: str) -> SchemaInputError:
         return self.fail(path, 'a field of type "null" (always null) cannot be expressed',

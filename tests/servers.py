@@ -162,7 +162,8 @@ class _FaultHandler(_Handler):
             fault = "ok" if kind else "chatty"
         if fault in ("401", "404", "429", "500", "hang"):
             return self._fault(fault, ollama)
-        text = {"ok": SPEC_JSON, "chatty": f"Here is the spec:\n```json\n{SPEC_JSON}\n```\nEnjoy!", "notjson": "Sure! Here is your pipeline: source orders from topic orders.",
+        text = {"ok": SPEC_JSON, "chatty": f"Here is the spec:\n```json\n{SPEC_JSON}\n```\nEnjoy!",
+                "notjson": "Sure! Here is your pipeline: source orders from topic orders.",
                 "truncated": SPEC_JSON[:40], "cut": SPEC_JSON[:40]}[fault]
         finish = "length" if fault == "truncated" else "stop"
         pieces = [text[i:i + 7] for i in range(0, len(text), 7)]
@@ -199,13 +200,15 @@ class _FaultHandler(_Handler):
         if ollama:
             status, error = {"401": (401, "unauthorized"),
                              "404": (404, f"model \"{owner.last_model}\" not found, try pulling it first"),
-                             "429": (429, "too many requests"), "500": (500, "llama runner process has terminated")}[fault]
+                             "429": (429, "too many requests"),
+                             "500": (500, "llama runner process has terminated")}[fault]
             return self._json(status, {"error": error}, headers={"Retry-After": "0"} if status == 429 else None)
         key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         if fault == "401":  # like OpenAI: the (masked) key in the message -- plus the whole key, to be sure
-            return self._json(401, {"error": {"message": f"Incorrect API key provided: {key[:8]}****{key[-4:]} ({key}). "
-                                              "You can find your API key at https://platform.openai.com/account/api-keys.",
-                                              "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
+            return self._json(401, {"error": {
+                "message": f"Incorrect API key provided: {key[:8]}****{key[-4:]} ({key}). "
+                           "You can find your API key at https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
         if fault == "404":
             return self._json(404, {"error": {"message": f"The model `{owner.last_model}` does not exist or you do not "
                                               "have access to it.", "type": "invalid_request_error", "param": None,
@@ -256,7 +259,8 @@ class FaultServer(_Server):
             if body and "model" in body:
                 self.last_model = body["model"]
             self.requests.append({"method": handler.command, "path": handler.path,
-                                  "headers": {k.lower(): v for k, v in handler.headers.items()}, "body": body, "time": time.monotonic()})
+                                  "headers": {k.lower(): v for k, v in handler.headers.items()}, "body": body,
+                                  "time": time.monotonic()})
 
 
 # -- an Ollama in front of llama.cpp ---------------------------------------------------------------

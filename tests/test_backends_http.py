@@ -115,7 +115,8 @@ def test_strict_schema_optional_properties():
     out = strict_schema(schema)
     assert out["required"] == ["a", "b", "c", "d", "e", "f"] and out["additionalProperties"] is False
     assert out["properties"]["b"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
-    assert out["properties"]["c"] == {"type": "array", "items": {"type": "string"}}  # not nullable: pydantic rejects null
+    # not nullable: pydantic rejects null
+    assert out["properties"]["c"] == {"type": "array", "items": {"type": "string"}}
     assert out["properties"]["d"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
     assert out["properties"]["e"] == {"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "boolean"}]}
     assert out["properties"]["f"] == {"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]}
@@ -208,7 +209,8 @@ def test_inline_refs_rejects_unbreakable_recursion():
         inline_refs(schema, 1)
 
 
-@pytest.mark.parametrize("pattern", sorted({n["pattern"] for _, n in walk(SCHEMA) if isinstance(n.get("pattern"), str)}))
+@pytest.mark.parametrize("pattern", sorted({n["pattern"] for _, n in walk(SCHEMA)
+                                            if isinstance(n.get("pattern"), str)}))
 def test_grammar_safe_pattern_keeps_the_language(pattern):
     safe = grammar_safe_pattern(pattern)
     assert "\\" not in safe

@@ -136,6 +136,7 @@ def test_validate_with_flink(flink_jars: list[str]) -> None:
 def test_compile_does_not_import_heavy_modules() -> None:
     code = ("import sys; from pipegen.cli import main; sys.argv=['pipegen','compile','%s','-o','/dev/null/x','-q'];\n"
             "try:\n  main()\nexcept SystemExit: pass\n"
-            "bad=[m for m in ('pyflink','llama_cpp','outlines','openai','torch') if m in sys.modules]; print(bad)") % FRAUD
+            "bad=[m for m in ('pyflink','llama_cpp','outlines','openai','torch') if m in sys.modules]; "
+            "print(bad)") % FRAUD
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.stdout.strip().endswith("[]"), p.stdout + p.stderr

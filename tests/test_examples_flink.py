@@ -68,7 +68,8 @@ def test_flink_error_maps_to_spec_line_and_target(target: str, planner) -> None:
     bad = result.statements[target]
     # Break one generated view on purpose: Flink must reject it and point at its spec statement.
     view = next(i for i, s in enumerate(bad) if s.phase == "view")
-    broken = bad[view].__class__(bad[view].file, bad[view].phase, bad[view].sql.replace("FROM", "FROM no_such_table, ", 1),
+    broken = bad[view].__class__(bad[view].file, bad[view].phase,
+                                 bad[view].sql.replace("FROM", "FROM no_such_table, ", 1),
                                  bad[view].origin, bad[view].line)
     result.statements[target] = [*bad[:view], broken, *bad[view + 1:]]
     diags = api.validate_with_flink(result, planner=planner)

@@ -88,7 +88,8 @@ def run_one(text: str) -> float:
 
 # ------------------------------------------------------------------ mutations
 
-TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`\n]*`|#[^\n]*|[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|\.\.|[!<>]=|\s+|.',
+TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`\n]*`|#[^\n]*|[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|'
+                      r'\.\.|[!<>]=|\s+|.',
                       re.DOTALL)
 
 
@@ -289,7 +290,8 @@ def transform_where(expr: str) -> str:
 
 
 def source_fields(fields: str) -> str:
-    return f'pipeline p {{\n}}\nsource s {{\n  topic "t"\n  fields {{\n{fields}\n  }}\n}}\nsink k from s {{\n  topic "o"\n}}\n'
+    return (f'pipeline p {{\n}}\nsource s {{\n  topic "t"\n  fields {{\n{fields}\n  }}\n}}\n'
+            f'sink k from s {{\n  topic "o"\n}}\n')
 
 
 PATHOLOGICAL = {

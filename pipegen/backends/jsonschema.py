@@ -153,7 +153,8 @@ def _each_schema(node: Any, fn) -> Any:
 
 
 def _tag_value(prop: Any) -> bool:
-    return isinstance(prop, dict) and ("const" in prop or (isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1))
+    return isinstance(prop, dict) and ("const" in prop
+                                       or (isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1))
 
 
 def _fix_schema(node: dict) -> dict:
@@ -167,7 +168,8 @@ def _fix_schema(node: dict) -> dict:
     props = node.get("properties")
     if isinstance(props, dict) and any(_tag_value(p) for p in props.values()):
         tags = [k for k, p in props.items() if _tag_value(p)]
-        node = {**node, "properties": {**{k: props[k] for k in tags}, **{k: p for k, p in props.items() if k not in tags}}}
+        node = {**node, "properties": {**{k: props[k] for k in tags},
+                                       **{k: p for k, p in props.items() if k not in tags}}}
         required = list(node.get("required", []))
         node["required"] = tags + [k for k in required if k not in tags]
     return node
@@ -182,52 +184,68 @@ def inline_refs(schema: dict, max_depth: int = 2) -> dict:
     """
     if max_depth < 0:
         raise ValueError("max_depth must be >= 0")
-    defs = _defs(schema)
-    recursive = recursive_defs(schema)
+    return _each_schema(_Inliner(_defs(schema), recursive_defs(schema), max_depth).walk(schema, 0, ()), _fix_schema)
 
-    def is_recursive_member(member: Any) -> bool:
-        return isinstance(member, dict) and "$ref" in member and _ref_name(member["$ref"]) in recursive
 
-    def walk(node: Any, level: int, stack: tuple[str, ...]) -> Any:
+class _Inliner:
+    """The walk of :func:`inline_refs`: ``level`` counts the recursive unions above a node, ``stack`` the
+    definitions being inlined."""
+
+    def __init__(self, defs: dict[str, Any], recursive: set[str], max_depth: int):
+        self.defs = defs
+        self.recursive = recursive
+        self.max_depth = max_depth
+
+    def is_recursive_member(self, member: Any) -> bool:
+        return isinstance(member, dict) and "$ref" in member and _ref_name(member["$ref"]) in self.recursive
+
+    def walk(self, node: Any, level: int, stack: tuple[str, ...]) -> Any:
         if isinstance(node, list):
-            return [walk(x, level, stack) for x in node]
+            return [self.walk(x, level, stack) for x in node]
         if not isinstance(node, dict):
             return copy.deepcopy(node)
         if "$ref" in node:
-            name = _ref_name(node["$ref"])
-            if name not in defs:
-                raise ValueError(f"$ref to unknown definition {name!r}")
-            if stack.count(name) > max_depth + 1:
-                raise ValueError(f"cannot cut the recursion through {name!r}: it goes through no union")
-            body = walk(defs[name], level, stack + (name,))
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**body, **walk(siblings, level, stack)}
+            return self.ref(node, level, stack)
         out: dict[str, Any] = {}
         for key, value in node.items():
             if key in ("$defs", "definitions", "discriminator"):
                 continue
             if key in ("anyOf", "oneOf") and isinstance(value, list):
-                members, sub_level = value, level
-                if any(is_recursive_member(m) for m in value):
-                    if level >= max_depth:
-                        members = [m for m in value if not is_recursive_member(m)]
-                        if not members:
-                            raise ValueError("cannot cut the recursion: a union has only recursive members")
-                    else:
-                        sub_level = level + 1
-                walked = [walk(m, sub_level, stack) for m in members]
+                walked = self.union(value, level, stack)
                 if len(walked) == 1 and len(node) == 1 + ("discriminator" in node):
                     return walked[0]
                 out[key] = walked
             elif key in _MAP_OF_SCHEMAS and isinstance(value, dict):
-                out[key] = {k: walk(v, level, stack) for k, v in value.items()}
+                out[key] = {k: self.walk(v, level, stack) for k, v in value.items()}
             elif key in _SCHEMA or key in _LIST_OF_SCHEMAS:
-                out[key] = walk(value, level, stack)
+                out[key] = self.walk(value, level, stack)
             else:
                 out[key] = copy.deepcopy(value)
         return out
 
-    return _each_schema(walk(schema, 0, ()), _fix_schema)
+    def ref(self, node: dict, level: int, stack: tuple[str, ...]) -> Any:
+        """A ``$ref`` (and its siblings) with the definition inlined."""
+        name = _ref_name(node["$ref"])
+        if name not in self.defs:
+            raise ValueError(f"$ref to unknown definition {name!r}")
+        if stack.count(name) > self.max_depth + 1:
+            raise ValueError(f"cannot cut the recursion through {name!r}: it goes through no union")
+        body = self.walk(self.defs[name], level, stack + (name,))
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        return {**body, **self.walk(siblings, level, stack)}
+
+    def union(self, members: list, level: int, stack: tuple[str, ...]) -> list:
+        """The members of an ``anyOf``/``oneOf``, walked; a recursive union one level deeper, or at the depth
+        limit, with only its leaf members."""
+        sub_level = level
+        if any(self.is_recursive_member(m) for m in members):
+            if level >= self.max_depth:
+                members = [m for m in members if not self.is_recursive_member(m)]
+                if not members:
+                    raise ValueError("cannot cut the recursion: a union has only recursive members")
+            else:
+                sub_level = level + 1
+        return [self.walk(m, sub_level, stack) for m in members]
 
 
 def _admits_null(node: dict) -> bool:
@@ -254,63 +272,76 @@ def strict_schema(schema: dict) -> dict:
       ``examples``, ``minLength`` ...); a ``$ref`` keeps no siblings;
     * ``$defs``/``$ref`` are kept (recursion through ``$ref`` is allowed).
     """
+    return _each_schema(_strict(schema), _fix_schema)
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(x) for x in node]
-        if not isinstance(node, dict):
-            return copy.deepcopy(node)
-        node = dict(node)
-        all_of = node.pop("allOf", None)
-        if all_of is not None:
-            if len(all_of) != 1:
-                raise ValueError("allOf with more than one schema is not supported")
-            node = {**all_of[0], **node}
-        if "$ref" in node:
-            return {"$ref": node["$ref"]}
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key == "const":
-                out["enum"] = [copy.deepcopy(value)]
-            elif key in ("anyOf", "oneOf"):
-                members: list = []
-                for m in walk(value):
-                    if isinstance(m, dict) and set(m) == {"anyOf"}:
-                        members.extend(m["anyOf"])
-                    else:
-                        members.append(m)
-                out["anyOf"] = members
-            elif key not in _STRICT_KEYWORDS:
-                continue
-            elif key in ("properties", "$defs") and isinstance(value, dict):
-                out[key] = {k: walk(v) for k, v in value.items()}
-            elif key == "items" and isinstance(value, dict):
-                out[key] = walk(value)
-            elif key == "additionalProperties":
-                if isinstance(value, dict) and value:
-                    raise ValueError("an object with schema-typed additionalProperties (a map) has no strict form")
-                continue  # set below for objects
+
+def _strict(node: Any) -> Any:
+    """One (sub)schema of :func:`strict_schema`, rewritten."""
+    if isinstance(node, list):
+        return [_strict(x) for x in node]
+    if not isinstance(node, dict):
+        return copy.deepcopy(node)
+    node = dict(node)
+    all_of = node.pop("allOf", None)
+    if all_of is not None:
+        if len(all_of) != 1:
+            raise ValueError("allOf with more than one schema is not supported")
+        node = {**all_of[0], **node}
+    if "$ref" in node:
+        return {"$ref": node["$ref"]}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        _strict_keyword(out, key, value)
+    if "properties" in node or node.get("type") == "object":
+        _close_object(node, out)
+    if set(out) == {"anyOf"} and len(out["anyOf"]) == 1:
+        return out["anyOf"][0]
+    return out
+
+
+def _strict_keyword(out: dict[str, Any], key: str, value: Any) -> None:
+    """``key: value`` of a schema object, as strict mode takes it, into ``out`` (nothing for a keyword it
+    does not take)."""
+    if key == "const":
+        out["enum"] = [copy.deepcopy(value)]
+    elif key in ("anyOf", "oneOf"):
+        members: list = []
+        for m in _strict(value):
+            if isinstance(m, dict) and set(m) == {"anyOf"}:
+                members.extend(m["anyOf"])
             else:
-                out[key] = copy.deepcopy(value)
-        if "properties" in node or node.get("type") == "object":
-            props = out.setdefault("properties", {})
-            was_required = set(node.get("required", []))
-            for name, sub in node.get("properties", {}).items():
-                if name in was_required or not isinstance(sub, dict):
-                    continue
-                if _admits_null(sub) or ("default" in sub and sub["default"] is not None):
-                    continue
-                sub_out = props[name]
-                members = sub_out["anyOf"] if set(sub_out) == {"anyOf"} else [sub_out]
-                props[name] = {"anyOf": [*members, {"type": "null"}]}
-            out["type"] = "object"
-            out["required"] = list(props)
-            out["additionalProperties"] = False
-        if set(out) == {"anyOf"} and len(out["anyOf"]) == 1:
-            return out["anyOf"][0]
-        return out
+                members.append(m)
+        out["anyOf"] = members
+    elif key not in _STRICT_KEYWORDS:
+        return
+    elif key in ("properties", "$defs") and isinstance(value, dict):
+        out[key] = {k: _strict(v) for k, v in value.items()}
+    elif key == "items" and isinstance(value, dict):
+        out[key] = _strict(value)
+    elif key == "additionalProperties":
+        if isinstance(value, dict) and value:
+            raise ValueError("an object with schema-typed additionalProperties (a map) has no strict form")
+        return  # set by _close_object for objects
+    else:
+        out[key] = copy.deepcopy(value)
 
-    return _each_schema(walk(schema), _fix_schema)
+
+def _close_object(node: dict, out: dict[str, Any]) -> None:
+    """An object schema (``node``, rewritten into ``out``) closed: every property required, the optional ones
+    that did not admit null (and have no non-null default) now admitting it."""
+    props = out.setdefault("properties", {})
+    was_required = set(node.get("required", []))
+    for name, sub in node.get("properties", {}).items():
+        if name in was_required or not isinstance(sub, dict):
+            continue
+        if _admits_null(sub) or ("default" in sub and sub["default"] is not None):
+            continue
+        sub_out = props[name]
+        members = sub_out["anyOf"] if set(sub_out) == {"anyOf"} else [sub_out]
+        props[name] = {"anyOf": [*members, {"type": "null"}]}
+    out["type"] = "object"
+    out["required"] = list(props)
+    out["additionalProperties"] = False
 
 
 def schema_size(schema: dict) -> int:

@@ -88,7 +88,8 @@ def _load(path: str, n_threads: int) -> tuple[Any, Any]:
                               verbose=False, seed=0)
     except (ValueError, RuntimeError, OSError) as e:  # a damaged or unsupported GGUF file
         raise BackendError("config", f"llama.cpp cannot load {path}: {' '.join(str(e).split())[:200]}",
-                           "use another .gguf file, or leave PIPEGEN_LLAMACPP_MODEL unset for the embedded model") from None
+                           "use another .gguf file, or leave PIPEGEN_LLAMACPP_MODEL unset for the embedded "
+                           "model") from None
     tok = lltokenizer_from_vocab(llama_cpp.llama_model_get_vocab(llm.model))
     return llm, tok
 
@@ -182,14 +183,7 @@ class LlamaCppBackend:
                 ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
                 logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,)).astype(np.float32)[None, :]
                 apply_token_bitmask_inplace(logits, mask)
-                if request.temperature > 0:
-                    z = logits[0] / request.temperature
-                    z = z - np.max(z)
-                    p = np.exp(z)
-                    p = p / p.sum()
-                    token = int(rng.choice(len(p), p=p))
-                else:
-                    token = int(np.argmax(logits[0]))
+                token = _pick(logits[0], request.temperature, rng)
                 if not np.isfinite(logits[0, token]):
                     raise BackendError("malformed", f"no token fits the grammar here: {matcher.get_error()}")
                 if not matcher.consume_token(token):
@@ -210,6 +204,19 @@ class LlamaCppBackend:
             raise BackendError("malformed", f"constrained decoding failed: {matcher.get_error()}")
         text = tokenizer.decode_str([t for t in out if t != eos])
         return Generation(text, "pgl", len(out), time.monotonic() - start, self.name, self.model)
+
+
+def _pick(logits: Any, temperature: float, rng: Any) -> int:
+    """The next token from the (masked) logits: the likeliest at temperature 0, else sampled."""
+    import numpy as np
+
+    if temperature > 0:
+        z = logits / temperature
+        z = z - np.max(z)
+        p = np.exp(z)
+        p = p / p.sum()
+        return int(rng.choice(len(p), p=p))
+    return int(np.argmax(logits))
 
 
 def from_env(model: str | None = None) -> LlamaCppBackend:

@@ -77,8 +77,8 @@ class OllamaBackend:
     name = "ollama"
     output = "json"
 
-    def __init__(self, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL, inline_depth: int | None = DEFAULT_INLINE_DEPTH,
-                 status_timeout_s: float = 3.0):
+    def __init__(self, model: str = DEFAULT_MODEL, url: str = DEFAULT_URL,
+                 inline_depth: int | None = DEFAULT_INLINE_DEPTH, status_timeout_s: float = 3.0):
         self.model = model
         self.url = url.rstrip("/")
         self.inline_depth = inline_depth
@@ -121,7 +121,8 @@ class OllamaBackend:
             return BackendError("rate_limit", f"Ollama at {self.url} is rate limiting (HTTP 429)",
                                 "Wait a minute and try again")
         if code >= 500:
-            return BackendError("server", f"Ollama failed (HTTP {code}): {_one_line(detail)}", "Check the Ollama server log")
+            return BackendError("server", f"Ollama failed (HTTP {code}): {_one_line(detail)}",
+                                "Check the Ollama server log")
         return BackendError("server", f"Ollama rejected the request (HTTP {code}): {_one_line(detail)}")
 
     def _open(self, path: str, body: dict | None, timeout: float):
@@ -142,7 +143,8 @@ class OllamaBackend:
                 raise BackendError("unavailable", f"Ollama at {self.url} did not answer in time") from None
             if isinstance(exc, (urllib.error.URLError, OSError)):
                 raise self._unavailable() from None
-            raise BackendError("server", f"Ollama sent an unexpected answer to /api/tags ({type(exc).__name__})") from None
+            raise BackendError("server",
+                               f"Ollama sent an unexpected answer to /api/tags ({type(exc).__name__})") from None
         return [str(m.get("name") or m.get("model")) for m in data.get("models", []) if isinstance(m, dict)]
 
     def has_model(self, names: list[str]) -> bool:
@@ -192,33 +194,9 @@ class OllamaBackend:
 
     def _chat(self, body: dict, request: GenerationRequest, start: float, deadline: float) -> Generation:
         answer = AnswerText()
-        tokens = 0
-        final: dict[str, Any] | None = None
         try:
             with self._open("/api/chat", body, max(deadline - time.monotonic(), 0.001)) as resp:
-                for raw in resp:
-                    if time.monotonic() > deadline:
-                        raise BackendError("timeout", TIMEOUT_MESSAGE, TIMEOUT_HINT)
-                    line = raw.strip()
-                    if not line:
-                        continue
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        raise BackendError("malformed", "Ollama sent a broken stream line") from None
-                    if not isinstance(event, dict):
-                        raise BackendError("malformed", "Ollama sent a broken stream line")
-                    if "error" in event:
-                        raise self._status_error(500, str(event["error"]))
-                    content = (event.get("message") or {}).get("content") or ""
-                    if content:
-                        answer.add(content)
-                        tokens += 1
-                        if request.on_progress is not None:
-                            request.on_progress(Progress(tokens, time.monotonic() - start))
-                    if event.get("done"):
-                        final = event
-                        break
+                final, tokens = self._read_stream(resp, answer, request, start, deadline)
         except BackendError:
             raise
         except urllib.error.HTTPError as exc:
@@ -227,14 +205,7 @@ class OllamaBackend:
                 raise _RateLimited(error, _retry_after(exc.headers)) from None
             raise error from None
         except Exception as exc:  # noqa: BLE001 - every failure becomes a BackendError
-            if _is_timeout(exc):
-                raise BackendError("timeout", TIMEOUT_MESSAGE, TIMEOUT_HINT) from None
-            if isinstance(exc, (urllib.error.URLError, ConnectionRefusedError)):
-                raise self._unavailable() from None
-            if isinstance(exc, OSError) or type(exc).__name__ in ("IncompleteRead", "RemoteDisconnected"):
-                raise BackendError("malformed", "Ollama closed the stream before the model finished",
-                                   "Check the Ollama server log") from None
-            raise BackendError("server", f"Ollama failed: {type(exc).__name__}") from None
+            raise self._chat_failure(exc) from None
         seconds = time.monotonic() - start
         if final is None:
             raise BackendError("malformed", "Ollama closed the stream before the model finished",
@@ -244,6 +215,51 @@ class OllamaBackend:
             raise BackendError("malformed", f"AI output was cut off at the token limit ({tokens} tokens)",
                                "Try a simpler description or raise the token limit")
         return Generation(_parse_json_output(answer.text()), "json", tokens, seconds, self.name, self.model)
+
+    def _read_stream(self, resp: Any, answer: AnswerText, request: GenerationRequest, start: float,
+                     deadline: float) -> tuple[dict[str, Any] | None, int]:
+        """The streamed answer, into ``answer``: the last event (None: the stream ended before it) and the
+        number of content events."""
+        tokens = 0
+        for raw in resp:
+            if time.monotonic() > deadline:
+                raise BackendError("timeout", TIMEOUT_MESSAGE, TIMEOUT_HINT)
+            line = raw.strip()
+            if not line:
+                continue
+            event = self._event(line)
+            content = (event.get("message") or {}).get("content") or ""
+            if content:
+                answer.add(content)
+                tokens += 1
+                if request.on_progress is not None:
+                    request.on_progress(Progress(tokens, time.monotonic() - start))
+            if event.get("done"):
+                return event, tokens
+        return None, tokens
+
+    def _event(self, line: bytes) -> dict[str, Any]:
+        """One line of the stream, decoded; an error event raises."""
+        try:
+            event = json.loads(line)
+        except ValueError:
+            raise BackendError("malformed", "Ollama sent a broken stream line") from None
+        if not isinstance(event, dict):
+            raise BackendError("malformed", "Ollama sent a broken stream line")
+        if "error" in event:
+            raise self._status_error(500, str(event["error"]))
+        return event
+
+    def _chat_failure(self, exc: Exception) -> BackendError:
+        """What went wrong talking to Ollama (anything but an HTTP error status)."""
+        if _is_timeout(exc):
+            return BackendError("timeout", TIMEOUT_MESSAGE, TIMEOUT_HINT)
+        if isinstance(exc, (urllib.error.URLError, ConnectionRefusedError)):
+            return self._unavailable()
+        if isinstance(exc, OSError) or type(exc).__name__ in ("IncompleteRead", "RemoteDisconnected"):
+            return BackendError("malformed", "Ollama closed the stream before the model finished",
+                                "Check the Ollama server log")
+        return BackendError("server", f"Ollama failed: {type(exc).__name__}")
 
 
 @functools.lru_cache(maxsize=4)

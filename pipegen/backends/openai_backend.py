@@ -189,7 +189,8 @@ class OpenAIBackend:
         if self.model not in ids:
             shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
             return ProviderStatus(self.name, self.model, True, False,
-                                  f"model '{self.model}' not found at {self.base_url}" + (f" (has: {shown})" if ids else ""),
+                                  f"model '{self.model}' not found at {self.base_url}"
+                                  + (f" (has: {shown})" if ids else ""),
                                   "Set PIPEGEN_LLM_MODEL to one of the listed models", settings)
         return ProviderStatus(self.name, self.model, True, True, f"{self.base_url}, model '{self.model}' available",
                               None, settings)
@@ -208,12 +209,14 @@ class OpenAIBackend:
         deadline = start + request.timeout_s
         fallback_system = request.system
         if self.schema_in_prompt and "$defs" not in fallback_system:  # unless the caller's prompt already has it
-            fallback_system += ("\n\nReply with a single JSON object, and nothing else, that matches this JSON Schema:\n"
+            fallback_system += ("\n\nReply with a single JSON object, and nothing else, "
+                                "that matches this JSON Schema:\n"
                                 + json.dumps(schema, separators=(",", ":")))
         if "json" not in (fallback_system + request.user).lower():  # OpenAI's JSON mode insists on the word
             fallback_system += "\n\nReply with a single JSON object."
         # strict structured outputs; else JSON mode (gpt-4-turbo, most local servers); else plain text (gpt-4)
-        attempts = [(request.system, strict_format), (fallback_system, {"type": "json_object"}), (fallback_system, None)]
+        attempts = [(request.system, strict_format), (fallback_system, {"type": "json_object"}),
+                    (fallback_system, None)]
         for system, response_format in attempts:
             try:
                 return self._generate(request, system, response_format, start, deadline)

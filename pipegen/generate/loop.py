@@ -83,7 +83,8 @@ def generate(description: str, domain: str | None, backend: Any, *, source: Sour
     for attempt in range(1, max_repairs + 2):
         left = timeout_s - (time.monotonic() - start)
         if left <= 0:
-            raise BackendError("timeout", "AI generation timed out", "Try a simpler description or use a more powerful model")
+            raise BackendError("timeout", "AI generation timed out",
+                               "Try a simpler description or use a more powerful model")
         if backend.output == "pgl":
             system, user = prompt.spec_prompt(plan, feedback)
             max_tokens = longest // 2 + 200

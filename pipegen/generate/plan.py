@@ -52,11 +52,14 @@ def labels(rules: tuple[Rule, ...], text: str) -> set[str]:
 
 # What the request computes. Several may hold ("drop duplicates, then count per minute"): see _shape.
 SHAPE_RULES = (
-    Rule("pattern", r"\bfollowed by\b|\bin a row\b|\bconsecutive\b|\bmatch_recognize\b|\band then\b[^.]*\bwithin\b|\bstays? (?:above|below|over|under)\b|"
+    Rule("pattern", r"\bfollowed by\b|\bin a row\b|\bconsecutive\b|\bmatch_recognize\b|"
+                    r"\band then\b[^.]*\bwithin\b|\bstays? (?:above|below|over|under)\b|"
                     r"\bremains? (?:above|below|over|under)\b|\bsustained\b|\bpersists?\b|\bfor (?:more|longer) than "
-                    r"\d+ (?:consecutive )?(?:minutes?|seconds?|hours?|readings)\b|\bthen (?:a|an) (?:successful|\w+ed)\b",
+                    r"\d+ (?:consecutive )?(?:minutes?|seconds?|hours?|readings)\b|"
+                    r"\bthen (?:a|an) (?:successful|\w+ed)\b",
          90),
-    Rule("dedup_first", r"\bduplicates?\b|\bduplicated\b|\bdedup\w*|\bde-dup\w*|\bfirst (?:occurrence|copy|one|event|time)\b|"
+    Rule("dedup_first", r"\bduplicates?\b|\bduplicated\b|\bdedup\w*|\bde-dup\w*|"
+                        r"\bfirst (?:occurrence|copy|one|event|time)\b|"
                         r"\bretri(?:ed|es)\b|\bre-?sent\b|\bredeliver\w*|\b(?:keep|keeping|only|pass|forward)\b[^.]{0,24}"
                         r"\bthe first\b(?! \d)|\bthe first \w+ (?:per|for each|of each|by)\b|"
                         r"\bexactly once\b|\bresen[dt]s?\b|\btwice\b|\bonly once\b|\bunique (?:events|messages)\b", 80),
@@ -66,19 +69,24 @@ SHAPE_RULES = (
     Rule("rolling", r"\bmoving (?:average|avg|sum|max|min|total|mean)\b|\blast \d+ (?:\w+ )?(?:readings|events|rows|"
                     r"values|records|ticks|trades|measurements|samples|orders|transactions|pings|messages|payments|"
                     r"matches|games|scans|heartbeats)\b|\b(?:preceding|previous|prior|trailing) \d+\b|"
-                    r"\battach(?:ed|es|ing)?\b[^.]*\bto (?:each|every|the)\b|\battach(?:ed|es|ing)?\b[^.]*\b(?:preceding|"
-                    r"previous|prior|trailing|last)\b|\b(?:preceding|previous|prior|trailing) (?:minute|hour|day|second)\b|\b(?:each|every) (?:reading|event|row|"
+                    r"\battach(?:ed|es|ing)?\b[^.]*\bto (?:each|every|the)\b|"
+                    r"\battach(?:ed|es|ing)?\b[^.]*\b(?:preceding|"
+                    r"previous|prior|trailing|last)\b|"
+                    r"\b(?:preceding|previous|prior|trailing) (?:minute|hour|day|second)\b|"
+                    r"\b(?:each|every) (?:reading|event|row|"
                     r"record|tick|trade|transaction|order|payment|ping)\b[^.]*\bover the (?:preceding|previous|"
                     r"last|past)\b|\brolling (?:average|avg|sum|mean|count|max|min)\b", 70),
     Rule("topn", r"\btop[- ]?(?:\d+|three|five|ten|twenty)\b|\btop (?:\w+ ){0,2}(?:by|per|in)\b|\bleaderboard\b|"
-                 r"\bbest[- ]selling\b|\brank(?:ed|ing|s)? (?:\w+ ){0,3}by\b|\bthe (?:\d+|three|five|ten) most[- ]\w+\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){1,3}with the "
+                 r"\bbest[- ]selling\b|\brank(?:ed|ing|s)? (?:\w+ ){0,3}by\b|"
+                 r"\bthe (?:\d+|three|five|ten) most[- ]\w+\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){1,3}with the "
                  r"(?:most|highest|largest)\b|\bthe (?:\d+|three|five|ten) (?:\w+ ){0,2}that \w+ the most\b", 60),
 )
 
 # The window of an aggregate.
 WINDOW_RULES = (
     Rule("session", r"\bsessions?\b|\binactivity\b|\binactive\b|\bidle\b|\bidling\b|\bgaps? of\b|\bseparated by\b|"
-                    r"\bbursts?\b[^.]*\b(?:end|close|stop)s? after\b|\b(?:end|close)s? after \S+ \w+ (?:without|of no|with no)\b|"
+                    r"\bbursts?\b[^.]*\b(?:end|close|stop)s? after\b|"
+                    r"\b(?:end|close)s? after \S+ \w+ (?:without|of no|with no)\b|"
                     r"\bwithout (?:any )?(?:pings|events|activity|clicks|messages)\b|\bsessioni[sz]e\b", 90),
     Rule("cumulate", r"\bcumulat(?:e|ive|ively|ing)\b|\bsince (?:midnight|the start of)\b|\bso far (?:today|this)\b|"
                      r"\bstarting over\b|\bresets? (?:every|each|at)\b|\bstart(?:s|ing)? (?:again|afresh|over)\b|"
@@ -102,10 +110,12 @@ WINDOW_RULES = (
 
 AGG_WORDS = (
     ("count_distinct", r"\b(?:unique|distinct|different)\b"),
-    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|\bhow many\b(?! (?:seconds|minutes|hours|days|ms)\b)|\btall(?:y|ies)\b|"
+    ("count", r"\bcount(?:s|ed|ing)?\b|\bnumber of\b|"
+              r"\bhow many\b(?! (?:seconds|minutes|hours|days|ms)\b)|\btall(?:y|ies)\b|"
               r"\bfrequency\b|\bvolume of\b|"
               r"\bthe most\b|\bmost (?:active|popular|viewed|played)\b"),
-    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\bcumulative\b(?= \w)|\brevenue\b|\bspend\b|\bspent\b|\badd(?:s|ed)? up\b|\bgmv\b|"
+    ("sum", r"\btotal\b|\bsum(?:s|med|ming)?\b|\bcumulative\b(?= \w)|\brevenue\b|\bspend\b|\bspent\b|"
+            r"\badd(?:s|ed)? up\b|\bgmv\b|"
             r"\bturnover\b"),
     ("avg", r"\baverage\b|\bmean\b|\bavg\b"),
     ("max", r"\bmax(?:imum)?\b(?! (?:size|window|lateness|delay|out of order))|\bpeak\b|\bhighest\b|\blargest\b|"
@@ -115,7 +125,8 @@ AGG_WORDS = (
 AGG_RE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in AGG_WORDS))
 
 COMPARISONS = (
-    (">=", r"at least|(?:greater|more|higher) than or equal to|>=|or (?:more|higher|above|greater)|no (?:less|fewer) than"),
+    (">=", r"at least|(?:greater|more|higher) than or equal to|>=|"
+           r"or (?:more|higher|above|greater)|no (?:less|fewer) than"),
     ("<=", r"at most|(?:less|lower|fewer) than or equal to|<=|or (?:less|lower|below|fewer)|no more than|up to"),
     (">", r"above|over|more than|greater than|higher than|exceed(?:s|ed|ing)?|bigger than|larger than|>|beyond|"
           r"faster than|longer than|hotter than|heavier than|outside"),
@@ -316,89 +327,122 @@ _NOT_KEYS = words.STOP | words.GENERIC_NOUNS | {
 }
 
 
+@dataclass
+class _Keys:
+    """The group keys found so far, and the fields made up for keys no field matches."""
+
+    fields: list[TField]
+    keys: list[str] = field(default_factory=list)
+    new: list[TField] = field(default_factory=list)
+
+    def add(self, hit: str | None) -> None:
+        if hit and hit not in self.keys:
+            self.keys.append(hit)
+
+    def new_field(self, name: str) -> str:
+        """A string key field ``name`` (added unless a field has that name already)."""
+        if all(x.name != name for x in self.fields):
+            f = TField(name, "string", "key", "")
+            self.new.append(f)
+            self.fields.append(f)
+        return name
+
+
+_KEY_ROLES = ("key", "id", "label")
+_POSSESSIVE_RE = re.compile(r"\b(?:each|every|per|for each|a|the|that|this|its|same)\s+([a-z_][a-z0-9_]*)'s\s+"
+                            r"(`[^`]+`|[a-z_][a-z0-9_]*)|\b(?:of|for|from|with|on|in) (?:the )?same\s+"
+                            r"(`[^`]+`|[a-z_][a-z0-9_]*)")
+
+
 def group_keys(r: Reading, src: SourceTemplate, allow_new: bool) -> tuple[list[str], list[TField]]:
     """The group keys the request names ("per store", "by device and hour", "each player's"), resolved to
     fields; fields to add for keys no field matches (when ``allow_new``)."""
-    keys: list[str] = []
-    new: list[TField] = []
-    fields = list(src.fields)
-    # "each merchant's SKUs": the owner and the thing both group
+    found = _Keys(list(src.fields))
     # A word the request uses names its own key: in a domain template, only a close match stands for it.
     close = 75 if allow_new == "id" else 60
-    for m in re.finditer(r"\b(?:each|every|per|for each|a|the|that|this|its|same)\s+([a-z_][a-z0-9_]*)'s\s+"
-                         r"(`[^`]+`|[a-z_][a-z0-9_]*)|\b(?:of|for|from|with|on|in) (?:the )?same\s+(`[^`]+`|[a-z_][a-z0-9_]*)",
-                         r.low):
-        for w in (m.group(2), m.group(1), m.group(3)):
-            if not w:
-                continue
-            w = w.strip("`")
-            if singular(w) in _NOT_KEYS or AGG_RE.fullmatch(w):
-                continue
-            hit = resolve(w, fields, ("key", "id", "label"), close)
-            if hit is None and allow_new and w == (m.group(1) or m.group(3)) and w.isidentifier() and len(w) >= 3:
-                name = singular(w) + ("_id" if allow_new == "id" and "_" not in w else "")
-                if all(x.name != name for x in fields):
-                    f = TField(name, "string", "key", "")
-                    new.append(f)
-                    fields.append(f)
-                hit = name
-            if hit and hit not in keys:
-                keys.append(hit)
+    for m in _POSSESSIVE_RE.finditer(r.low):
+        _possessive_keys(m, found, allow_new, close)
     for m in _KEY_RE.finditer(r.low):
-        before = r.low[max(0, m.start() - 30):m.start()]
-        if m.group(0).startswith("by ") and re.search(r"\b(?:order(?:ed)?|sort(?:ed)?|rank(?:ed)?|top \S+(?: \w+)?|"
-                                                      r"keyed|partitioned|on|join(?:ed)?|dedup\w*|replaced|caused|"
-                                                      r"sent|made|placed|followed|delayed|late)\s*$", before):
-            continue  # "top 3 products by revenue", "keyed by": not a group key
-        cand = [g for g in (m.group(1), m.group(2), m.group(4)) if g]
-        first_word = cand[0].strip("`").rstrip("'s").rstrip("'")
-        event_nouns = {singular(src.name), singular(src.name.split("_")[-1])}
-        if re.match(r"(?:for |of |in )?(?:each|every)\b", m.group(0)) and singular(first_word) in event_nouns:
-            continue  # "for each trade" in the trades stream: every event, not a group key
-        if re.match(r"(?:for )?(?:each|every)\b", m.group(0)) and m.group(2) and (
-                m.group(2) in words.GENERIC_NOUNS or singular(m.group(2)) in ("reading", "event", "record", "row",
-                                                                             "message", "ping", "tick", "sample")):
-            continue  # "for every vibration reading": each event, not a group key
-        if first_word in _NOT_KEYS or words.DURATION_RE.fullmatch(first_word) or first_word.isdigit():
+        _phrase_keys(r, src, m, found, allow_new, close)
+    return found.keys, found.new
+
+
+def _possessive_keys(m: re.Match[str], found: _Keys, allow_new: bool, close: int) -> None:
+    """"each merchant's SKUs": the owner and the thing both group; "of the same card" groups by the card."""
+    for w in (m.group(2), m.group(1), m.group(3)):
+        if not w:
             continue
-        if AGG_RE.fullmatch(first_word):
+        w = w.strip("`")
+        if singular(w) in _NOT_KEYS or AGG_RE.fullmatch(w):
             continue
-        # "per product category", "per fulfilment warehouse": the two-word name, else the head noun (the
-        # second word), else the first
-        second = cand[1].strip("`").replace("'s", "") if m.group(2) else None
-        if second and (second in _NOT_KEYS or second in words.FUNCTION_WORDS or second in PREPOSITIONS
-                       or AGG_RE.fullmatch(second)
-                       or words.DURATION_RE.fullmatch(second) or second.isdigit()):
-            second = None
-        phrases = [f"{first_word} {second}", second, first_word] if second else [first_word]
-        hit = None
-        for ph in phrases:
-            ph = (ph or "").replace("'s", "").strip("`'")
-            if not ph:
-                continue
-            hit = resolve(ph, fields, ("key", "id", "label"), close) or resolve(ph, fields, ("key", "id", "label", "metric"), 85)
-            if hit:
-                break
-        if hit is None and allow_new:
-            word = snake(f"{first_word}_{singular(second)}") if second else singular(first_word)
-            if word not in _NOT_KEYS and len(word) >= 3 and word.isidentifier():
-                name = word
-                if allow_new == "id" and "_" not in word:
-                    name = word + "_id"
-                f = TField(name, "string", "key", "")
-                if all(x.name != name for x in fields):
-                    new.append(f)
-                    fields.append(f)
-                hit = name
-        if hit and hit not in keys:
-            keys.append(hit)
-        # "per store and sku", "by region, country"
-        if m.group(3) and m.group(4):
-            second = m.group(4).strip("`")
-            h2 = resolve(second, fields, ("key", "id", "label"), 60)
-            if h2 and h2 not in keys:
-                keys.append(h2)
-    return keys, new
+        hit = resolve(w, found.fields, _KEY_ROLES, close)
+        if hit is None and allow_new and w == (m.group(1) or m.group(3)) and w.isidentifier() and len(w) >= 3:
+            hit = found.new_field(singular(w) + ("_id" if allow_new == "id" and "_" not in w else ""))
+        found.add(hit)
+
+
+def _phrase_keys(r: Reading, src: SourceTemplate, m: re.Match[str], found: _Keys, allow_new: bool,
+                 close: int) -> None:
+    """The keys of one "per ...", "by ...", "for each ..." phrase (``_KEY_RE``)."""
+    cand = [g for g in (m.group(1), m.group(2), m.group(4)) if g]
+    first_word = cand[0].strip("`").rstrip("'s").rstrip("'")
+    if _not_a_key_phrase(r, src, m, first_word):
+        return
+    second = _head_noun(m, cand)
+    hit = _resolve_key_phrase(first_word, second, found.fields, close)
+    if hit is None and allow_new:
+        word = snake(f"{first_word}_{singular(second)}") if second else singular(first_word)
+        if word not in _NOT_KEYS and len(word) >= 3 and word.isidentifier():
+            hit = found.new_field(word + "_id" if allow_new == "id" and "_" not in word else word)
+    found.add(hit)
+    # "per store and sku", "by region, country"
+    if m.group(3) and m.group(4):
+        found.add(resolve(m.group(4).strip("`"), found.fields, _KEY_ROLES, 60))
+
+
+def _not_a_key_phrase(r: Reading, src: SourceTemplate, m: re.Match[str], first_word: str) -> bool:
+    """Whether a ``_KEY_RE`` phrase names no group key: "top 3 products by revenue", "keyed by", "for each
+    trade" in the trades stream, "for every vibration reading", "per minute"."""
+    before = r.low[max(0, m.start() - 30):m.start()]
+    if m.group(0).startswith("by ") and re.search(r"\b(?:order(?:ed)?|sort(?:ed)?|rank(?:ed)?|top \S+(?: \w+)?|"
+                                                  r"keyed|partitioned|on|join(?:ed)?|dedup\w*|replaced|caused|"
+                                                  r"sent|made|placed|followed|delayed|late)\s*$", before):
+        return True  # "top 3 products by revenue", "keyed by": not a group key
+    event_nouns = {singular(src.name), singular(src.name.split("_")[-1])}
+    if re.match(r"(?:for |of |in )?(?:each|every)\b", m.group(0)) and singular(first_word) in event_nouns:
+        return True  # "for each trade" in the trades stream: every event, not a group key
+    if re.match(r"(?:for )?(?:each|every)\b", m.group(0)) and m.group(2) and (
+            m.group(2) in words.GENERIC_NOUNS or singular(m.group(2)) in ("reading", "event", "record", "row",
+                                                                         "message", "ping", "tick", "sample")):
+        return True  # "for every vibration reading": each event, not a group key
+    if first_word in _NOT_KEYS or words.DURATION_RE.fullmatch(first_word) or first_word.isdigit():
+        return True
+    return bool(AGG_RE.fullmatch(first_word))
+
+
+def _head_noun(m: re.Match[str], cand: list[str]) -> str | None:
+    """The second word of a key phrase ("category" in "per product category"), when it can be part of a name."""
+    second = cand[1].strip("`").replace("'s", "") if m.group(2) else None
+    if second and (second in _NOT_KEYS or second in words.FUNCTION_WORDS or second in PREPOSITIONS
+                   or AGG_RE.fullmatch(second)
+                   or words.DURATION_RE.fullmatch(second) or second.isdigit()):
+        return None
+    return second
+
+
+def _resolve_key_phrase(first_word: str, second: str | None, fields: list[TField], close: int) -> str | None:
+    """"per product category", "per fulfilment warehouse": the field of the two-word name, else of the head
+    noun (the second word), else of the first."""
+    phrases = [f"{first_word} {second}", second, first_word] if second else [first_word]
+    hit = None
+    for ph in phrases:
+        ph = (ph or "").replace("'s", "").strip("`'")
+        if not ph:
+            continue
+        hit = resolve(ph, fields, _KEY_ROLES, close) or resolve(ph, fields, (*_KEY_ROLES, "metric"), 85)
+        if hit:
+            break
+    return hit
 
 
 _ENTITY_RE = re.compile(r"\btop[- ]?(?:\d+|three|five|ten|twenty)\s+(?:(?:most|best|highest|biggest|largest|"
@@ -451,7 +495,25 @@ def _noun_after(text: str, pos: int, n: int = 5) -> list[str]:
     return re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", text[pos:pos + 80])[:n]
 
 
-def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) -> tuple[list[MeasureSpec], list[TField]]:
+def _add_new(fields: list[TField], new: list[TField], f: TField) -> None:
+    """``f`` made up for a name the request uses, unless a field has that name already."""
+    if all(x.name != f.name for x in fields):
+        new.append(f)
+        fields.append(f)
+
+
+# The words between an aggregate and the field it measures ("the total of all amounts", "average daily temp").
+_MEASURE_SKIP = frozenset({
+    "the", "of", "all", "each", "their", "its", "a", "an", "number", "amount", "value", "in",
+    "and", "or", "count", "sum", "total", "average", "mean", "distinct", "unique", "maximum", "minimum",
+    "max", "min", "peak", "highest", "lowest", "daily", "hourly", "running", "cumulative", "moving",
+    "rolling", "overall", "combined", "sold", "spent", "paid", "earned", "received", "made", "placed"})
+# "average per machine_id": what follows these is a key or a time, not the measured field
+_MEASURE_STOPS = ("per", "by", "for", "over", "within", "in", "every", "from", "across", "since", "during")
+
+
+def measures(r: Reading, src: SourceTemplate, keys: list[str],
+             allow_new: bool) -> tuple[list[MeasureSpec], list[TField]]:
     """The measures the request names ("the average temp_c", "total revenue and order count")."""
     out: list[MeasureSpec] = []
     new: list[TField] = []
@@ -461,69 +523,13 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
     lists = [(x.start(), x.end()) for x in re.finditer(r"\(([^()]*)\)|\{([^{}]*)\}", r.low)
              if words._field_items(x.group(1) or x.group(2) or "", strict=False)]
     for m in AGG_RE.finditer(r.low):
-        agg = m.lastgroup or "count"
-        if any(a < m.start() < b for a, b in lists) or any(f.name == m.group(0) for f in fields):
-            continue  # a field called `total` in a field list, not a request to total something
-        after = _noun_after(r.low, m.end())
-        # "the most" in "the 3 products with the most views" counts views; "most active" counts events
-        target = None
-        skip = {"the", "of", "all", "each", "their", "its", "a", "an", "number", "amount", "value", "in",
-                "and", "or", "count", "sum", "total", "average", "mean", "distinct", "unique", "maximum", "minimum",
-                "max", "min", "peak", "highest", "lowest", "daily", "hourly", "running", "cumulative", "moving",
-                "rolling", "overall", "combined", "sold", "spent", "paid", "earned", "received", "made", "placed"}
-        chain = []
-        for w in after:
-            w = w.strip("`")
-            if AGG_RE.fullmatch(w) or w in (",",):
-                chain.append(w)
-                continue
-            if w in skip:
-                continue
-            if w in ("per", "by", "for", "over", "within", "in", "every", "from", "across", "since", "during"):
-                break  # "average per machine_id": what follows is a key or a time, not the measured field
-            roles = ("key", "id", "label", "metric") if agg == "count_distinct" else ("metric",)
-            target = resolve(w, fields, roles, 60)
-            if target is None and agg not in ("count", "count_distinct"):
-                target = resolve(w, fields, ("key", "label", "other"), 95)
-                if target is not None and not is_numeric(next(f for f in fields if f.name == target)):
-                    target = None
-            if target is None and agg in ("sum", "avg", "max", "min") and allow_new and w not in words.STOP \
-                    and w not in words.GENERIC_NOUNS and w not in _NOT_KEYS and len(w) >= 3 and w.isidentifier() \
-                    and not words.DURATION_RE.fullmatch(w) and w not in ("with", "for", "by", "from", "every") \
-                    and all(x.name != w for x in fields):
-                singular_w = w
-                f = TField(singular_w, "double", "metric", "")
-                if all(x.name != f.name for x in fields):
-                    new.append(f)
-                    fields.append(f)
-                target = singular_w
-            break
-        if agg == "count":
-            # "count the units sold" counts units: a quantity is summed
-            if target and next(f for f in fields if f.name == target).type.rstrip("?") in ("int", "long") and \
-                    re.search(r"(?:^|_)(qty|quantity|units?|items)$", target):
-                agg = "sum"
-            else:
-                target = None
-        if agg == "count" and after and after[0] in ("unique", "distinct", "different") or \
-                agg == "count" and len(after) > 1 and after[0] in ("the", "all") and after[1] in ("unique", "distinct"):
-            continue  # "count the unique viewers": a distinct count, read at "unique"
-        if agg == "count_distinct" and target is None and allow_new:
-            w = next((x.strip("`") for x in after if x.strip("`") not in skip and not AGG_RE.fullmatch(x)), None)
-            if w and w not in words.STOP and w not in _NOT_KEYS and w.isidentifier() and len(w) >= 3:
-                name = singular(w) + ("_id" if allow_new == "id" else "")
-                if all(x.name != name for x in fields):
-                    f = TField(name, "string", "key", "")
-                    new.append(f)
-                    fields.append(f)
-                target = name
-        if agg == "count_distinct" and target is None:
+        found = _aggregate_at(r, m, fields, new, lists, allow_new)
+        if found is None:
             continue
+        agg, target = found
         if agg in ("sum", "avg", "max", "min") and target is None:
-            target = (numeric[0].name if numeric else None)
-            if target is None:
-                continue
-            pending.append(agg)
+            if numeric:
+                pending.append(agg)
             continue
         for a in [*pending, agg]:
             ms = MeasureSpec(a, target)
@@ -534,14 +540,81 @@ def measures(r: Reading, src: SourceTemplate, keys: list[str], allow_new: bool) 
         ms = MeasureSpec(a, numeric[0].name if numeric else None)
         if ms.field and ms not in out:
             out.append(ms)
-    # "litres used", "units sold", "kWh consumed": a quantity the request totals without saying "total"
+    _quantities_used(r, fields, out)
+    return out, new
+
+
+def _aggregate_at(r: Reading, m: re.Match[str], fields: list[TField], new: list[TField],
+                  lists: list[tuple[int, int]], allow_new: bool) -> tuple[str, str | None] | None:
+    """The aggregate an aggregate word (``AGG_RE``) asks for and the field it measures (None: none named);
+    None when the word asks for none."""
+    agg = m.lastgroup or "count"
+    if any(a < m.start() < b for a, b in lists) or any(f.name == m.group(0) for f in fields):
+        return None  # a field called `total` in a field list, not a request to total something
+    after = _noun_after(r.low, m.end())
+    # "the most" in "the 3 products with the most views" counts views; "most active" counts events
+    target = _measured_field(after, agg, fields, new, allow_new)
+    if agg == "count":
+        # "count the units sold" counts units: a quantity is summed
+        if target and next(f for f in fields if f.name == target).type.rstrip("?") in ("int", "long") and \
+                re.search(r"(?:^|_)(qty|quantity|units?|items)$", target):
+            agg = "sum"
+        else:
+            target = None
+    if agg == "count" and after and after[0] in ("unique", "distinct", "different") or \
+            agg == "count" and len(after) > 1 and after[0] in ("the", "all") and after[1] in ("unique", "distinct"):
+        return None  # "count the unique viewers": a distinct count, read at "unique"
+    if agg == "count_distinct" and target is None and allow_new:
+        target = _distinct_key(after, fields, new, allow_new)
+    if agg == "count_distinct" and target is None:
+        return None
+    return agg, target
+
+
+def _measured_field(after: list[str], agg: str, fields: list[TField], new: list[TField],
+                    allow_new: bool) -> str | None:
+    """The field the words after an aggregate word name (one made up, for a sum or an average, when
+    ``allow_new``), or None."""
+    for w in after:
+        w = w.strip("`")
+        if AGG_RE.fullmatch(w) or w in (",",) or w in _MEASURE_SKIP:
+            continue
+        if w in _MEASURE_STOPS:
+            return None
+        roles = ("key", "id", "label", "metric") if agg == "count_distinct" else ("metric",)
+        target = resolve(w, fields, roles, 60)
+        if target is None and agg not in ("count", "count_distinct"):
+            target = resolve(w, fields, ("key", "label", "other"), 95)
+            if target is not None and not is_numeric(next(f for f in fields if f.name == target)):
+                target = None
+        if target is None and agg in ("sum", "avg", "max", "min") and allow_new and w not in words.STOP \
+                and w not in words.GENERIC_NOUNS and w not in _NOT_KEYS and len(w) >= 3 and w.isidentifier() \
+                and not words.DURATION_RE.fullmatch(w) and w not in ("with", "for", "by", "from", "every") \
+                and all(x.name != w for x in fields):
+            _add_new(fields, new, TField(w, "double", "metric", ""))
+            target = w
+        return target
+    return None
+
+
+def _distinct_key(after: list[str], fields: list[TField], new: list[TField], allow_new: bool) -> str | None:
+    """What a distinct count counts when no field is named: a key field made up from the word after it."""
+    w = next((x.strip("`") for x in after if x.strip("`") not in _MEASURE_SKIP and not AGG_RE.fullmatch(x)), None)
+    if w and w not in words.STOP and w not in _NOT_KEYS and w.isidentifier() and len(w) >= 3:
+        name = singular(w) + ("_id" if allow_new == "id" else "")
+        _add_new(fields, new, TField(name, "string", "key", ""))
+        return name
+    return None
+
+
+def _quantities_used(r: Reading, fields: list[TField], out: list[MeasureSpec]) -> None:
+    """"litres used", "units sold", "kWh consumed": a quantity the request totals without saying "total"."""
     for m in re.finditer(r"\b(`?[a-z_][a-z0-9_]*`?)\s+(?:used|consumed|sold|spent|earned|shipped|transferred|"
-                         r"delivered|generated|produced|downloaded|uploaded|streamed|driven|travelled|traveled|burned)\b",
-                         r.low):
+                         r"delivered|generated|produced|downloaded|uploaded|streamed|driven|travelled|traveled|"
+                         r"burned)\b", r.low):
         target = resolve(m.group(1).strip("`"), [f for f in fields if is_numeric(f)], None, 60)
         if target and not any(x.field == target for x in out):
             out.append(MeasureSpec("sum", target))
-    return out, new
 
 
 @dataclass(frozen=True)
@@ -555,109 +628,148 @@ def _value(text: str) -> ir.Expr:
     return num(text)
 
 
+_CMP_ALT = "|".join(f"(?P<c{i}>{p})" for i, (_op, p) in enumerate(COMPARISONS))
+
+
 def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[Condition], list[TField]]:
     """Filters and thresholds: "above 500", "at least 3 failed logins", "status is 'failed'", "starts with"."""
     out: list[Condition] = []
     new: list[TField] = []
     fields = list(src.fields)
     numeric = numeric_fields(fields)
-    cmp_alt = "|".join(f"(?P<c{i}>{p})" for i, (_op, p) in enumerate(COMPARISONS))
-    used: list[tuple[int, int]] = []
     for n in r.numbers:
-        before = r.low[max(0, n.start - 60):n.start]
-        m = re.search(r"(?:" + cmp_alt + r")\s*(?:a |an |the )?(?:total of |score of |value of |rate of )?[$€£]?\s*$",
-                      before)
-        trailing = r.low[n.end:n.end + 40]
-        m2 = re.match(r"\s*(?:\w+\s+)?(or (?:more|higher|above|greater|less|lower|below|fewer))\b", trailing)
-        op = None
-        if m:
-            op = next(COMPARISONS[int(k[1:])][0] for k, v in m.groupdict().items() if v)
-        elif m2:
-            op = ">=" if re.search(r"more|higher|above|greater", m2.group(1)) else "<="
-        if op is None:
-            continue
-        ctx_before = r.low[max(0, n.start - 90):n.start]
-        noun_after = re.findall(r"[a-z_][a-z0-9_]*", trailing)[:3]
-        # Which field: the one the unit after the number names ("180 mg/dL", "100 km/h"), else the nearest field
-        # named before the comparison, else the noun after the number.
-        target = unit_field(trailing, fields)
-        for w in reversed(re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", ctx_before)[-6:]):
-            if target:
+        c = _number_condition(r, n, fields, numeric, keys, new)
+        if c is not None:
+            out.append(c)
+    out = _code_comparisons(r, fields, out)
+    out += _duration_thresholds(r, fields)
+    out += _time_arithmetic(r, fields)
+    out = _between(r, fields, numeric, out)
+    out += _string_conditions(r, fields)
+    out += _null_checks(r, fields)
+    out += _enum_conditions(r, fields)
+    return out, new
+
+
+def _number_condition(r: Reading, n: words.Found, fields: list[TField], numeric: list[TField], keys: list[str],
+                      new: list[TField]) -> Condition | None:
+    """The condition a number the request compares with sets ("above 500", "at least 3 failed logins",
+    "customers who spent over 1000"), or None. A field made up for it is added to ``fields``, ``numeric`` and
+    ``new``."""
+    before = r.low[max(0, n.start - 60):n.start]
+    m = re.search(r"(?:" + _CMP_ALT + r")\s*(?:a |an |the )?(?:total of |score of |value of |rate of )?[$€£]?\s*$",
+                  before)
+    trailing = r.low[n.end:n.end + 40]
+    op = _comparison(m, trailing)
+    if op is None:
+        return None
+    ctx_before = r.low[max(0, n.start - 90):n.start]
+    noun_after = re.findall(r"[a-z_][a-z0-9_]*", trailing)[:3]
+    # Which field: the one the unit after the number names ("180 mg/dL", "100 km/h"), else the nearest field
+    # named before the comparison, else the noun after the number.
+    target = unit_field(trailing, fields)
+    for w in reversed(re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", ctx_before)[-6:]):
+        if target:
+            break
+        target = resolve(w.strip("`"), fields, ("metric",), 60)
+    agg_before = re.search(r"\b(total|sum|average|mean|avg|count|number of|max(?:imum)?|min(?:imum)?|peak|"
+                           r"highest|lowest)\b(?:\s+\w+){0,3}\s*(?:is\s+|was\s+|goes\s+|exceeds?\s*|exceeded\s*|"
+                           r"of\s+)?(?:" + _CMP_ALT + r")\s*\S*\s*$", ctx_before[-70:])
+    post_agg = _post_aggregate(ctx_before, agg_before, keys, fields, numeric)
+    if post_agg is not None:
+        return Condition(ir.Binary(op=op, left=col(post_agg.name), right=_value(n.value)), True,  # type: ignore[arg-type]
+                         post_agg)
+    if agg_before or _countable(noun_after, fields) or re.match(r"\s*times\b", trailing):
+        ms = _threshold_measure(agg_before, target, fields, numeric)
+        return Condition(ir.Binary(op=op, left=col(ms.name), right=_value(n.value)), True, ms)  # type: ignore[arg-type]
+    if target is None and noun_after:
+        target = resolve(noun_after[0], fields, ("metric",), 60)
+    if target is None:
+        target = numeric[0].name if numeric else None
+    if target is None:
+        words_before = [w for w in re.findall(r"[a-z_][a-z0-9_]*", ctx_before)[-3:] if w not in words.STOP
+                        and w not in _NOT_KEYS and w.isidentifier() and len(w) > 2]
+        if not words_before:
+            return None
+        target = words_before[-1]
+        f = TField(target, "double", "metric", "")
+        new.append(f)
+        fields.append(f)
+        numeric.append(f)
+    if op == ">" and re.search(r"\boutside\b", m.group(0) if m else ""):
+        return None
+    return Condition(ir.Binary(op=op, left=col(target), right=_value(n.value)), False)  # type: ignore[arg-type]
+
+
+def _comparison(m: re.Match[str] | None, trailing: str) -> str | None:
+    """The operator of the comparison written before a number (``m``) or after it ("5 or more")."""
+    if m:
+        return next(COMPARISONS[int(k[1:])][0] for k, v in m.groupdict().items() if v)
+    m2 = re.match(r"\s*(?:\w+\s+)?(or (?:more|higher|above|greater|less|lower|below|fewer))\b", trailing)
+    if m2:
+        return ">=" if re.search(r"more|higher|above|greater", m2.group(1)) else "<="
+    return None
+
+
+def _countable(noun_after: list[str], fields: list[TField]) -> bool:
+    """Whether the number counts things ("3 failed logins", "5 payments"), the plural noun after it."""
+    unit_after = noun_after[0] if noun_after else ""
+    return bool(unit_after) and unit_after not in words.STOP and not resolve(unit_after, fields, ("metric",), 60) \
+        and unit_after.endswith("s") and unit_after not in ("seconds", "minutes", "hours", "days", "ms", "mins",
+                                                            "secs", "percent", "degrees", "times", "units") \
+        and not re.match(r"(?:eur|usd|gbp|kmh|kwh|bpm|mph|km)", unit_after)
+
+
+def _post_aggregate(ctx_before: str, agg_before: re.Match[str] | None, keys: list[str], fields: list[TField],
+                    numeric: list[TField]) -> MeasureSpec | None:
+    """"only keep stores whose refunds exceed 500", "customers who spent over 1000 in the window": a result of
+    the aggregate, compared after it; None when the words before the comparison say no such thing."""
+    post = re.search(r"\b(?:only|just)?\s*(?:keep|emit|report|show|output|return|flag|alert on|send|list)?\s*"
+                     r"(?:the\s+|those\s+)?([a-z_]+s)\s+(?:who|whose|that|which|with|having)\s+((?:\w+\s+){0,4})"
+                     r"(?:" + _CMP_ALT + r")\s*[$€£]?\s*$", ctx_before[-90:])
+    if not (post and not agg_before and (keys and any(words.field_score(post.group(1), k) >= 60 for k in keys))):
+        return None
+    verbs = post.group(2)
+    named = next((x for x in (resolve(w, fields, ("metric",), 60) for w in verbs.split()) if x), None)
+    first_numeric = numeric[0].name if numeric else None
+    if re.search(r"\baverag", verbs):
+        post_agg = MeasureSpec("avg", named or first_numeric)
+    elif re.search(r"\b(?:max|peak|highest)", verbs):
+        post_agg = MeasureSpec("max", named or first_numeric)
+    elif named or re.search(r"\b(?:spent|spend|sold|paid|earned|transferred|refunds?|revenue|sales|total|"
+                            r"volume|amount)\b", verbs):
+        post_agg = MeasureSpec("sum", named or first_numeric)
+    else:
+        post_agg = MeasureSpec("count", None)
+    if post_agg.agg != "count" and post_agg.field is None:
+        post_agg = MeasureSpec("count", None)
+    return post_agg
+
+
+def _threshold_measure(agg_before: re.Match[str] | None, target: str | None, fields: list[TField],
+                       numeric: list[TField]) -> MeasureSpec:
+    """The measure a threshold on an aggregate bounds ("a total of more than 500", "more than 5 payments")."""
+    agg_word = agg_before.group(1) if agg_before else "count"
+    agg = {"total": "sum", "sum": "sum", "average": "avg", "mean": "avg", "avg": "avg", "count": "count",
+           "number of": "count", "peak": "max", "highest": "max", "lowest": "min"}.get(agg_word, None)
+    if agg is None:
+        agg = "max" if agg_word.startswith("max") else "min" if agg_word.startswith("min") else "count"
+    field_name = None
+    if agg != "count":
+        words_near = re.findall(r"[a-z_][a-z0-9_]*", agg_before.group(0) if agg_before else "")
+        for w in words_near:
+            field_name = resolve(w, fields, ("metric",), 60)
+            if field_name:
                 break
-            target = resolve(w.strip("`"), fields, ("metric",), 60)
-        agg_before = re.search(r"\b(total|sum|average|mean|avg|count|number of|max(?:imum)?|min(?:imum)?|peak|"
-                               r"highest|lowest)\b(?:\s+\w+){0,3}\s*(?:is\s+|was\s+|goes\s+|exceeds?\s*|exceeded\s*|"
-                               r"of\s+)?(?:" + cmp_alt + r")\s*\S*\s*$", ctx_before[-70:])
-        unit_after = noun_after[0] if noun_after else ""
-        countable = bool(unit_after) and unit_after not in words.STOP and not resolve(unit_after, fields, ("metric",), 60) \
-            and unit_after.endswith("s") and unit_after not in ("seconds", "minutes", "hours", "days", "ms", "mins",
-                                                                "secs", "percent", "degrees", "times", "units") \
-            and not re.match(r"(?:eur|usd|gbp|kmh|kwh|bpm|mph|km)", unit_after)
-        times = bool(re.match(r"\s*times\b", trailing))
-        # "only keep stores whose refunds exceed 500", "customers who spent over 1000 in the window": a result
-        # of the aggregate, compared after it
-        post = re.search(r"\b(?:only|just)?\s*(?:keep|emit|report|show|output|return|flag|alert on|send|list)?\s*"
-                         r"(?:the\s+|those\s+)?([a-z_]+s)\s+(?:who|whose|that|which|with|having)\s+((?:\w+\s+){0,4})"
-                         r"(?:" + cmp_alt + r")\s*[$€£]?\s*$", ctx_before[-90:])
-        post_agg = None
-        if post and not agg_before and (keys and any(words.field_score(post.group(1), k) >= 60 for k in keys)):
-            verbs = post.group(2)
-            named = next((x for x in (resolve(w, fields, ("metric",), 60) for w in verbs.split()) if x), None)
-            if re.search(r"\baverag", verbs):
-                post_agg = MeasureSpec("avg", named or (numeric[0].name if numeric else None))
-            elif re.search(r"\b(?:max|peak|highest)", verbs):
-                post_agg = MeasureSpec("max", named or (numeric[0].name if numeric else None))
-            elif named or re.search(r"\b(?:spent|spend|sold|paid|earned|transferred|refunds?|revenue|sales|total|"
-                                    r"volume|amount)\b", verbs):
-                post_agg = MeasureSpec("sum", named or (numeric[0].name if numeric else None))
-            else:
-                post_agg = MeasureSpec("count", None)
-            if post_agg.agg != "count" and post_agg.field is None:
-                post_agg = MeasureSpec("count", None)
-        if post_agg is not None:
-            out.append(Condition(ir.Binary(op=op, left=col(post_agg.name), right=_value(n.value)), True,  # type: ignore[arg-type]
-                                 post_agg))
-            used.append((n.start, n.end))
-            continue
-        if agg_before or countable or times:
-            agg_word = agg_before.group(1) if agg_before else "count"
-            agg = {"total": "sum", "sum": "sum", "average": "avg", "mean": "avg", "avg": "avg", "count": "count",
-                   "number of": "count", "peak": "max", "highest": "max", "lowest": "min"}.get(agg_word, None)
-            if agg is None:
-                agg = "max" if agg_word.startswith("max") else "min" if agg_word.startswith("min") else "count"
-            field_name = None
-            if agg != "count":
-                words_near = re.findall(r"[a-z_][a-z0-9_]*", agg_before.group(0) if agg_before else "")
-                for w in words_near:
-                    field_name = resolve(w, fields, ("metric",), 60)
-                    if field_name:
-                        break
-                field_name = field_name or target or (numeric[0].name if numeric else None)
-                if field_name is None:
-                    agg = "count"
-            ms = MeasureSpec(agg, field_name if agg != "count" else None)
-            out.append(Condition(ir.Binary(op=op, left=col(ms.name), right=_value(n.value)), True, ms))  # type: ignore[arg-type]
-            used.append((n.start, n.end))
-            continue
-        if target is None and noun_after:
-            target = resolve(noun_after[0], fields, ("metric",), 60)
-        if target is None:
-            target = numeric[0].name if numeric else None
-        if target is None:
-            words_before = [w for w in re.findall(r"[a-z_][a-z0-9_]*", ctx_before)[-3:] if w not in words.STOP
-                            and w not in _NOT_KEYS and w.isidentifier() and len(w) > 2]
-            if not words_before:
-                continue
-            target = words_before[-1]
-            f = TField(target, "double", "metric", "")
-            new.append(f)
-            fields.append(f)
-            numeric.append(f)
-        if op == ">" and re.search(r"\boutside\b", m.group(0) if m else ""):
-            continue
-        out.append(Condition(ir.Binary(op=op, left=col(target), right=_value(n.value)), False))  # type: ignore[arg-type]
-        used.append((n.start, n.end))
-    # comparisons written as code: status != 'C', amount >= 100, priority = "P1"
+        field_name = field_name or target or (numeric[0].name if numeric else None)
+        if field_name is None:
+            agg = "count"
+    return MeasureSpec(agg, field_name if agg != "count" else None)
+
+
+def _code_comparisons(r: Reading, fields: list[TField], out: list[Condition]) -> list[Condition]:
+    """``out`` with the comparisons written as code: status != 'C', amount >= 100, priority = "P1" (each
+    replaces the same comparison read from the words)."""
     for m in re.finditer(r"`?([a-z_][a-z0-9_]*)`?\s*(!=|<>|==|=|>=|<=|>|<)\s*(['\"][^'\"]{0,40}['\"]|-?\d+(?:\.\d+)?)",
                          r.text.lower()):
         target = resolve(m.group(1), fields, None, 95)
@@ -674,7 +786,12 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
             out = [c for c in out if not (isinstance(c.expr, ir.Binary) and c.expr.left == col(target)
                                           and c.expr.right == value)]
             out.append(Condition(expr, False))
-    # a duration as a threshold on a field measured in that unit: "frames slower than 33 ms" -> frame_ms > 33
+    return out
+
+
+def _duration_thresholds(r: Reading, fields: list[TField]) -> list[Condition]:
+    """A duration as a threshold on a field measured in that unit: "frames slower than 33 ms" -> frame_ms > 33."""
+    out: list[Condition] = []
     cmp_only = "|".join(p for _op, p in COMPARISONS[:4])
     for d in r.durations:
         before = r.low[max(0, d.start - 40):d.start]
@@ -688,7 +805,12 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
             continue
         op = next(o for o, p in COMPARISONS if re.search(r"(?:" + p + r")\s*$", before))
         out.append(Condition(ir.Binary(op=op, left=col(target), right=num(str(value))), False))  # type: ignore[arg-type]
-    # time arithmetic: "ended_at is more than 2 hours after started_at"
+    return out
+
+
+def _time_arithmetic(r: Reading, fields: list[TField]) -> list[Condition]:
+    """Time arithmetic: "ended_at is more than 2 hours after started_at"."""
+    out: list[Condition] = []
     for m in re.finditer(r"(`?[a-z_][a-z0-9_]*`?)\s+(?:is\s+|was\s+|comes?\s+|arrives?\s+|happens?\s+)?"
                          r"(more than|over|at least|less than|under|within)\s+" + words._NUM +
                          r"\s*(seconds?|secs?|minutes?|mins?|hours?|h|days?)\s+(after|later than|before)\s+"
@@ -701,7 +823,11 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
             later, earlier = (a, b) if m.group(5) != "before" else (b, a)
             out.append(Condition(ir.Binary(op=op, left=col(later), right=ir.Binary(  # type: ignore[arg-type]
                 op="+", left=col(earlier), right=ir.IntervalLit(duration=dur(d)))), False))
-    # between A and B
+    return out
+
+
+def _between(r: Reading, fields: list[TField], numeric: list[TField], out: list[Condition]) -> list[Condition]:
+    """``out`` with "between A and B" (which replaces the single-event comparisons read from A and B)."""
     for m in re.finditer(r"\b(?:between)\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)", r.low):
         ctx = r.low[max(0, m.start() - 60):m.start()]
         target = None
@@ -716,10 +842,17 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
                                           and c.expr.right.text in (m.group(1), m.group(2)) and not c.on_aggregate)]
             out.append(Condition(ir.Between(operand=col(target), low=num(m.group(1)), high=num(m.group(2)),
                                             negated=negated), False))
-    # string values: status is 'failed', country in ('DE', 'FR'), url starts with "/checkout"
+    return out
+
+
+def _string_conditions(r: Reading, fields: list[TField]) -> list[Condition]:
+    """String values: status is 'failed', country in ('DE', 'FR'), url starts with "/checkout"."""
+    out: list[Condition] = []
     strings = [f for f in fields if not is_numeric(f) and f.role in ("key", "label", "id")]
-    for m in re.finditer(r"(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:is|=|==|equals?|of|set to|marked)\s+(?:not\s+)?['\"]([^'\"]{1,40})['\"]"
-                         r"|(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:is\s+)?(?:not\s+)?(?:one of|in)\s*\(?((?:['\"]?[\w\-]+['\"]?"
+    for m in re.finditer(r"(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:is|=|==|equals?|of|set to|marked)\s+(?:not\s+)?"
+                         r"['\"]([^'\"]{1,40})['\"]"
+                         r"|(`[^`]+`|[a-z_][a-z0-9_]*)\s+(?:is\s+)?(?:not\s+)?(?:one of|in)"
+                         r"\s*\(?((?:['\"]?[\w\-]+['\"]?"
                          r"(?:,\s*|\s+or\s+|,?\s+and\s+)){1,8}['\"]?[\w\-]+['\"]?)\)?"
                          r"|(`[^`]+`|[a-z_][a-z0-9_]*)\s+(starts? with|begins? with|ends? with|contains?|containing|"
                          r"like|matching)\s+['\"]([^'\"]{1,40})['\"]", r.text.lower()):
@@ -744,7 +877,12 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
                 pattern = f"{v}%" if kind.startswith(("start", "begin")) else f"%{v}" if kind.startswith("end") \
                     else f"%{v}%" if kind.startswith("contain") else v
                 out.append(Condition(ir.Like(operand=col(target), pattern=pattern), False))
-    # null checks: "without a coupon_code", "missing email", "where referrer is null"
+    return out
+
+
+def _null_checks(r: Reading, fields: list[TField]) -> list[Condition]:
+    """Null checks: "without a coupon_code", "missing email", "where referrer is null"."""
+    out: list[Condition] = []
     for m in re.finditer(r"\b(?:without (?:a |an )?|missing (?:a |an |the )?|no |lacking (?:a |an )?)"
                          r"(`[^`]+`|[a-z_][a-z0-9_]*)|(`[^`]+`|[a-z_][a-z0-9_]*) (is (?:null|missing|empty|not set)|"
                          r"is not null|is present|is set)\b", r.low):
@@ -755,7 +893,12 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
         if target:
             present = bool(m.group(3) and re.search(r"not null|present|is set", m.group(3)))
             out.append(Condition(ir.IsNull(operand=col(target), negated=present), False))
-    # enum symbols the request names ("cancelled orders", "purchase events")
+    return out
+
+
+def _enum_conditions(r: Reading, fields: list[TField]) -> list[Condition]:
+    """Enum symbols the request names ("cancelled orders", "purchase events"; "ignoring refunds": not)."""
+    out: list[Condition] = []
     for f in fields:
         em = re.match(r"enum\((.*)\)", f.type)
         if not em:
@@ -767,7 +910,7 @@ def conditions(r: Reading, src: SourceTemplate, keys: list[str]) -> tuple[list[C
                                      r"(?:the\s+|all\s+|any\s+)?$", r.low[max(0, sm.start() - 30):sm.start()]))
                 out.append(Condition(ir.Binary(op="!=" if neg else "=", left=col(f.name),
                                                right=ir.StringLit(value=sym)), False))
-    return out, new
+    return out
 
 
 def unit_field(after: str, fields: list[TField]) -> str | None:
@@ -877,7 +1020,8 @@ class Draft:
     columns: list[str]
     upsert_key: tuple[str, ...] = ()  # the sink must be an upsert sink keyed by these
 
-    def add(self, st: ir.Statement, columns: list[str] | None = None, upsert_key: tuple[str, ...] | None = None) -> None:
+    def add(self, st: ir.Statement, columns: list[str] | None = None,
+            upsert_key: tuple[str, ...] | None = None) -> None:
         self.statements.append(st)
         self.head = st.name
         if columns is not None:
@@ -896,8 +1040,10 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 JOIN_CUES = r"\bmatch\w*\b[^.]*\bwith\b|\bconvert\w*\b[^.]*\b(?:rate|price)s?\b[^.]*\b(?:valid|in effect|at)\b|" \
-            r"\btag(?:s|ged)? (?:each|every)\b[^.]*\bwith\b|\bat the time (?:of|when)\b|\bwas valid\b|\bvalid (?:when|at)\b|" \
-            r"\bas it was\b|\benrich\w*\b|\bjoin\w*\b|\bmatch(?:es|ed|ing)? (?:each|every|it|them|the|up)\b|\bpair(?:s|ed|ing)? (?:each|every|it|them|the)\b|" \
+            r"\btag(?:s|ged)? (?:each|every)\b[^.]*\bwith\b|\bat the time (?:of|when)\b|" \
+            r"\bwas valid\b|\bvalid (?:when|at)\b|" \
+            r"\bas it was\b|\benrich\w*\b|\bjoin\w*\b|" \
+            r"\bmatch(?:es|ed|ing)? (?:each|every|it|them|the|up)\b|\bpair(?:s|ed|ing)? (?:each|every|it|them|the)\b|" \
             r"\blook(?:s|ed)? up\b|\blookup\b|\bin effect at\b|\bas (?:it|they) (?:was|were|stood)\b|\bcorrelat\w+\b|" \
             r"\bcombined? with\b|\battach(?:es|ed)? the\b[^.]*\bfrom\b|\badd(?:s|ing)? the\b[^.]*\bfrom\b"
 TEMPORAL_CUES = r"\bas (?:it|they) (?:was|were|stood)\b|\bin effect\b|\bat (?:the )?(?:time of|\w+ time)\b|" \
@@ -941,7 +1087,8 @@ def _right_source(st: Stream | None, key: str, r: Reading, kind: str, left: Sour
             fields.insert(0, TField(key, "string", "key", ""))
         return SourceTemplate(st.name, st.topic, f"The {st.topic} stream", (), tuple(_with_time(fields, True)))
     noun = re.search(r"\b([a-z][a-z0-9_]*)\s+(?:are|is|come from|comes from)\s+(?:an?\s+|the\s+)?(?:upsert|changelog|"
-                     r"compacted|versioned|lookup|reference)\b|\bfrom (?:an?|the) ([a-z][a-z0-9_]*) (?:upsert|changelog|"
+                     r"compacted|versioned|lookup|reference)\b|\bfrom (?:an?|the) "
+                     r"([a-z][a-z0-9_]*) (?:upsert|changelog|"
                      r"compacted) (?:topic|stream|table)\b", r.low)
     named = (noun.group(1) or noun.group(2)) if noun else None
     if named in words.STOP or named in ("it", "they", "which", "that"):
@@ -1021,7 +1168,8 @@ def _select_all(left: SourceTemplate, right: SourceTemplate, key: str, kind: str
     return ir.Select(items=tuple(items)), names
 
 
-_PROJECTION = re.compile(r"\b(?:with (?:its|their|the|just|only)|keep(?:ing)? only|keep(?:ing)? just|only (?:keep|the fields?|"
+_PROJECTION = re.compile(r"\b(?:with (?:its|their|the|just|only)|keep(?:ing)? only|keep(?:ing)? just|"
+                         r"only (?:keep|the fields?|"
                          r"the columns?)|selecting|select|project(?:ing)?|output(?:ting)? (?:only |just )?(?:the )?|"
                          r"containing only|carrying only|(?:just|only) (?:the )?(?:fields?|columns?)|fields?|columns?)"
                          r"\s*:?\s+((?:`?[a-z_][a-z0-9_]*`?(?:,\s*|\s+and\s+|\s*&\s*)){1,12}`?[a-z_][a-z0-9_]*`?)")
@@ -1048,7 +1196,8 @@ _LABELS = re.compile(r"\b(?:label(?:l?ed|l?ing|s)?|classif(?:y|ies|ied|ying)|tag
                      r"(?:either\s+)?['\"]?([a-z_][a-z0-9_-]*)['\"]?\s*(?:,|/)\s*['\"]?([a-z_][a-z0-9_-]*)['\"]?"
                      r"(?:\s*(?:,|/)?\s*(?:or|and)?\s*['\"]?([a-z_][a-z0-9_-]*)['\"]?)?"
                      r"(?:\s*(?:,|/)?\s*(?:or|and)\s*['\"]?([a-z_][a-z0-9_-]*)['\"]?)?")
-_CAST = re.compile(r"\bcast(?:s|ing)?\s+((?:`?[a-z_][a-z0-9_]*`?(?:\s*,\s*|\s+and\s+)?)+?)\s+(?:to|as|into)\s+(?:an?\s+)?"
+_CAST = re.compile(r"\bcast(?:s|ing)?\s+((?:`?[a-z_][a-z0-9_]*`?(?:\s*,\s*|\s+and\s+)?)+?)"
+                   r"\s+(?:to|as|into)\s+(?:an?\s+)?"
                    r"(" + words._TYPE_RE + r")", re.I)
 
 
@@ -1061,63 +1210,93 @@ def derived_columns(r: Reading, src: SourceTemplate) -> tuple[list[tuple[str, ir
     used: set[str] = set()
     fields = list(src.fields)
     numeric = numeric_fields(fields)
+    label = _threshold_label(r, fields, numeric)
+    if label is None and re.search(r"\b(?:label|classif|tag|band|bucket|categor|size|grade|tier|level)\w*\b", r.low):
+        label = _ranged_label(r, fields, numeric)
+    if label is not None:
+        column, used = label
+        out.append(column)
+    _casts(r, fields, out)
+    _code_expressions(r, fields, out)
+    return out, used
+
+
+def _band(target: str, cuts: list[str], names: list[str], r: Reading) -> tuple[str, ir.Expr]:
+    """The label column ``<target>_band``: ``names[i]`` below ``cuts[i]``, the last name above them all."""
+    whens = tuple(ir.When(condition=ir.Binary(op="<", left=col(target), right=num(c)),
+                          result=ir.StringLit(value=_original(r.text, lab)))
+                  for c, lab in zip(cuts, names))
+    return snake(f"{target}_band"), ir.Case(whens=whens, otherwise=ir.StringLit(value=_original(r.text, names[-1])))
+
+
+def _threshold_label(r: Reading, fields: list[TField],
+                     numeric: list[TField]) -> tuple[tuple[str, ir.Expr], set[str]] | None:
+    """"label each order as small, medium or large: under 50, 50 to 200, above 200": the label column and the
+    numbers it uses; None when the request asks for no such label."""
     m = _LABELS.search(r.low)
-    if m:
-        labels_ = [g for g in m.groups() if g and g not in ("or", "and", "either")]
-        nums = [n for n in r.numbers if n.start > m.start() - 120]
-        values = list(dict.fromkeys(n.value for n in nums))[:len(labels_) - 1]  # type: ignore[misc]
-        target = None
-        for w in re.findall(r"[a-z_][a-z0-9_]*", r.low[max(0, m.start() - 60):m.end() + 120]):
-            target = resolve(w, fields, ("metric",), 75)
-            if target:
-                break
-        target = target or (numeric[0].name if numeric else None)
-        if target and len(values) == len(labels_) - 1 and values:
-            ordered = sorted(values, key=float)
-            # thresholds written downwards ("high above 100, medium above 50") name the labels from the top
-            descending = [float(v) for v in values] == sorted((float(v) for v in values), reverse=True)
-            names = labels_[::-1] if descending else labels_
-            whens = tuple(ir.When(condition=ir.Binary(op="<", left=col(target), right=num(v)),
-                                  result=ir.StringLit(value=_original(r.text, lab)))
-                          for v, lab in zip(ordered, names))
-            label_col = snake(f"{target}_band")
-            out.append((label_col, ir.Case(whens=whens, otherwise=ir.StringLit(value=_original(r.text, names[-1])))))
-            used |= set(values)
-    if not out and re.search(r"\b(?:label|classif|tag|band|bucket|categor|size|grade|tier|level)\w*\b", r.low):
-        # "'frozen' below -18, 'chilled' from -18 to 4 and 'warm' above 4": labels each with its range
-        triples = []
-        for tm in re.finditer(r"['\"]?([a-z_][a-z0-9_-]*)['\"]?\s+(?:if\s+|when\s+|for\s+)?(?:it is\s+)?"
-                              r"(below|under|less than|lower than|<|above|over|more than|greater than|>|from|between)\s+"
-                              r"(-?\d+(?:\.\d+)?)(?:\s*(?:to|and|-|–)\s*(-?\d+(?:\.\d+)?))?", r.low):
-            lab, how, a, b = tm.group(1), tm.group(2), float(tm.group(3)), tm.group(4)
-            if lab in words.FUNCTION_WORDS or lab in ("is", "are", "values", "readings", "value"):
-                continue
-            low_bound = float("-inf") if how in ("below", "under", "less than", "lower than", "<") else a
-            triples.append((low_bound, lab, tm.group(3), b, how))
-        if len(triples) >= 2:
-            triples.sort(key=lambda t: t[0])
-            cuts = []
-            for low_bound, _lab, a, b, how in triples[1:]:
-                cuts.append(a if how not in ("below", "under", "less than", "lower than", "<") else b or a)
-            target = None
-            for w in re.findall(r"[a-z_][a-z0-9_]*", r.low):
-                target = resolve(w, fields, ("metric",), 75)
-                if target:
-                    break
-            target = target or (numeric[0].name if numeric else None)
-            if target and all(c is not None for c in cuts):
-                whens = tuple(ir.When(condition=ir.Binary(op="<", left=col(target), right=num(c)),
-                                      result=ir.StringLit(value=_original(r.text, t[1])))
-                              for c, t in zip(cuts, triples))
-                out.append((snake(f"{target}_band"), ir.Case(
-                    whens=whens, otherwise=ir.StringLit(value=_original(r.text, triples[-1][1])))))
-                used |= {t[2] for t in triples} | {t[3] for t in triples if t[3]}
+    if not m:
+        return None
+    labels_ = [g for g in m.groups() if g and g not in ("or", "and", "either")]
+    nums = [n for n in r.numbers if n.start > m.start() - 120]
+    values = list(dict.fromkeys(n.value for n in nums))[:len(labels_) - 1]  # type: ignore[misc]
+    target = None
+    for w in re.findall(r"[a-z_][a-z0-9_]*", r.low[max(0, m.start() - 60):m.end() + 120]):
+        target = resolve(w, fields, ("metric",), 75)
+        if target:
+            break
+    target = target or (numeric[0].name if numeric else None)
+    if not (target and len(values) == len(labels_) - 1 and values):
+        return None
+    ordered = sorted(values, key=float)
+    # thresholds written downwards ("high above 100, medium above 50") name the labels from the top
+    descending = [float(v) for v in values] == sorted((float(v) for v in values), reverse=True)
+    names = labels_[::-1] if descending else labels_
+    return _band(target, ordered, names, r), set(values)
+
+
+def _ranged_label(r: Reading, fields: list[TField],
+                  numeric: list[TField]) -> tuple[tuple[str, ir.Expr], set[str]] | None:
+    """"'frozen' below -18, 'chilled' from -18 to 4 and 'warm' above 4": labels each with its range; the label
+    column and the numbers it uses, or None."""
+    triples = []
+    for tm in re.finditer(r"['\"]?([a-z_][a-z0-9_-]*)['\"]?\s+(?:if\s+|when\s+|for\s+)?(?:it is\s+)?"
+                          r"(below|under|less than|lower than|<|above|over|more than|greater than|>|from|between)\s+"
+                          r"(-?\d+(?:\.\d+)?)(?:\s*(?:to|and|-|–)\s*(-?\d+(?:\.\d+)?))?", r.low):
+        lab, how, a, b = tm.group(1), tm.group(2), float(tm.group(3)), tm.group(4)
+        if lab in words.FUNCTION_WORDS or lab in ("is", "are", "values", "readings", "value"):
+            continue
+        low_bound = float("-inf") if how in ("below", "under", "less than", "lower than", "<") else a
+        triples.append((low_bound, lab, tm.group(3), b, how))
+    if len(triples) < 2:
+        return None
+    triples.sort(key=lambda t: t[0])
+    cuts = []
+    for low_bound, _lab, a, b, how in triples[1:]:
+        cuts.append(a if how not in ("below", "under", "less than", "lower than", "<") else b or a)
+    target = None
+    for w in re.findall(r"[a-z_][a-z0-9_]*", r.low):
+        target = resolve(w, fields, ("metric",), 75)
+        if target:
+            break
+    target = target or (numeric[0].name if numeric else None)
+    if not (target and all(c is not None for c in cuts)):
+        return None
+    return (_band(target, cuts, [t[1] for t in triples], r),
+            {t[2] for t in triples} | {t[3] for t in triples if t[3]})
+
+
+def _casts(r: Reading, fields: list[TField], out: list[tuple[str, ir.Expr]]) -> None:
+    """Casts: "cast bid and ask to DECIMAL(18,6)" (a column computed already keeps its expression)."""
     for cm in _CAST.finditer(r.low):
         typ, _null = type_of(words._type_text(cm.group(2)))
         for name in re.findall(r"`?([a-z_][a-z0-9_]*)`?", cm.group(1)):
             hit = resolve(name, fields, None, 95)
             if hit and all(n != hit for n, _e in out):
                 out.append((hit, ir.Cast(operand=col(hit), to=typ)))
+
+
+def _code_expressions(r: Reading, fields: list[TField], out: list[tuple[str, ir.Expr]]) -> None:
+    """Expressions written as code: "mid = (bid + ask) / 2", "(bid + ask) / 2 as mid" (over the casts)."""
     for em in re.finditer(r"\b([a-z_][a-z0-9_]*)\s*=\s*([^,;=]{3,120}?)(?=[,;.]\s|[,;.]?\s*$| and | then | to | for |"
                           r" from | in | into | per | on )|"
                           r"(\(?[a-z_][a-z0-9_]*\s*[-+*/][^,;=]{1,100}?)\s+as\s+([a-z_][a-z0-9_]*)\b", r.low):
@@ -1128,7 +1307,6 @@ def derived_columns(r: Reading, src: SourceTemplate) -> tuple[list[tuple[str, ir
         if expr is not None and all(n != name for n, _e in out):
             casts = {n: e for n, e in out if isinstance(e, ir.Cast)}
             out.append((name, _substitute(expr, casts) if casts else expr))
-    return out, used
 
 
 def _substitute(e: ir.Expr, by: dict[str, ir.Expr]) -> ir.Expr:
@@ -1168,7 +1346,8 @@ def _top_n(r: Reading) -> int | None:
     return int(words._number(v))
 
 
-def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condition], durs: list[Dur]) -> ir.Pattern | None:
+def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condition],
+             durs: list[Dur]) -> ir.Pattern | None:
     """A sustained condition ("stays above 80 for 5 minutes", "three readings in a row above 80") or a sequence
     ("a failed login followed by a success within 5 minutes")."""
     et = src.event_time or ""
@@ -1186,8 +1365,9 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
     terms: list[ir.PatternTerm]
     defines: list[ir.Define]
     ms: list[ir.Measure] = [ir.Measure(name="started_at", expr=call("first", col("high", et)))]
-    metric = next((c.expr.left.path[-1] for c in conds if isinstance(c.expr, ir.Binary) and isinstance(c.expr.left, ir.Column)
-                   and not c.on_aggregate), None)
+    metric = next((c.expr.left.path[-1] for c in conds
+                   if isinstance(c.expr, ir.Binary) and isinstance(c.expr.left, ir.Column) and not c.on_aggregate),
+                  None)
     if count:
         # N in a row: N - 1 or more, then one more (Flink refuses a pattern that ends with a repeated variable)
         n = int(words._number(count.group(1) or count.group(2)))
@@ -1310,12 +1490,50 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     inputs.sort(key=lambda s: s.upsert and r.has(JOIN_CUES))
     joined = len(inputs) >= 2 and r.has(JOIN_CUES) or (len(inputs) <= 1 and r.has(JOIN_CUES) and r.has(
         r"\benrich|\bjoin|\blook(?:s|ed)? up|\blookup\b|\bin effect\b|\bmatch(?:es|ed|ing)? (?:each|every)\b|"
-        r"\bpair(?:s|ed|ing)? (?:each|every)\b|\bvalid (?:at|when)\b|\bwas valid\b|\bas it was\b|\bat the time of\b|"
-        r"\btag(?:s|ged)? (?:each|every)\b"))
+        r"\bpair(?:s|ed|ing)? (?:each|every)\b|\bvalid (?:at|when)\b|\bwas valid\b|\bas it was\b|"
+        r"\bat the time of\b|\btag(?:s|ged)? (?:each|every)\b"))
     union = len(inputs) >= 2 and not joined and r.has(UNION_CUES)
     notes: list[str] = []
+    primary, allow_new, rest = _primary_source(r, inputs, template, source, joined)
+    if allow_new and source is None:
+        primary = _identifiers_as_fields(r, primary)
+    primary, keys, ms, conds = _computation(r, primary, shape, allow_new, source)
+    wm = r.watermark_s if r.watermark_s is not None else 5
+    ins = _Inputs(primary, wm, [primary], [source_ir(primary, wm)], {primary.name})
+    pipeline = ir.Pipeline(name=p, description=" ".join(description.split())[:400] or None,
+                           domain=domain if domain and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", domain) else None)
+    # ---- joins and unions: one join per table or stream the events are joined with, in the order named
+    joins: list[ir.Join] = []
+    if joined:
+        joins, pipeline = _joins(r, rest, ins, template, source, pipeline, notes)
+    elif union:
+        _union_sources(rest, ins, template)
+        notes.append("union of " + ", ".join(s.name for s in ins.sources))
+    plan = Plan(p, description, domain, ins.sources, names=words.identifiers(r.text), notes=notes)
+    shapes = _shapes(r, shape, ms, keys, conds, bool(joins))
+    candidates: list[ir.Spec] = []
+    primary = ins.primary
+    for variant in _variants(r, shapes, primary, keys, ms, conds):
+        d = Draft(list(ins.statements), primary.name, [f.name for f in primary.fields])
+        for j in joins:
+            d.add(j, [i.alias or i.expr.path[-1] for i in j.select.items])  # type: ignore[union-attr]
+        built = _build(r, variant, d, primary, ins.taken.copy(), outputs, p)
+        if built is None:
+            continue
+        if len(outputs) >= 2 and not union:
+            built = _two_outputs(r, built, primary, outputs, ins.taken.copy())
+        if union:
+            built = _union_sinks(built, ins.sources[1:], outputs, p, ins.taken.copy())
+        candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
+    plan.candidates = candidates
+    return plan
+
+
+def _primary_source(r: Reading, inputs: list[Stream], template: SourceTemplate, source: SourceTemplate | None,
+                    joined: bool) -> tuple[SourceTemplate, bool | str, list[Stream]]:
+    """The source of the events (the user's schema, the stream the request names first, or the domain's);
+    whether the request may add fields to it (``"id"``: only keys, named ``<word>_id``); the other streams."""
     needs_time = True
-    # ---- sources
     allow_new: bool | str = True
     if source is not None:
         primary = source
@@ -1342,18 +1560,30 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
             primary = template
             allow_new = "id"
         rest = []
-    if not primary.event_time:
+    if not primary.event_time and source is None:
         primary = SourceTemplate(primary.name, primary.topic, primary.description, primary.triggers,
-                                 tuple(_with_time(list(primary.fields), True))) if source is None else primary
-    if allow_new and source is None:
-        # An identifier the request keys, joins or dedups by is a field of the events, whatever the template has.
-        stream_names = {st.name for st in r.streams}
-        for m in re.finditer(r"\b(?:by|on|per|of|keyed by|key|using|same|matching|each|every|for each)\s+(?:the\s+)?"
-                             r"(?:same\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?", r.low):
-            ident = m.group(1)
-            if ident not in stream_names and all(f.name != ident for f in primary.fields):
-                typ = words.type_from_name(ident)
-                primary = add_field(primary, TField(ident, typ, "id" if ident.endswith("_id") else words.role_of(typ), ""))
+                                 tuple(_with_time(list(primary.fields), True)))
+    return primary, allow_new, rest
+
+
+def _identifiers_as_fields(r: Reading, primary: SourceTemplate) -> SourceTemplate:
+    """An identifier the request keys, joins or dedups by is a field of the events, whatever the template has."""
+    stream_names = {st.name for st in r.streams}
+    for m in re.finditer(r"\b(?:by|on|per|of|keyed by|key|using|same|matching|each|every|for each)\s+(?:the\s+)?"
+                         r"(?:same\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`?", r.low):
+        ident = m.group(1)
+        if ident not in stream_names and all(f.name != ident for f in primary.fields):
+            typ = words.type_from_name(ident)
+            primary = add_field(primary, TField(ident, typ, "id" if ident.endswith("_id") else words.role_of(typ),
+                                                ""))
+    return primary
+
+
+def _computation(r: Reading, primary: SourceTemplate, shape: set[str], allow_new: bool | str,
+                 source: SourceTemplate | None) -> tuple[SourceTemplate, list[str], list[MeasureSpec],
+                                                         list[Condition]]:
+    """The group keys, measures and conditions the request names, and the events' source with the fields
+    they add."""
     keys, new = group_keys(r, primary, allow_new)
     for f in new:
         primary = add_field(primary, f)
@@ -1372,79 +1602,79 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     if "pattern" in shape and r.has(r"\bfollowed by\b|\bthen\b") and source is None and not any(
             re.search(_KIND_FIELDS, f.name) and not is_numeric(f) and f.role != "time" for f in primary.fields):
         primary = add_field(primary, TField("event_type", "string", "key", "What happened"))
-    sources = [primary]
-    wm = r.watermark_s if r.watermark_s is not None else 5
-    taken: set[str] = {primary.name}
-    statements: list[ir.Statement] = [source_ir(primary, wm)]
-    pipeline = ir.Pipeline(name=p, description=" ".join(description.split())[:400] or None,
-                           domain=domain if domain and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", domain) else None)
-    # ---- joins and unions: one join per table or stream the events are joined with, in the order named
+    return primary, keys, ms, conds
+
+
+@dataclass
+class _Inputs:
+    """The spec's sources as planned so far: the events' source first, their statements, the names taken."""
+
+    primary: SourceTemplate
+    wm: int  # the watermark delay, seconds
+    sources: list[SourceTemplate]
+    statements: list[ir.Statement]
+    taken: set[str]
+
+    def add_key(self, key: str) -> None:
+        """A join key the events' source does not have yet, added to it."""
+        self.primary = add_field(self.primary, TField(key, "string", "key", ""))
+        self.sources[0] = self.primary
+        self.statements[0] = source_ir(self.primary, self.wm)
+
+
+def _joins(r: Reading, rest: list[Stream], ins: _Inputs, template: SourceTemplate, source: SourceTemplate | None,
+           pipeline: ir.Pipeline, notes: list[str]) -> tuple[list[ir.Join], ir.Pipeline]:
+    """One join per table or stream the events are joined with, in the order named (the second reads the
+    first); their right sides are added to ``ins``. The pipeline gets a state TTL for a regular join."""
     joins: list[ir.Join] = []
-    if joined:
-        left, left_name = primary, primary.name
-        for i, right_stream in enumerate(rest[:2] or [None]):
-            seg = _segment(r, right_stream, rest)
-            kind, within = _join_kind(seg)
-            key = _join_key(seg if right_stream is not None else r, left, right_stream)
-            if key is not None and all(f.name != key for f in left.fields):
-                if source is not None or i > 0:
-                    key = None
-                else:
-                    primary = add_field(primary, TField(key, "string", "key", ""))
-                    left = primary
-                    sources[0] = primary
-                    statements[0] = source_ir(primary, wm)
-            if key is None:
-                continue
-            right = _right_source(right_stream, key, seg, kind, primary, template)
-            if right.name in taken:
-                right = replace(right, name=right.name + "_2")
-            taken.add(right.name)
-            sources.append(right)
-            statements.append(source_ir(right, wm, key=(key,) if kind == "temporal" else (),
-                                        upsert=kind == "temporal"))
-            sel, names = _select_all(left, right, key, kind, left_name)
-            jname = _unique("enriched" if kind == "temporal" else "joined", taken)
-            joins.append(ir.Join(name=jname, left=left_name, right=right.name, join_kind=kind,  # type: ignore[arg-type]
-                                 before=dur((0, "s")) if kind == "interval" else None,
-                                 after=dur(within) if kind == "interval" and within else None,
-                                 on=ir.Binary(op="=", left=col(left_name, key), right=col(right.name, key)),
-                                 select=sel))
-            if kind == "regular":
-                longest = max([f.value for f in r.durations] or [(1, "d")], key=millis)  # type: ignore[arg-type]
-                pipeline = replace(pipeline, state_ttl=dur(longest))
-            notes.append(f"{kind} join of {left_name} and {right.name} on {key}")
-            # the next join reads this one: its columns are the left's, then the right's
-            out_fields = [*left.fields, *[TField(n, "string", "other", "") for n in names[len(left.fields):]]]
-            left = SourceTemplate(jname, jname, "", (), tuple(out_fields))
-            left_name = jname
-    elif union:
-        for extra in rest[:2]:
-            src2 = _stream_source(extra, template, True) if extra.fields else replace(primary, name=extra.name,
-                                                                                    topic=extra.topic)
-            if src2.name in taken:
-                continue
-            taken.add(src2.name)
-            sources.append(src2)
-        notes.append("union of " + ", ".join(s.name for s in sources))
-    plan = Plan(p, description, domain, sources, names=words.identifiers(r.text), notes=notes)
-    shapes = _shapes(r, shape, ms, keys, conds, bool(joins))
-    candidates: list[ir.Spec] = []
-    for variant in _variants(r, shapes, primary, keys, ms, conds):
-        st = list(statements)
-        d = Draft(st, primary.name, [f.name for f in primary.fields])
-        for j in joins:
-            d.add(j, [i.alias or i.expr.path[-1] for i in j.select.items])  # type: ignore[union-attr]
-        built = _build(r, variant, d, primary, taken.copy(), outputs, p)
-        if built is None:
+    left, left_name = ins.primary, ins.primary.name
+    for i, right_stream in enumerate(rest[:2] or [None]):
+        seg = _segment(r, right_stream, rest)
+        kind, within = _join_kind(seg)
+        key = _join_key(seg if right_stream is not None else r, left, right_stream)
+        if key is not None and all(f.name != key for f in left.fields):
+            if source is not None or i > 0:
+                key = None
+            else:
+                ins.add_key(key)
+                left = ins.primary
+        if key is None:
             continue
-        if len(outputs) >= 2 and not union:
-            built = _two_outputs(r, built, primary, outputs, taken.copy())
-        if union:
-            built = _union_sinks(built, sources[1:], outputs, p, taken.copy())
-        candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
-    plan.candidates = candidates
-    return plan
+        right = _right_source(right_stream, key, seg, kind, ins.primary, template)
+        if right.name in ins.taken:
+            right = replace(right, name=right.name + "_2")
+        ins.taken.add(right.name)
+        ins.sources.append(right)
+        ins.statements.append(source_ir(right, ins.wm, key=(key,) if kind == "temporal" else (),
+                                        upsert=kind == "temporal"))
+        sel, names = _select_all(left, right, key, kind, left_name)
+        jname = _unique("enriched" if kind == "temporal" else "joined", ins.taken)
+        joins.append(ir.Join(name=jname, left=left_name, right=right.name, join_kind=kind,  # type: ignore[arg-type]
+                             before=dur((0, "s")) if kind == "interval" else None,
+                             after=dur(within) if kind == "interval" and within else None,
+                             on=ir.Binary(op="=", left=col(left_name, key), right=col(right.name, key)),
+                             select=sel))
+        if kind == "regular":
+            longest = max([f.value for f in r.durations] or [(1, "d")], key=millis)  # type: ignore[arg-type]
+            pipeline = replace(pipeline, state_ttl=dur(longest))
+        notes.append(f"{kind} join of {left_name} and {right.name} on {key}")
+        # the next join reads this one: its columns are the left's, then the right's
+        out_fields = [*left.fields, *[TField(n, "string", "other", "") for n in names[len(left.fields):]]]
+        left = SourceTemplate(jname, jname, "", (), tuple(out_fields))
+        left_name = jname
+    return joins, pipeline
+
+
+def _union_sources(rest: list[Stream], ins: _Inputs, template: SourceTemplate) -> None:
+    """The further streams of a merge, as sources beside the events' (their statements come with the sinks,
+    see ``_union_sinks``)."""
+    for extra in rest[:2]:
+        src2 = _stream_source(extra, template, True) if extra.fields else replace(ins.primary, name=extra.name,
+                                                                                topic=extra.topic)
+        if src2.name in ins.taken:
+            continue
+        ins.taken.add(src2.name)
+        ins.sources.append(src2)
 
 
 @dataclass(frozen=True)
@@ -1505,32 +1735,15 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
             ms = [*ms, c.measure]
     measure_options: list[tuple[MeasureSpec, ...]] = [tuple(ms)] if ms else [
         (MeasureSpec("count", None),), *[(MeasureSpec("count", None), MeasureSpec("avg", n)) for n in numeric[:2]]]
-    out: list[Variant] = []
     main = shapes[0]
     if main in ("aggregate", "topn"):
-        for w, k, m in itertools.product(windows, key_options, measure_options):
-            if isinstance(w, ir.Session) and len(k) > 1 and main == "aggregate":
-                k = k[:1]  # Flink sessions by one key (see the check); the first named is the one sessions follow
-            variant = Variant(main, k, m, window=w)
-            if variant not in out:
-                out.append(variant)
+        out = _grouped_variants(main, windows, key_options, measure_options)
     elif main == "rolling":
-        rows = re.search(r"\blast (\d+) |\b(?:preceding|previous|prior|trailing) (\d+) (?!(?:seconds?|minutes?|hours?|"
-                         r"days?|s|min|h)\b)", r.low)
-        overs: list[ir.Over] = []
-        if rows:
-            overs.append(ir.OverRows(column=et, rows=int(rows.group(1) or rows.group(2))))
-        overs += [ir.OverRange(column=et, preceding=dur(d)) for d in durs[:2]]
-        if not overs:
-            overs = [ir.OverRows(column=et, rows=10)]
-        rm = tuple(x for x in (ms or [MeasureSpec("avg", numeric[0])] if numeric else ms) if x.agg != "count_distinct")
-        if not rm:
-            rm = (MeasureSpec("count", None),)
-        for o, k in itertools.product(overs, key_options):
-            out.append(Variant("rolling", k, rm, over=o))
+        out = _rolling_variants(r, et, durs, key_options, ms, numeric)
     elif main in ("dedup_first", "dedup_last"):
         ids = _dedup_keys(r, src, keys)
         then = main == "dedup_first" and (bool(ms) or "aggregate" in shapes)
+        out = []
         for k in ids:
             if then:
                 # the aggregate after the dedup groups by the keys the request names (see _build)
@@ -1539,8 +1752,38 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
             else:
                 out.append(Variant(main, k, ()))
     else:
-        out.append(Variant(main, tuple(keys), tuple(ms)))
+        out = [Variant(main, tuple(keys), tuple(ms))]
     return out[:MAX_CANDIDATES]
+
+
+def _grouped_variants(main: str, windows: list[ir.Window | None], key_options: list[tuple[str, ...]],
+                      measure_options: list[tuple[MeasureSpec, ...]]) -> list[Variant]:
+    """An aggregate or a top-N for each window, key and measures to offer."""
+    out: list[Variant] = []
+    for w, k, m in itertools.product(windows, key_options, measure_options):
+        if isinstance(w, ir.Session) and len(k) > 1 and main == "aggregate":
+            k = k[:1]  # Flink sessions by one key (see the check); the first named is the one sessions follow
+        variant = Variant(main, k, m, window=w)
+        if variant not in out:
+            out.append(variant)
+    return out
+
+
+def _rolling_variants(r: Reading, et: str, durs: list[Dur], key_options: list[tuple[str, ...]],
+                      ms: list[MeasureSpec], numeric: list[str]) -> list[Variant]:
+    """A rolling aggregate over the rows or the time the request names, for each key to offer."""
+    rows = re.search(r"\blast (\d+) |\b(?:preceding|previous|prior|trailing) (\d+) (?!(?:seconds?|minutes?|hours?|"
+                     r"days?|s|min|h)\b)", r.low)
+    overs: list[ir.Over] = []
+    if rows:
+        overs.append(ir.OverRows(column=et, rows=int(rows.group(1) or rows.group(2))))
+    overs += [ir.OverRange(column=et, preceding=dur(d)) for d in durs[:2]]
+    if not overs:
+        overs = [ir.OverRows(column=et, rows=10)]
+    rm = tuple(x for x in (ms or [MeasureSpec("avg", numeric[0])] if numeric else ms) if x.agg != "count_distinct")
+    if not rm:
+        rm = (MeasureSpec("count", None),)
+    return [Variant("rolling", k, rm, over=o) for o, k in itertools.product(overs, key_options)]
 
 
 def _dedup_keys(r: Reading, src: SourceTemplate, keys: list[str]) -> list[tuple[str, ...]]:
@@ -1560,75 +1803,17 @@ def _dedup_keys(r: Reading, src: SourceTemplate, keys: list[str]) -> list[tuple[
 
 def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str], outputs: list[Stream],
            p: str) -> list[ir.Statement] | None:
-    """The statements of one variant after the sources (and join)."""
-    et = src.event_time or ""
+    """The statements of one variant after the sources (and join); None when the variant cannot be built."""
     conds, _new = conditions(r, src, list(v.keys))
     row = [c.expr for c in conds if not c.on_aggregate and _columns_in(c.expr) <= set(d.columns)]
     having = [c for c in conds if c.on_aggregate]
-    fields = {f.name for f in src.fields}
+    built = True
     if v.shape == "filter":
-        proj = [c for c in projection(r, src) if c in d.columns]
-        derived, thresholds = derived_columns(r, src)
-        if thresholds:  # numbers that bound a label are not filters
-            def number(e: ir.Expr) -> str | None:
-                if isinstance(e, ir.NumberLit):
-                    return e.text
-                return "-" + e.operand.text if isinstance(e, ir.Neg) and isinstance(e.operand, ir.NumberLit) else None
-
-            row = [e for e in row if not (isinstance(e, ir.Binary) and number(e.right) in thresholds)]
-        derived = [(n, e) for n, e in derived if _columns_in(e) <= set(d.columns)]
-        if derived:
-            recast = {n for n, e in derived if isinstance(e, ir.Cast) and n in d.columns}
-            keep = proj or ([c for c in d.columns] if recast else [])
-            items = [ir.SelectItem(expr=col(c)) if c not in recast else
-                     ir.SelectItem(alias=c, expr=next(e for n, e in derived if n == c)) for c in keep]
-            items += [ir.SelectItem(alias=n, expr=e) for n, e in derived if n not in keep]
-            sel = ir.Select(star=not keep, items=tuple(items))
-            proj = keep or None  # type: ignore[assignment]
-        elif not row and not proj and d.head == src.name:
-            sel = ir.Select(star=True)
-        else:
-            sel = ir.Select(items=tuple(ir.SelectItem(expr=col(c)) for c in proj)) if proj else None
-        if row or sel is not None:
-            name = _unique("alerts" if r.has(r"\balert|\bflag|\bwarn|\bnotify") else "filtered", taken)
-            d.add(ir.Transform(name=name, input=d.head, where=_and(row), select=sel), proj or None)
+        _build_filter(r, d, src, taken, row)
     elif v.shape in ("aggregate", "topn") or v.then_aggregate:
-        if v.then_aggregate:
-            d.add(ir.Dedup(name=_unique("unique_events", taken), input=d.head, key=v.keys, keep="first"))
-            keys = tuple(k for k in (group_keys(r, src, False)[0]) if k not in v.keys) or v.keys
-        else:
-            keys = v.keys
-        top = _top_n(r) if v.shape == "topn" else None
-        partition: tuple[str, ...] = ()
-        if v.shape == "topn" and len(keys) >= 2:
-            partition = keys[1:]
-        measures_ = list(v.measures)
-        if not measures_:
-            return None
-        if any(m.field and m.field not in d.columns for m in measures_) or any(k not in d.columns for k in keys):
-            return None
-        agg_name = _unique("window_stats" if v.window is not None else "running_totals", taken)
-        hv = _and([ir.Binary(op=c.expr.op, left=col(c.measure.name), right=c.expr.right)  # type: ignore[union-attr]
-                   for c in having if c.measure is not None and c.measure in measures_])
-        if v.window is None and not keys:
-            return None
-        d.add(ir.Aggregate(name=agg_name, input=d.head, where=_and(row), window=v.window,
-                           group_by=tuple(col(k) for k in keys),
-                           measures=tuple(ir.Measure(name=m.name, expr=m.expr()) for m in measures_), having=hv),
-              [*keys, *(m.name for m in measures_)], upsert_key=keys if v.window is None else ())
-        if v.shape == "topn":
-            order = _order_measure(r, measures_)
-            limit = top or 10
-            d.add(ir.TopN(name=_unique("top_items", taken), input=d.head,
-                          partition_by=tuple(col(k) for k in partition),
-                          order_by=(ir.OrderItem(column=col(order), direction="desc"),), limit=limit),
-                  upsert_key=(*partition, "rownum") if v.window is None else ())
+        built = _build_aggregate(r, v, d, src, taken, row, having)
     elif v.shape == "rolling":
-        if any(m.field and m.field not in d.columns for m in v.measures):
-            return None
-        d.add(ir.Rolling(name=_unique("moving_stats", taken), input=d.head, partition_by=tuple(col(k) for k in v.keys),
-                         over=v.over,  # type: ignore[arg-type]
-                         measures=tuple(ir.Measure(name=m.name, expr=m.expr()) for m in v.measures)))
+        built = _build_rolling(v, d, taken)
     elif v.shape in ("dedup_first", "dedup_last"):
         if row:
             d.add(ir.Transform(name=_unique("filtered", taken), input=d.head, where=_and(row)))
@@ -1641,12 +1826,89 @@ def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str
         if pat is None or d.head != src.name:
             return None
         d.add(replace(pat, name=_unique("alerts", taken)))
-    del fields, et
+    if not built:
+        return None
     if d.head == src.name:
         # nothing but the source: pass every event through
         d.add(ir.Transform(name=_unique("events", taken), input=d.head, select=ir.Select(star=True)))
     d.statements.append(_sink(r, d.head, p, outputs, d.upsert_key, taken))
     return d.statements
+
+
+def _label_number(e: ir.Expr) -> str | None:
+    if isinstance(e, ir.NumberLit):
+        return e.text
+    return "-" + e.operand.text if isinstance(e, ir.Neg) and isinstance(e.operand, ir.NumberLit) else None
+
+
+def _build_filter(r: Reading, d: Draft, src: SourceTemplate, taken: set[str], row: list[ir.Expr]) -> None:
+    """A filter and projection (with the columns the request computes), unless the events pass as they are."""
+    proj = [c for c in projection(r, src) if c in d.columns]
+    derived, thresholds = derived_columns(r, src)
+    if thresholds:  # numbers that bound a label are not filters
+        row = [e for e in row if not (isinstance(e, ir.Binary) and _label_number(e.right) in thresholds)]
+    derived = [(n, e) for n, e in derived if _columns_in(e) <= set(d.columns)]
+    if derived:
+        recast = {n for n, e in derived if isinstance(e, ir.Cast) and n in d.columns}
+        keep = proj or ([c for c in d.columns] if recast else [])
+        items = [ir.SelectItem(expr=col(c)) if c not in recast else
+                 ir.SelectItem(alias=c, expr=next(e for n, e in derived if n == c)) for c in keep]
+        items += [ir.SelectItem(alias=n, expr=e) for n, e in derived if n not in keep]
+        sel = ir.Select(star=not keep, items=tuple(items))
+        proj = keep or None  # type: ignore[assignment]
+    elif not row and not proj and d.head == src.name:
+        sel = ir.Select(star=True)
+    else:
+        sel = ir.Select(items=tuple(ir.SelectItem(expr=col(c)) for c in proj)) if proj else None
+    if row or sel is not None:
+        name = _unique("alerts" if r.has(r"\balert|\bflag|\bwarn|\bnotify") else "filtered", taken)
+        d.add(ir.Transform(name=name, input=d.head, where=_and(row), select=sel), proj or None)
+
+
+def _build_aggregate(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str], row: list[ir.Expr],
+                     having: list[Condition]) -> bool:
+    """The aggregate (after a dedup, or before a top-N) of a variant; False when it cannot be built."""
+    if v.then_aggregate:
+        d.add(ir.Dedup(name=_unique("unique_events", taken), input=d.head, key=v.keys, keep="first"))
+        keys = tuple(k for k in (group_keys(r, src, False)[0]) if k not in v.keys) or v.keys
+    else:
+        keys = v.keys
+    top = _top_n(r) if v.shape == "topn" else None
+    partition: tuple[str, ...] = ()
+    if v.shape == "topn" and len(keys) >= 2:
+        partition = keys[1:]
+    measures_ = list(v.measures)
+    if not measures_:
+        return False
+    if any(m.field and m.field not in d.columns for m in measures_) or any(k not in d.columns for k in keys):
+        return False
+    agg_name = _unique("window_stats" if v.window is not None else "running_totals", taken)
+    hv = _and([ir.Binary(op=c.expr.op, left=col(c.measure.name), right=c.expr.right)  # type: ignore[union-attr]
+               for c in having if c.measure is not None and c.measure in measures_])
+    if v.window is None and not keys:
+        return False
+    d.add(ir.Aggregate(name=agg_name, input=d.head, where=_and(row), window=v.window,
+                       group_by=tuple(col(k) for k in keys),
+                       measures=tuple(ir.Measure(name=m.name, expr=m.expr()) for m in measures_), having=hv),
+          [*keys, *(m.name for m in measures_)], upsert_key=keys if v.window is None else ())
+    if v.shape == "topn":
+        order = _order_measure(r, measures_)
+        limit = top or 10
+        d.add(ir.TopN(name=_unique("top_items", taken), input=d.head,
+                      partition_by=tuple(col(k) for k in partition),
+                      order_by=(ir.OrderItem(column=col(order), direction="desc"),), limit=limit),
+              upsert_key=(*partition, "rownum") if v.window is None else ())
+    return True
+
+
+def _build_rolling(v: Variant, d: Draft, taken: set[str]) -> bool:
+    """The rolling aggregate of a variant; False when a measured field is not a column of its input."""
+    if any(m.field and m.field not in d.columns for m in v.measures):
+        return False
+    d.add(ir.Rolling(name=_unique("moving_stats", taken), input=d.head, partition_by=tuple(col(k) for k in v.keys),
+                     over=v.over,  # type: ignore[arg-type]
+                     measures=tuple(ir.Measure(name=m.name, expr=m.expr()) for m in v.measures)))
+    return True
 
 
 def _two_outputs(r: Reading, statements: list[ir.Statement], src: SourceTemplate, outputs: list[Stream],

@@ -25,8 +25,8 @@ _NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|
        r"sixty|ninety)"
 DURATION_RE = re.compile(_NUM + r"\s*-?\s*(" + "|".join(p for p, _ in UNITS) + r")\b", re.I)
 WORD_DURATIONS = (
-    (r"\bhourly\b|\bper hour\b|\ban hour\b|\bevery hour\b|\beach hour\b|\b(?:last|past|previous|preceding|trailing) hour\b|"
-     r"\bthe hour\b", (1, "h")),
+    (r"\bhourly\b|\bper hour\b|\ban hour\b|\bevery hour\b|\beach hour\b|"
+     r"\b(?:last|past|previous|preceding|trailing) hour\b|\bthe hour\b", (1, "h")),
     (r"\b(?:last|past|previous|preceding|trailing) minute\b", (1, "min")),
     (r"\b(?:last|past|previous|preceding|trailing) (?:day|24 hours)\b", (1, "d")),
     (r"\bper minute\b|\ba minute\b|\bevery minute\b|\beach minute\b|\bminutely\b|\bthe minute\b", (1, "min")),
@@ -220,8 +220,10 @@ def _separate_topics(capture: int) -> re.Pattern[str]:
     """"refunds and purchases are separate topics": the pattern that captures the first name (0) or the second."""
     names = [r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)", r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9_]*)"]
     names[capture] = r"(`[^`\n]{1,64}`|[a-z][a-z0-9_]*)"
-    return re.compile(r"\b" + names[0] + r"\s+and\s+(?:the\s+)?" + names[1] + r"\s+(?:are|come from|arrive on|live in)\s+"
-                      r"(?:two\s+)?(?:separate|different|their own|own)?\s*(?:kafka\s+)?(?:topics|streams|feeds)\b", re.I)
+    return re.compile(r"\b" + names[0] + r"\s+and\s+(?:the\s+)?" + names[1]
+                      + r"\s+(?:are|come from|arrive on|live in)\s+"
+                      r"(?:two\s+)?(?:separate|different|their own|own)?\s*(?:kafka\s+)?(?:topics|streams|feeds)\b",
+                      re.I)
 
 
 STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this order
@@ -229,7 +231,8 @@ STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this orde
     ("noun_after", re.compile(r"(?<![\w`])" + _NAME_OR_TICK + r"\s+" + _KIND + _NOUN + r"\b", re.I)),
     # stream pos_sales, topic `orders-v2`, table customers(...): a plain word only before its field list
     ("noun_before", re.compile(
-        r"\b(?:k?" + _NOUN + r")\s*(?:(?:is\s+)?(?:called|named)\s+|is\s+|:\s*|of\s+(?:the\s+)?)?(`[^`\n]{1,64}`|[A-Za-z][A-Za-z0-9]*(?:[_\-.][A-Za-z0-9]+)+"
+        r"\b(?:k?" + _NOUN + r")\s*(?:(?:is\s+)?(?:called|named)\s+|is\s+|:\s*|of\s+(?:the\s+)?)?"
+        r"(`[^`\n]{1,64}`|[A-Za-z][A-Za-z0-9]*(?:[_\-.][A-Za-z0-9]+)+"
         r"|[A-Za-z][A-Za-z0-9]*(?=\s?[({:]|\s+(?:with|has|having|carrying|containing|holds)\b))", re.I)),
     # schema of clicks: {...}
     ("schema_of", re.compile(r"\bschema (?:of|for) (?:the )?(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-]*)(?=\s*:?\s*[({])",
@@ -265,10 +268,11 @@ STREAM_PATTERNS = (  # (what the pattern reads, the pattern), tried in this orde
         r"(?=\s*(?:[-–—]\s*it\s+has\b|\bis\s+(?:an?|the)\s+(?:[\w-]+\s+){0,3}(?:feed|topic|stream|table|changelog|log|"
         r"queue)\b|\bgets\b|\breceives\b|\bhave\b|\bhas\b|\bcarry\b|\bcontain\b))", re.I)),
     # "a, b and c are the fields of X"
-    ("fields_of", re.compile(r"\b(?:are|is)\s+(?:the\s+)?(?:fields|columns|schema|attributes)\s+(?:of|in|for)\s+(?:the\s+)?"
-                             r"(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-]*)", re.I)),
+    ("fields_of", re.compile(r"\b(?:are|is)\s+(?:the\s+)?(?:fields|columns|schema|attributes)\s+(?:of|in|for)\s+"
+                             r"(?:the\s+)?(`[^`\n]{1,64}`|[A-Za-z_][A-Za-z0-9_\-]*)", re.I)),
     # "combine three topics, `a`, `b` and `c`"
-    ("topics_then_names", re.compile(r"\b(?:topics|streams|feeds)\s*[,:]?\s+((?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+)"
+    ("topics_then_names", re.compile(r"\b(?:topics|streams|feeds)\s*[,:]?\s+("
+                                     r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+)"
                                      r"(?:\s*,\s*(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))*,?\s+(?:and|&)\s+"
                                      r"(?:`[^`\n]{1,64}`|[a-z][a-z0-9]*_[a-z0-9_]+))", re.I)),
     # the first name of such a pair, when it is an identifier
@@ -298,7 +302,8 @@ def _destination(text: str, start: int) -> bool:
     before = text[max(0, start - 60):start].lower()
     m = re.search(r"\b(to|into|onto|sink|output)\b(?:\s+(?:the|a|an|it|them|those|these|results?|"
                   r"alerts?|only|each|every|all|single|new|separate|dedicated|one|output|kafka|compacted|upsert|"
-                  r"own|its|their|downstream|outbound|target|topic:?|stream:?|table:?|is|called|named)){0,3}\s*:?\s*`?$", before)
+                  r"own|its|their|downstream|outbound|target|topic:?|stream:?|table:?|is|called|named)){0,3}\s*:?\s*`?$",
+                  before)
     return m is not None and m.group(1) not in ("with",)
 
 
@@ -360,13 +365,16 @@ _LIST_AFTER = re.compile(
     r"(?:carries|carry|contains|has|have|holds|includes|provides|emits|sends)\s+(?:the\s+)?(?:following\s+)?"
     r"(?:fields?\s*:?\s*|columns?\s*:?\s*)?|"
     r"(?:which|that)\s+(?:has|have|carries|carry|contains|contain|holds)\s+|fields?:?\s+|columns?:?\s+|"
-    r"schema:?\s+)(?:(?:fields?|columns?)\s*:?\s*)?((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400}))", re.I)
+    r"schema:?\s+)(?:(?:fields?|columns?)\s*:?\s*)?((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE
+    + r")\)){1,400}))", re.I)
 _LIST_LATER = re.compile(
     r"\b(?:it|this (?:stream|topic|table)|the (?:stream|topic|table))\s+(?:has|carries|contains|holds|includes)\s+"
     r"(?:the\s+)?(?:following\s+)?(?:fields?\s*:?\s*|columns?\s*:?\s*)?([^.;]{1,400})"
     r"|\b(?:each|every|an?)\s+(?:\w+\s+){0,2}(?:event|record|row|message|reading|line|entry|tick|ping|update)s?\s+"
-    r"(?:has|have|carries|carry|contains|contain|holds|includes?|is)\s+(?:the\s+)?(?:fields?\s+)?((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400})"
-    r"|\b(?:fields?|columns?|schema)\s*(?:are|is|:)\s*((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400})", re.I)
+    r"(?:has|have|carries|carry|contains|contain|holds|includes?|is)\s+(?:the\s+)?(?:fields?\s+)?"
+    r"((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE + r")\)){1,400})"
+    r"|\b(?:fields?|columns?|schema)\s*(?:are|is|:)\s*((?:[^.;()]|\((?:\d+(?:,\s*\d+)?|" + _TYPE_RE
+    + r")\)){1,400})", re.I)
 
 
 def _cut_list(body: str) -> str:
@@ -417,75 +425,108 @@ def streams(text: str) -> list[Stream]:
     found: dict[str, Stream] = {}
     for kind, pattern in STREAM_PATTERNS:
         for m in pattern.finditer(text):
-            raw = _strip_ticks(m.group(1))
-            if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw) or raw.lower() in _NOT_STREAMS:
-                continue
-            # A plain word becomes a name only where the pattern makes it one (a noun after it, or a list).
-            if kind == "topics_then_names":
-                for nm in re.finditer(r"`([^`\n]{1,64})`|([a-z][a-z0-9]*_[a-z0-9_]+)", m.group(1), re.I):
-                    one = nm.group(1) or nm.group(2)
-                    if snake(one) not in found:
-                        found[snake(one)] = Stream(snake(one), one, m.start(1) + nm.start())
-                continue
-            if kind in ("verb", "pair_second", "name_then_list", "pair_first", "destination", "name_is") and \
-                    "_" not in raw and "-" not in raw and not m.group(1).startswith("`"):
-                continue
-            if kind == "noun_before" and re.match(r"\s*,", text[m.end():]):
-                continue  # "stream player_id, match_id and kills from ...": a verb and a field list
-            if kind == "paren" and re.search(r"\b(?:keyed by|key|by|on|per|partitioned by)\s+`?$",
-                                                           text[max(0, m.start(1) - 16):m.start(1)]):
-                continue  # "keyed by player_id (player_id, muted, ...)": the key, then the stream's fields
-            if kind == "noun_after" and "_" not in raw and "-" not in raw and "`" not in m.group(1):
-                prev = text[max(0, m.start(1) - 24):m.start(1)].lower()
-                # "the orders topic": one word after an article; "the sensor readings topic": two words
-                two = re.search(r"\b(?:the|a|an|from|its|their|to|into)\s+([a-z][a-z0-9]*)\s+$", prev)
-                if two and two.group(1) not in _STREAM_STOP and not re.search(r"^(the|a|an|from|to|into|its|their)$",
-                                                                              two.group(1)):
-                    raw = f"{two.group(1)}_{raw}"
-                elif not re.search(r"(?:\b(?:the|a|an|from|its|their|to|into|each|every)|^|[.;:!?])\s*$", prev):
-                    continue
-            name = snake(raw)
-            if name in _STREAM_STOP:
-                continue
-            st = found.get(name)
-            if st is None:
-                st = found[name] = Stream(name, raw, m.start(1))
-                st.output = kind == "destination" or _destination(text, m.start(1))
-            if kind == "fields_of" and not st.fields:
-                before = re.search(r"((?:`?" + IDENT + r"`?(?:\s+" + _TYPE_RE + r")?\s*(?:,\s*|,?\s+and\s+))+`?" + IDENT +
-                                   r"`?)\s+(?:are|is)\s+(?:the\s+)?(?:fields|columns|schema|attributes)\s*$",
-                                   text[:m.start(1)].rstrip()[:-2].rstrip() if False else text[:m.start()])
-                items = _field_items(before.group(1), strict=False) if before else None
-                if items:
-                    st.fields = items
-            elif st.output and not _destination(text, m.start(1)) and re.search(
-                    r"\b(?:from|reads?|consumes?|join|merge)\s+(?:the\s+)?`?$", text[max(0, m.start(1) - 14):m.start(1)]):
-                st.output = False
-            if not st.fields:
-                items = _list_after(text, m, kind == "paren")
-                if items:
-                    st.fields = items
-            window = _clause(text, m.start())
-            lead = " ".join(text[:m.start()].split()[-3:])  # "an upsert topic", "our cdc topic", "a KTable of"
-            if re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|cdc|lookup|reference)\b",
-                         window, re.I) or re.search(r"\b(?:upsert|changelog|compacted|versioned|cdc|lookup|reference|"
-                                                    r"ktable|dimension)\b[^.;]*$", lead, re.I):
-                st.upsert = True
-            km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
-            if km and st.key is None:
-                st.key = km.group(1) or km.group(2)
-            if st.key and not st.fields:
-                # "customers keyed by customer_id with tier and region": the key and the attributes
-                am = re.search(r"\bkeyed (?:by|on)\s+`?" + re.escape(st.key) + r"`?\s*,?\s+(?:with|having|carrying)\s+"
-                               r"(?:the\s+)?(?:fields?\s+|columns?\s+)?([^.;()]{2,200})", window + text[m.start() +
-                                                                                       len(window):m.start() + 300])
-                items = _field_items(_cut_list(am.group(1)), strict=False) if am else None
-                if items is None and am:
-                    one = re.match(r"`?(" + IDENT + r")`?", am.group(1).strip())
-                    items = [TField(one.group(1), type_from_name(one.group(1)), "label", "")] if one else None
-                if items:
-                    st.fields = [TField(st.key, type_from_name(st.key), "key", ""),
-                                 *[i for i in items if i.name != st.key]]
+            _pattern_stream(text, kind, m, found)
+    _listed_streams(text, found)
+    _aside_streams(text, found)
+    _colon_lists(text, found)
+    _lists_ending_in_a_name(text, found)
+    return _ordered(text, found)
+
+
+def _pattern_stream(text: str, kind: str, m: re.Match[str], found: dict[str, Stream]) -> None:
+    """The stream a match of one of ``STREAM_PATTERNS`` names (added to ``found``), and what the request says
+    of it there."""
+    raw = _strip_ticks(m.group(1))
+    if not _looks_like_stream(raw) or not re.search(r"[A-Za-z]", raw) or raw.lower() in _NOT_STREAMS:
+        return
+    if kind == "topics_then_names":
+        for nm in re.finditer(r"`([^`\n]{1,64})`|([a-z][a-z0-9]*_[a-z0-9_]+)", m.group(1), re.I):
+            one = nm.group(1) or nm.group(2)
+            if snake(one) not in found:
+                found[snake(one)] = Stream(snake(one), one, m.start(1) + nm.start())
+        return
+    named = _stream_name(text, kind, m, raw)
+    if named is None:
+        return
+    name = snake(named)
+    if name in _STREAM_STOP:
+        return
+    st = found.get(name)
+    if st is None:
+        st = found[name] = Stream(name, named, m.start(1))
+        st.output = kind == "destination" or _destination(text, m.start(1))
+    if kind == "fields_of" and not st.fields:
+        items = _fields_before(text, m)
+        if items:
+            st.fields = items
+    elif st.output and not _destination(text, m.start(1)) and re.search(
+            r"\b(?:from|reads?|consumes?|join|merge)\s+(?:the\s+)?`?$", text[max(0, m.start(1) - 14):m.start(1)]):
+        st.output = False
+    if not st.fields:
+        items = _list_after(text, m, kind == "paren")
+        if items:
+            st.fields = items
+    _table_and_key(text, m, st)
+
+
+def _stream_name(text: str, kind: str, m: re.Match[str], raw: str) -> str | None:
+    """The name a pattern's match gives a stream, or None where the word it matched names none. A plain word
+    becomes a name only where the pattern makes it one (a noun after it, or a list)."""
+    if kind in ("verb", "pair_second", "name_then_list", "pair_first", "destination", "name_is") and \
+            "_" not in raw and "-" not in raw and not m.group(1).startswith("`"):
+        return None
+    if kind == "noun_before" and re.match(r"\s*,", text[m.end():]):
+        return None  # "stream player_id, match_id and kills from ...": a verb and a field list
+    if kind == "paren" and re.search(r"\b(?:keyed by|key|by|on|per|partitioned by)\s+`?$",
+                                     text[max(0, m.start(1) - 16):m.start(1)]):
+        return None  # "keyed by player_id (player_id, muted, ...)": the key, then the stream's fields
+    if kind == "noun_after" and "_" not in raw and "-" not in raw and "`" not in m.group(1):
+        prev = text[max(0, m.start(1) - 24):m.start(1)].lower()
+        # "the orders topic": one word after an article; "the sensor readings topic": two words
+        two = re.search(r"\b(?:the|a|an|from|its|their|to|into)\s+([a-z][a-z0-9]*)\s+$", prev)
+        if two and two.group(1) not in _STREAM_STOP and not re.search(r"^(the|a|an|from|to|into|its|their)$",
+                                                                      two.group(1)):
+            return f"{two.group(1)}_{raw}"
+        if not re.search(r"(?:\b(?:the|a|an|from|its|their|to|into|each|every)|^|[.;:!?])\s*$", prev):
+            return None
+    return raw
+
+
+def _fields_before(text: str, m: re.Match[str]) -> list[TField] | None:
+    """"a, b and c are the fields of X": the list before the words ``m`` matched."""
+    before = re.search(r"((?:`?" + IDENT + r"`?(?:\s+" + _TYPE_RE + r")?\s*(?:,\s*|,?\s+and\s+))+`?" + IDENT +
+                       r"`?)\s+(?:are|is)\s+(?:the\s+)?(?:fields|columns|schema|attributes)\s*$", text[:m.start()])
+    return _field_items(before.group(1), strict=False) if before else None
+
+
+def _table_and_key(text: str, m: re.Match[str], st: Stream) -> None:
+    """What the clause that names the stream says of it: a table (upsert, changelog, lookup...), its key
+    ("keyed by X"), and the attributes a keyed table lists after its key."""
+    window = _clause(text, m.start())
+    lead = " ".join(text[:m.start()].split()[-3:])  # "an upsert topic", "our cdc topic", "a KTable of"
+    if re.search(r"\b(?:upsert|changelog|compacted|versioned|keyed by|primary key|cdc|lookup|reference)\b",
+                 window, re.I) or re.search(r"\b(?:upsert|changelog|compacted|versioned|cdc|lookup|reference|"
+                                            r"ktable|dimension)\b[^.;]*$", lead, re.I):
+        st.upsert = True
+    km = re.search(r"\bkeyed (?:by|on)\s+`?(" + IDENT + r")`?|\bprimary key\s+`?(" + IDENT + r")`?", window)
+    if km and st.key is None:
+        st.key = km.group(1) or km.group(2)
+    if st.key and not st.fields:
+        # "customers keyed by customer_id with tier and region": the key and the attributes
+        am = re.search(r"\bkeyed (?:by|on)\s+`?" + re.escape(st.key) + r"`?\s*,?\s+(?:with|having|carrying)\s+"
+                       r"(?:the\s+)?(?:fields?\s+|columns?\s+)?([^.;()]{2,200})", window + text[m.start() +
+                                                                               len(window):m.start() + 300])
+        items = _field_items(_cut_list(am.group(1)), strict=False) if am else None
+        if items is None and am:
+            one = re.match(r"`?(" + IDENT + r")`?", am.group(1).strip())
+            items = [TField(one.group(1), type_from_name(one.group(1)), "label", "")] if one else None
+        if items:
+            st.fields = [TField(st.key, type_from_name(st.key), "key", ""),
+                         *[i for i in items if i.name != st.key]]
+
+
+def _listed_streams(text: str, found: dict[str, Stream]) -> None:
+    """"the a_x, b_x and c_x topics", "merge a_x, b_x and c_x into ...": each name of the list is a stream."""
     for m in re.finditer(r"((?:`?" + IDENT + r"`?\s*,\s*)+`?" + IDENT + r"`?,?\s+(?:and|&)\s+`?" + IDENT + r"`?)\s*"
                          r"(?:\(|(?:kafka\s+)?(?:topics|streams|feeds|tables)\b|into\b|onto\b)", text, re.I):
         for nm in re.finditer(r"`?(" + IDENT + r")`?", m.group(1)):
@@ -493,6 +534,11 @@ def streams(text: str) -> list[Stream]:
             if raw.lower() in ("and",) or "_" not in raw or snake(raw) in found:
                 continue
             found[snake(raw)] = Stream(snake(raw), raw, m.start(1) + nm.start(1))
+
+
+def _aside_streams(text: str, found: dict[str, Stream]) -> None:
+    """"(fx_rates, an upsert topic keyed by currency with rate)": a stream named in an aside, with its key and
+    fields."""
     for m in re.finditer(r"\(\s*`?(" + IDENT + r")`?\s*,\s*(?:an?|the)\s+(?:[\w-]+\s+){0,4}?(?:stream|topic|table|"
                          r"changelog|feed)\b([^()]*)\)", text):
         name = snake(m.group(1))
@@ -511,7 +557,10 @@ def streams(text: str) -> list[Stream]:
                 if st.key and all(f.name != st.key for f in items):
                     items.insert(0, TField(st.key, type_from_name(st.key), "key", ""))
                 st.fields = list(items)
-    # "(push_sends: push_id, campaign_id, sent_at)": a name, a colon and its list, in parentheses
+
+
+def _colon_lists(text: str, found: dict[str, Stream]) -> None:
+    """"(push_sends: push_id, campaign_id, sent_at)": a name, a colon and its list, in parentheses."""
     for m in re.finditer(r"\(\s*`?(" + IDENT + r")`?\s*:\s*([^()]{3,400})\)", text):
         name = snake(m.group(1))
         items = _field_items(m.group(2), strict=False)
@@ -524,7 +573,10 @@ def streams(text: str) -> list[Stream]:
             if before and snake(_strip_ticks(before.group(1))) in found and not found[snake(_strip_ticks(
                     before.group(1)))].fields:
                 del found[snake(_strip_ticks(before.group(1)))]
-    # "(forklift_id, zone, moved_at in forklift_moves)": a list that ends with the stream's name
+
+
+def _lists_ending_in_a_name(text: str, found: dict[str, Stream]) -> None:
+    """"(forklift_id, zone, moved_at in forklift_moves)": a list that ends with the stream's name."""
     for m in re.finditer(r"\(([^()]{3,400}?)\s+(?:in|from|on|of)\s+(?:the\s+)?`?(" + IDENT + r")`?\s*\)", text):
         name = snake(m.group(2))
         items = _field_items(m.group(1), strict=False)
@@ -532,6 +584,12 @@ def streams(text: str) -> list[Stream]:
             st = found.setdefault(name, Stream(name, m.group(2), m.start(2)))
             if not st.fields:
                 st.fields = items
+
+
+def _ordered(text: str, found: dict[str, Stream]) -> list[Stream]:
+    """The streams found, in the order the request names them, their field types refined; a list of streams
+    is no stream's fields, a field is no stream, and a later sentence may list the fields of the streams
+    named without a list."""
     for st in found.values():
         if sum(snake(f.name) in found and snake(f.name) != st.name for f in st.fields) >= 2:
             st.fields = []  # "merge a_x, b_x and c_x": a list of streams, not of fields
@@ -566,9 +624,9 @@ def refine_type(text: str, f: TField) -> TField:
     low = text.lower()
     as_string = re.search(r"\b" + n + r"\b\s+(?:is\s+|=\s*|==\s*|equals?\s+|is not\s+|!=\s*)(?:not\s+)?"
                           r"(?:['\"]|[A-Z]{2,}\b)", text) or re.search(
-        r"\b" + n + r"\b\s+(?:is\s+)?(?:not\s+)?(?:one of|in|contains?|containing|starts? with|ends? with|begins? with|like"
-        r"|matching)\s+\(?\s*['\"A-Za-z]", text) and not re.search(r"\b" + n + r"\b\s+(?:is\s+)?(?:in|one of)\s+\(?\s*\d",
-                                                                   text)
+        r"\b" + n + r"\b\s+(?:is\s+)?(?:not\s+)?(?:one of|in|contains?|containing|starts? with|ends? with|"
+        r"begins? with|like|matching)\s+\(?\s*['\"A-Za-z]", text) and not re.search(
+        r"\b" + n + r"\b\s+(?:is\s+)?(?:in|one of)\s+\(?\s*\d", text)
     as_number = re.search(r"\b" + n + r"\b\s+" + _CMP_WORDS, low) or re.search(
         r"\b" + n + r"\b\s*[-+*/]\s*[\w(]|[\w)]\s*[-+*/]\s*\(?\s*\b" + n + r"\b", low) or re.search(
         r"\b(?:average|avg|sum|total|max|maximum|min|minimum|mean|peak|highest|lowest|sum of)\s+(?:of\s+)?(?:the\s+)?"
@@ -606,8 +664,8 @@ def _bare_field_list(text: str) -> list[TField]:
         if items and any("_" in i.name for i in items):
             return items
     # a run of three or more identifiers, one with an underscore at least
-    for m in re.finditer(r"(?:`?" + IDENT + r"`?(?:\s+" + _TYPE_RE + r")?\s*(?:,\s*|,?\s+and\s+)){2,}`?" + IDENT + r"`?",
-                         text):
+    for m in re.finditer(r"(?:`?" + IDENT + r"`?(?:\s+" + _TYPE_RE + r")?\s*(?:,\s*|,?\s+and\s+)){2,}`?" + IDENT
+                         + r"`?", text):
         items = _field_items(m.group(0))
         if items and len(items) >= 3 and any("_" in i.name for i in items):
             return items
