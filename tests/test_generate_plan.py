@@ -342,3 +342,19 @@ def test_two_destinations_for_two_results() -> None:
                           "view_events (video_id, viewer_id, viewed_at)."))
     sizes = {s.topic: spec.statement(s.input).window.size.millis for s in spec.statements if s.kind == "sink"}
     assert sizes == {"views_1m": 60_000, "views_1h": 3_600_000}
+
+
+def test_a_merge_of_streams_with_the_same_fields_is_a_union() -> None:
+    spec = api.parse(best("Merge the web_orders and app_orders streams and count orders per minute", "ecommerce"))
+    unions = [s for s in spec.statements if s.kind == "union"]
+    assert [u.inputs for u in unions] == [("web_orders", "app_orders")]
+    (agg,) = [s for s in spec.statements if s.kind == "aggregate"]
+    assert agg.input == unions[0].name
+
+
+def test_a_merge_of_streams_whose_fields_differ_keeps_each_stream_whole() -> None:
+    spec = api.parse(best("Combine the streams clicks_eu and clicks_us (user_id, page, ts) and count page views per "
+                          "page every 5 minutes", "ecommerce"))
+    assert not [s for s in spec.statements if s.kind == "union"]
+    (extra,) = [s for s in spec.statements if s.kind == "sink" and s.input == "clicks_us"]
+    assert "fields differ" in (extra.description or "")

@@ -180,7 +180,8 @@ def sources(draw: st.DrawFn) -> ir.Source:
              "jdbc": {"jdbc": ir.JdbcTable(url=draw(texts), table=draw(texts))}}[origin]
     return ir.Source(
         name=draw(names), description=draw(optional(texts)), **where,
-        format=draw(optional(st.sampled_from(["avro", "json", "csv", "debezium_json"]))), fields=draw(tuples(fields, 1, 4)),
+        format=draw(optional(st.sampled_from(["avro", "json", "csv", "debezium_json"]))),
+        fields=draw(tuples(fields, 1, 4)),
         key=draw(tuples(names, 0, 2)), mode=draw(optional(st.sampled_from(["append", "upsert"]))),
         # `watermark` is written after `event_time NAME`, so it needs an event time.
         event_time=event_time, watermark=draw(optional(durations)) if event_time is not None else None,

@@ -1513,8 +1513,13 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     shapes = _shapes(r, shape, ms, keys, conds, bool(joins))
     candidates: list[ir.Spec] = []
     primary = ins.primary
+    # A merge of streams with the same fields is a union the stages read; of streams whose fields differ, each
+    # further stream is written to a topic of its own (``_union_sinks``).
+    merged = _merge(ins, wm) if union else None
     for variant in _variants(r, shapes, primary, keys, ms, conds):
         d = Draft(list(ins.statements), primary.name, [f.name for f in primary.fields])
+        if merged is not None:
+            d = Draft([*ins.statements, *merged[0]], merged[1].name, [f.name for f in primary.fields])
         for j in joins:
             d.add(j, [i.alias or i.expr.path[-1] for i in j.select.items])  # type: ignore[union-attr]
         built = _build(r, variant, d, primary, ins.taken.copy(), outputs, p)
@@ -1522,7 +1527,7 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
             continue
         if len(outputs) >= 2 and not union:
             built = _two_outputs(r, built, primary, outputs, ins.taken.copy())
-        if union:
+        if union and merged is None:
             built = _union_sinks(built, ins.sources[1:], outputs, p, ins.taken.copy())
         candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
     plan.candidates = candidates
@@ -1669,8 +1674,8 @@ def _union_sources(rest: list[Stream], ins: _Inputs, template: SourceTemplate) -
     """The further streams of a merge, as sources beside the events' (their statements come with the sinks,
     see ``_union_sinks``)."""
     for extra in rest[:2]:
-        src2 = _stream_source(extra, template, True) if extra.fields else replace(ins.primary, name=extra.name,
-                                                                                topic=extra.topic)
+        src2 = _stream_source(extra, template, True) if extra.fields else replace(
+            ins.primary, name=extra.name, topic=extra.topic, description=f"The {extra.name} stream")
         if src2.name in ins.taken:
             continue
         ins.taken.add(src2.name)
@@ -1989,15 +1994,30 @@ def _columns_in(e: ir.Expr) -> set[str]:
     return {n.path[0] for n in _nodes(e) if isinstance(n, ir.Column)}
 
 
+def _merge(ins: _Inputs, wm: int) -> tuple[list[ir.Statement], ir.Union] | None:
+    """The further sources of a merge and the union of them all, when every stream has the same fields and event
+    time as the first (a union matches columns by name); else None."""
+    first, others = ins.sources[0], ins.sources[1:]
+    if not others or any({f.name for f in o.fields} != {f.name for f in first.fields}
+                         or o.event_time != first.event_time for o in others):
+        return None
+    tails = {s.name.rsplit("_", 1)[-1] for s in ins.sources}
+    name = _unique(f"all_{tails.pop()}" if len(tails) == 1 else "merged_streams", ins.taken)
+    union = ir.Union(name=name, inputs=tuple(s.name for s in ins.sources),
+                     description="Every event of " + ", ".join(s.name for s in ins.sources))
+    return [source_ir(o, wm) for o in others] + [union], union
+
+
 def _union_sinks(statements: list[ir.Statement], others: list[SourceTemplate], outputs: list[Stream], p: str,
                  taken: set[str]) -> list[ir.Statement]:
-    """The spec language has no UNION ALL yet: each further stream of a merge is written by a sink of its own
-    beside the first one, and the description says so."""
+    """Streams of a merge whose fields differ from the first's cannot be one union: each further stream is written
+    by a sink of its own beside the first one, and the description says so."""
     out = list(statements)
     at = next(i for i, s in enumerate(out) if isinstance(s, ir.Source)) + 1
     sink = next(s for s in out if isinstance(s, ir.Sink))
     for i, o in enumerate(others):
         out.insert(at + i, source_ir(o, 5))
         out.append(ir.Sink(name=_unique(f"{o.name}_out", taken), input=o.name, topic=f"{sink.topic}-{o.topic}",
-                           description="The spec language has no union yet: this stream is written to its own topic"))
+                           description="Its fields differ from the first stream's, so it is not merged into it: "
+                                       "it is written to its own topic"))
     return out
