@@ -187,6 +187,7 @@ def sources(draw: st.DrawFn) -> ir.Source:
         event_time=event_time, watermark=draw(optional(durations)) if event_time is not None else None,
         processing_time=draw(optional(names)),
         generate=draw(optional(st.builds(ir.Generate, rate=optional(small), hints=tuples(hints, 0, 3)))),
+        options=draw(tuples(st.builds(ir.TableOption, key=texts, value=texts), 0, 2)),
     )
 
 

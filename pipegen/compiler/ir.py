@@ -371,6 +371,14 @@ Mode = Literal["append", "upsert"]
 
 
 @node
+class TableOption(Node):
+    """A connector option of a source's or sink's table, as Flink names it."""
+
+    key: str
+    value: str
+
+
+@node
 class JdbcTable(Node):
     """A database table read by lookup: its JDBC URL and its name."""
 
@@ -399,6 +407,7 @@ class Source(Node):
     # A column the source adds, holding the time each row is processed (Flink's PROCTIME()).
     processing_time: str | None = None
     generate: Generate | None = None
+    options: tuple[TableOption, ...] = ()
 
 
 @node
@@ -599,6 +608,7 @@ class Sink(Node):
     key: tuple[str, ...] = ()
     mode: Mode | None = None
     partitioned_by: tuple[str, ...] = ()  # folders of files by these columns' values
+    options: tuple[TableOption, ...] = ()
 
 
 Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union

@@ -236,6 +236,12 @@ class ToIR:
     def datagen(self, meta, c):
         return self._clause("datagen", True, meta)
 
+    def options(self, meta, c):
+        return self._clause("options", tuple(c), meta)
+
+    def option(self, meta, c):
+        return self._build(ir.TableOption, meta, key=_string(c[0]), value=_string(c[1]))
+
     def partitioned_by(self, meta, c):
         return self._clause("partitioned_by", tuple(_name(t) for t in c), meta)
 

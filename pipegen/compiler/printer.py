@@ -354,7 +354,13 @@ def _source(st: ir.Source) -> tuple[str, list[str]]:
             lines.append(f"{INDENT}rate {g.rate}")
         lines += [INDENT + HINT(h) for h in g.hints]
         lines.append("}")
-    return f"source {name(st.name)}", lines
+    return f"source {name(st.name)}", lines + _options(st.options)
+
+
+def _options(options: tuple[ir.TableOption, ...]) -> list[str]:
+    if not options:
+        return []
+    return ["options {", *(f"{INDENT}{string(o.key)} = {string(o.value)}" for o in options), "}"]
 
 
 @STATEMENT.register(ir.Sink)
@@ -362,7 +368,7 @@ def _sink(st: ir.Sink) -> tuple[str, list[str]]:
     lines = _topic_lines(st, [])
     if st.partitioned_by:
         lines.append(f"partitioned by {_names(st.partitioned_by)}")
-    return f"sink {name(st.name)} from {name(st.input)}", lines
+    return f"sink {name(st.name)} from {name(st.input)}", lines + _options(st.options)
 
 
 @STATEMENT.register(ir.Join)

@@ -146,6 +146,29 @@ def _join(st: ir.Join, run: Run, rel: Relation) -> None:
                        f"({', '.join(right.key)})", st.on.span, f"e.g. on {st.left}.x = {st.right}.{right.key[0]}")
 
 
+def _same_rows_as_other_sinks(st: ir.Sink, run: Run) -> None:
+    """Sinks that write one topic or folder write one kind of row: the same columns and types, key, mode and
+    format (a topic has one schema)."""
+    where = ("topic", st.topic) if st.topic is not None else ("files", st.files)
+    rel = run.relation(st.name)
+    for other in run.spec.statements:
+        if other is st:
+            return  # only the sinks before this one
+        if not isinstance(other, ir.Sink) or (("topic", other.topic) if other.topic is not None
+                                              else ("files", other.files)) != where:
+            continue
+        orel = run.relation(other.name)
+        if rel is None or orel is None:
+            return
+        same = [(c.name, c.type) for c in rel.columns] == [(c.name, c.type) for c in orel.columns] and (
+            st.key, st.mode, st.format, st.partitioned_by) == (other.key, other.mode, other.format, other.partitioned_by)
+        if not same:
+            run.report("E101", f"{where[0]} {where[1]!r} is written by sink `{other.name}` too, with other rows",
+                       st.pos(where[0]), f"write the same columns (with their types), key, mode and format as "
+                       f"`{other.name}`, or give this sink its own {where[0]}")
+        return
+
+
 @RULES.register(ir.Sink)
 def _sink(st: ir.Sink, run: Run, rel: Relation) -> None:
     inp = _input(run, st)
@@ -167,6 +190,7 @@ def _sink(st: ir.Sink, run: Run, rel: Relation) -> None:
                "in windows first")
         run.report("E402", f"`{st.input}` is an updating stream; an append sink cannot take its updates",
                    st.pos("input"), fix)
+    _same_rows_as_other_sinks(st, run)
     for c in st.partitioned_by:
         if inp.column(c) is None:
             run.report("E104", f"unknown column `{c}` in partitioned by", st.pos("partitioned_by"),

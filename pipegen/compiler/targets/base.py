@@ -58,8 +58,14 @@ class Target:
     def table(self, name: str) -> str:
         return ident(name)
 
-    def options(self, pairs: list[tuple[str, str]]) -> str:
-        return ",\n".join(f"  {lit(k)} = {lit(v)}" for k, v in pairs)
+    def options(self, pairs: list[tuple[str, str]], st: ir.Source | ir.Sink | None = None) -> str:
+        """The WITH options: the target's, then the spec's `options` block (which overrides one of the same key)."""
+        merged = dict(pairs)
+        for o in st.options if st is not None else ():
+            # Planning swaps the registry formats for JSON: their own options would not fit it.
+            if not (self.planning and ("avro-confluent" in o.key or "-registry" in o.key)):
+                merged[o.key] = o.value
+        return ",\n".join(f"  {lit(k)} = {lit(v)}" for k, v in merged.items())
 
     def columns(self, rel: Relation, *, sink: bool) -> list[str]:
         keys = set(self.key_of(rel))

@@ -75,4 +75,4 @@ class CloudTarget(Target):
         if self.planning:
             opts = LocalTarget(self.a, planning=True).kafka_options(st, isinstance(st, ir.Source))
         return (f"CREATE TABLE IF NOT EXISTS {self.table(st.name)} (\n{self.table_body(st, rel)}\n){dist}\n"
-                f"WITH (\n{self.options(opts)}\n)")
+                f"WITH (\n{self.options(opts, st)}\n)")

@@ -75,7 +75,7 @@ class LocalTarget(Target):
         return opts
 
     def ddl(self, st: ir.Source | ir.Sink, rel: Relation) -> str:
-        options = self.options(self.connector_options(st))
+        options = self.options(self.connector_options(st), st)
         parts = ""
         if isinstance(st, ir.Sink) and st.partitioned_by:
             parts = f"\nPARTITIONED BY ({', '.join(ident(c) for c in st.partitioned_by)})"
