@@ -238,6 +238,11 @@ def _union_slots(st: ir.Union) -> dict[str, Any]:
     return {}  # a merge of streams fills no slot of the eval cases
 
 
+@SLOTS.register(ir.Unnest)
+def _unnest_slots(st: ir.Unnest) -> dict[str, Any]:
+    return {}  # a row per item fills no slot of the eval cases
+
+
 @SLOTS.register(ir.Sink)
 def _sink_slots(st: ir.Sink) -> dict[str, Any]:
     return {"sink_kind": st.mode or "append"}

@@ -242,6 +242,7 @@ STATEMENTS = {
               within=optional(durations), defines=tuples(st.builds(ir.Define, variable=names, condition=exprs), 1, 3),
               measures=measures),
     ir.Union: st.builds(ir.Union, name=names, inputs=tuples(names, 2, 4), description=descriptions),
+    ir.Unnest: st.builds(ir.Unnest, name=names, input=names, description=descriptions, item=names, array=columns),
     ir.Sink: st.one_of(
         st.builds(ir.Sink, name=names, input=names, description=descriptions, topic=texts,
                   format=optional(st.sampled_from(["avro", "json", "csv", "debezium_json"])), key=tuples(names, 0, 2),

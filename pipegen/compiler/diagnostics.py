@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "W602": "unbounded join state",
     "W603": "sink deduplicates on its key",
     "W604": "a target left out",
+    "W605": "a password in the spec",
 }
 
 Severity = Literal["error", "warning"]

@@ -597,6 +597,19 @@ class Union(Node):
 
 
 @node
+class Unnest(Node):
+    """A row per item of an array column (CROSS JOIN UNNEST): the input's columns and ``item``, the item (an array
+    of records gives a column ``<item>_<field>`` per field instead)."""
+
+    kind: Literal["unnest"] = "unnest"
+    name: str
+    input: str
+    description: str | None = None
+    item: str
+    array: Column
+
+
+@node
 class Sink(Node):
     kind: Literal["sink"] = "sink"
     name: str
@@ -611,9 +624,9 @@ class Sink(Node):
     options: tuple[TableOption, ...] = ()
 
 
-Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union
+Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union | Unnest
 Statement = Annotated[
-    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union | Sink,
+    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union | Unnest | Sink,
     Check(discriminator="kind"),
 ]
 

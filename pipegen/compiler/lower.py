@@ -377,6 +377,17 @@ class Lowering:
         cols = ", ".join(ident(c.name) for c in self.rel(st.name).columns)
         return "\nUNION ALL\n".join(f"SELECT {cols}\nFROM {self.table(n)}" for n in st.inputs)
 
+    @query.register(ir.Unnest)
+    def _unnest(self, st: ir.Unnest) -> str:
+        inp, rel = self.rel(st.input), self.rel(st.name)
+        row, items = ident("pipegen_row"), ident("pipegen_items")
+        added = [c.name for c in rel.columns[len(inp.columns):]]
+        cols = [(c.name, f"{row}.{ident(c.name)}") for c in inp.columns] + [(n, f"{items}.{ident(n)}") for n in added]
+        array = sql(st.array, ExprContext(lambda path: f"{row}." + plain_columns(path)))
+        return (f"SELECT\n{select_list(cols)}\n"
+                f"FROM {self.table(st.input)} AS {row}\n"
+                f"CROSS JOIN UNNEST({array}) AS {items}({', '.join(ident(n) for n in added)})")
+
     @query.register(ir.Dedup)
     def _dedup(self, st: ir.Dedup) -> str:
         inp = self.rel(st.input)

@@ -34,7 +34,7 @@ STATEMENT_KEYWORDS = registry.STATEMENT_KEYWORDS
 BUILDS: dict[type, tuple[str, ...]] = {
     ir.Source: ("source",), ir.Transform: ("transform_stage",), ir.Aggregate: ("aggregate",),
     ir.Rolling: ("rolling",), ir.Join: ("join",), ir.Dedup: ("dedup",), ir.TopN: ("topn",), ir.Pattern: ("pattern",),
-    ir.Union: ("union",), ir.Sink: ("sink",),
+    ir.Union: ("union",), ir.Unnest: ("unnest",), ir.Sink: ("sink",),
     ir.NumberLit: ("number",), ir.StringLit: ("string",), ir.BoolLit: ("true", "false"), ir.NullLit: ("null",),
     ir.Column: ("path",), ir.Not: ("not_op",), ir.Neg: ("neg",), ir.Binary: ("or_op", "and_op", "compare", "arith"),
     ir.IsNull: ("is_null", "is_not_null"), ir.Between: ("between", "not_between"),
@@ -440,6 +440,12 @@ class ToIR:
         spans.update(clause_spans)
         return self._build(ir.Union, meta, spans, name=_name(names[0]), inputs=tuple(_name(t) for t in names[1:]),
                            **values)
+
+    def unnest(self, meta, c):
+        c = list(c)
+        array = c.pop()  # the path after `in`
+        item = c.pop()
+        return self._stage(ir.Unnest, meta, c, item=_name(item), array=array)
 
     def dedup(self, meta, c):
         return self._stage(ir.Dedup, meta, c)

@@ -433,6 +433,11 @@ def _union(st: ir.Union) -> tuple[str, list[str]]:
     return f"union {name(st.name)} from {_names(st.inputs)}", []
 
 
+@STATEMENT.register(ir.Unnest)
+def _unnest(st: ir.Unnest) -> tuple[str, list[str]]:
+    return _head(st), [f"each {name(st.item)} in {expr(st.array)}"]
+
+
 @STATEMENT.register(ir.Pattern)
 def _pattern(st: ir.Pattern) -> tuple[str, list[str]]:
     lines = _partition(st.partition_by)

@@ -60,6 +60,16 @@ def sink_dedup(run: Run) -> Iterator[Finding]:
                    "aggregate or dedup by the sink key before the sink to keep state small")
 
 
+@rule("W605")
+def password_in_spec(run: Run) -> Iterator[Finding]:
+    """A jdbc URL that carries a password: it is written as is into pipeline.pgl and sql/local/."""
+    for st in run.spec.statements:
+        if isinstance(st, ir.Source) and st.jdbc is not None and "password=" in st.jdbc.url.lower():
+            yield (f"the jdbc URL of `{st.name}` holds a password, which the project's files then hold too",
+                   st.pos("jdbc"), "keep the project out of version control, or give the database user no "
+                   "password on a trusted network and set it where the job is deployed")
+
+
 def _built(run: Run, cls: type) -> Iterator[tuple[Any, Any]]:
     for st, rel in run.built():
         if isinstance(st, cls):

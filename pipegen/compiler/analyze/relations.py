@@ -565,6 +565,30 @@ def _union(st: ir.Union, run: Run, types: Types) -> Relation | None:
     return rel
 
 
+def unnest_items(item: str, elem: T.SqlType) -> list[tuple[str, T.SqlType]]:
+    """The columns an unnest adds: the item, or for an array of records ``<item>_<field>`` per field."""
+    if elem.base == "ROW":
+        return [(f"{item}_{n}", t.with_null(True)) for n, t in elem.fields]
+    return [(item, elem.with_null(True))]
+
+
+@RELATION.register(ir.Unnest)
+def _unnest(st: ir.Unnest, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    t = types.type_of(st.array, Scope({st.input: inp}, [st.input]), Ctx(what="in unnest"))
+    cols: list[Item] = [(c.name, c.type, None) for c in inp.columns]
+    if t is not None and (t.base != "ARRAY" or t.elem is None):
+        run.report("E201", f"unnest takes an array, not {t.describe()}", st.array.span,
+                   "name an array column, e.g. each tag in tags")
+    elif t is not None:
+        cols += [(n, it, st.array.span) for n, it in unnest_items(st.item, t.elem)]  # type: ignore[arg-type]
+    # Rows of the input are repeated, not changed: its time, changelog and key go on (a key now repeats).
+    return Relation(st.name, st, _outputs(run, cols, st), updating=inp.updating, windowed=inp.windowed,
+                    **carried_time(inp))
+
+
 @RELATION.register(ir.Sink)
 def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
     inp = run.relation(st.input)

@@ -75,7 +75,7 @@ def _input(run: Run, st: Any) -> Relation:
     return rel
 
 
-@RULES.register(ir.Source, ir.Transform, ir.Union)
+@RULES.register(ir.Source, ir.Transform, ir.Union, ir.Unnest)
 def _none(st: Any, run: Run, rel: Relation) -> None:
     pass  # a source declares its time (checked with its fields); a transform or union keeps or drops it
 
