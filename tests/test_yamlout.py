@@ -1,16 +1,18 @@
-"""compiler.yamlout writes what yaml.safe_dump writes, and what it writes reads back as the data."""
+"""compiler.yamlout is yaml.safe_dump (PyYAML's own emitter, a NEL aside); what it writes reads back as the data."""
 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipegen.compiler import yamlout
 from pipegen import api
+from pipegen.compiler import yamlout
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,10 +95,13 @@ def _same(a: object, b: object) -> bool:
 
 @settings(max_examples=1000)
 @given(st.text(alphabet="0123456789_.:+-eEbxXoaAfFiInNtTzZ ~<=!&*ylsuYLSU", min_size=1, max_size=12))
-def test_implicit_types_as_pyyaml(text: str) -> None:
-    """yamlout's check for strings that would not read back as strings is PyYAML's resolver."""
+def test_implicit_types_stay_strings(text: str) -> None:
+    """A string PyYAML's resolver would read as a bool, null, number or date is quoted; any other may be plain."""
     tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
-    assert yamlout._implicit(text) == (tag != "tag:yaml.org,2002:str")
+    out = yamlout.dump({"k": text})
+    assert yaml.safe_load(out) == {"k": text}
+    if tag != "tag:yaml.org,2002:str":
+        assert out[3] in "'\"", out
 
 
 @given(st.sampled_from(TRICKY), st.integers(0, 90))
@@ -152,9 +157,26 @@ def test_compiled_configs_match_pyyaml() -> None:
         assert result.files[rel].endswith(pyyaml(data))
 
 
-def test_unsupported_data_falls_back_to_pyyaml() -> None:
-    """PyYAML writes a container that occurs twice with an anchor; yamlout leaves that to PyYAML."""
+def test_shared_containers_as_pyyaml() -> None:
+    """A container that occurs twice is written with an anchor and an alias, as PyYAML writes it."""
     shared = {"a": [1]}
     for data in ({"x": shared, "y": shared}, [shared["a"], shared["a"]]):
         assert yamlout.dump(data) == pyyaml(data)
         assert "&id001" in yamlout.dump(data)
+        assert yaml.safe_load(yamlout.dump(data)) == data
+
+
+def test_same_bytes_with_or_without_libyaml() -> None:
+    """The pure-Python emitter, not libyaml's: libyaml escapes characters beyond U+FFFF and writes an empty key
+    and some folds otherwise, so CSafeDumper's files would depend on how PyYAML was built."""
+    for data, text in (({"description": "Alerts 🚨 on fraud"}, "description: Alerts 🚨 on fraud\n"),
+                       ({"": 1}, "? ''\n: 1\n")):
+        assert yamlout.dump(data) == text == pyyaml(data)
+        assert yaml.safe_load(text) == data
+
+
+def test_yaml_imported_on_first_dump_only() -> None:
+    probe = ("import sys; from pipegen.compiler import yamlout; a = 'yaml' in sys.modules; "
+             "yamlout.dump({'k': 1}); print(a, 'yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["False", "True"], out.stdout + out.stderr

@@ -16,7 +16,6 @@ import re
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
-from json.encoder import encode_basestring  # the C one when available
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,42 +142,12 @@ def sql_files(statements: list[Statement], preamble: list[str]) -> dict[str, str
 
 
 def _dump_yaml(data: Any, header: str) -> str:
-    return header + yamlout.dump(data)  # what yaml.safe_dump writes, in a tenth of the time
+    return header + yamlout.dump(data)  # PyYAML, imported on the first call
 
 
 def _json(data: Any) -> str:
-    """``json.dumps(data, indent=2, ensure_ascii=False)`` and a newline, three times as fast: with an indent,
-    the standard library leaves its C encoder for a pure-Python one (tests/test_write_project.py compares)."""
-    out: list[str] = []
-    _json_into(data, "\n", out)
-    out.append("\n")
-    return "".join(out)
-
-
-def _json_into(value: Any, newline: str, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(encode_basestring(value))
-    elif isinstance(value, dict) and value:
-        inner = newline + "  "
-        sep = "{" + inner
-        for k, v in value.items():
-            if not isinstance(k, str):
-                out.append(sep + json.dumps(k, ensure_ascii=False) + ": ")  # json turns other keys to strings
-            else:
-                out.append(sep + encode_basestring(k) + ": ")
-            _json_into(v, inner, out)
-            sep = "," + inner
-        out.append(newline + "}")
-    elif isinstance(value, list) and value:
-        inner = newline + "  "
-        sep = "[" + inner
-        for v in value:
-            out.append(sep)
-            _json_into(v, inner, out)
-            sep = "," + inner
-        out.append(newline + "]")
-    else:  # numbers, true/false/null, {}, [] and anything else json knows: as json writes them
-        out.append(json.dumps(value, ensure_ascii=False))
+    """Schemas and the manifest: indented JSON and a newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _where(st: ir.Source | ir.Sink) -> str:
