@@ -110,5 +110,5 @@ _JSON_DATA = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
 @settings(max_examples=500, deadline=None, derandomize=True)
 @given(_JSON_DATA)
 def test_project_json_is_exactly_what_json_dumps_writes(data: object) -> None:
-    """Schemas and the manifest are written by project._json, a faster json.dumps(indent=2)."""
+    """Schemas and the manifest are written by project._json, json.dumps(indent=2)."""
     assert project._json(data) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
