@@ -9,7 +9,8 @@ Avro schemas and a manifest-sized dict). (b) Whole processes: ``pipegen compile 
 --force`` and a bare ``python -c pass``, the order rotated each round; the difference is taken per round.
 
 CPU times (the worker's ``process_time``, a child's user + system time) are less moved by other load than wall
-times, so they are reported too. ``--before REV`` extracts that revision (``git archive``) to a temporary folder and measures it in the same
+times, so they are reported too. ``--before REV`` extracts that revision (``git archive``) to a temporary
+folder and measures it in the same
 rounds, alternating with this tree, so a drifting machine load moves both. Every figure is a median.
 """
 

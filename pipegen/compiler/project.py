@@ -433,7 +433,8 @@ def _write_locked(out_dir: Path, files: dict[str, str], force: bool, spec_path: 
         manifest = {"generator": f"pipegen {__version__}",
                     "files": {rel: _digest(text.encode("utf-8")) for rel, text in files.items()}}
         (staging / "new" / MANIFEST).write_text(_json(manifest), encoding="utf-8")
-        stale = [rel for rel in old_manifest if rel not in files and rel not in user_files and (out_dir / rel).is_file()]
+        stale = [rel for rel in old_manifest
+                 if rel not in files and rel not in user_files and (out_dir / rel).is_file()]
         keep_spec = {rel for rel in user_files if rel in files and spec_path is not None
                      and (out_dir / rel).resolve() == spec_path.resolve()}
         order = [rel for rel in files if rel not in keep_spec] + [MANIFEST]

@@ -161,7 +161,8 @@ def _same_rows_as_other_sinks(st: ir.Sink, run: Run) -> None:
         if rel is None or orel is None:
             return
         same = [(c.name, c.type) for c in rel.columns] == [(c.name, c.type) for c in orel.columns] and (
-            st.key, st.mode, st.format, st.partitioned_by) == (other.key, other.mode, other.format, other.partitioned_by)
+            st.key, st.mode, st.format, st.partitioned_by) == (
+            other.key, other.mode, other.format, other.partitioned_by)
         if not same:
             run.report("E101", f"{where[0]} {where[1]!r} is written by sink `{other.name}` too, with other rows",
                        st.pos(where[0]), f"write the same columns (with their types), key, mode and format as "
