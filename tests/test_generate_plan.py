@@ -358,3 +358,14 @@ def test_a_merge_of_streams_whose_fields_differ_keeps_each_stream_whole() -> Non
     assert not [s for s in spec.statements if s.kind == "union"]
     (extra,) = [s for s in spec.statements if s.kind == "sink" and s.input == "clicks_us"]
     assert "fields differ" in (extra.description or "")
+
+
+def test_a_table_in_a_database_is_a_jdbc_lookup_on_processing_time() -> None:
+    spec = api.parse(best("orders (order_id, customer_id, amount, ts) joined with customers (customer_id, name, "
+                          "tier) looked up in the database", "ecommerce"))
+    by = {s.name: s for s in spec.statements}
+    assert by["customers"].jdbc is not None and by["customers"].topic is None
+    assert [f.name for f in by["customers"].fields] == ["customer_id", "name", "tier"]
+    assert by["orders"].processing_time == "proc_time"
+    (join,) = [s for s in spec.statements if s.kind == "join"]
+    assert join.join_kind == "lookup" and (join.left, join.right) == ("orders", "customers")

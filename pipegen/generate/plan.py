@@ -1072,9 +1072,15 @@ def _join_kind(r: Reading) -> tuple[str, Dur | None]:
     if within and not r.has(r"\bas (?:it|they) (?:was|were)\b|\bin effect\b|\bversion"):
         d = words._as_duration(words._number(within.group(1)), within.group(2))
         return "interval", d
+    if r.has(DATABASE_CUES):
+        return "lookup", None
     if r.has(TEMPORAL_CUES):
         return "temporal", None
     return "regular", None
+
+
+# A table in a database: read by lookup, as each event is processed (a jdbc table and a lookup join).
+DATABASE_CUES = r"\b(?:database|postgres(?:ql)?|mysql|jdbc|rdbms|db table|sql table)\b"
 
 
 def _right_source(st: Stream | None, key: str, r: Reading, kind: str, left: SourceTemplate,
@@ -1650,10 +1656,15 @@ def _joins(r: Reading, rest: list[Stream], ins: _Inputs, template: SourceTemplat
             right = replace(right, name=right.name + "_2")
         ins.taken.add(right.name)
         ins.sources.append(right)
-        ins.statements.append(source_ir(right, ins.wm, key=(key,) if kind == "temporal" else (),
-                                        upsert=kind == "temporal"))
-        sel, names = _select_all(left, right, key, kind, left_name)
-        jname = _unique("enriched" if kind == "temporal" else "joined", ins.taken)
+        right_ir = source_ir(right, ins.wm, key=(key,) if kind in ("temporal", "lookup") else (),
+                             upsert=kind == "temporal")
+        if kind == "lookup":
+            listed = {f.name for f in right_stream.fields} if right_stream is not None else set()
+            right_ir = _database_table(right_ir, right, listed)
+            ins.statements[0] = _with_processing_time(ins.statements[0])  # type: ignore[arg-type]
+        ins.statements.append(right_ir)
+        sel, names = _select_all(left, right, key, "temporal" if kind == "lookup" else kind, left_name)
+        jname = _unique("enriched" if kind in ("temporal", "lookup") else "joined", ins.taken)
         joins.append(ir.Join(name=jname, left=left_name, right=right.name, join_kind=kind,  # type: ignore[arg-type]
                              before=dur((0, "s")) if kind == "interval" else None,
                              after=dur(within) if kind == "interval" and within else None,
@@ -1668,6 +1679,24 @@ def _joins(r: Reading, rest: list[Stream], ins: _Inputs, template: SourceTemplat
         left = SourceTemplate(jname, jname, "", (), tuple(out_fields))
         left_name = jname
     return joins, pipeline
+
+
+def _database_table(src: ir.Source, right: SourceTemplate, listed: set[str]) -> ir.Source:
+    """A source as the database table it is in the request: read by lookup over JDBC (the URL is a placeholder
+    to edit: the request names no server). A table needs no event time: one the request did not list goes."""
+    fields = tuple(f for f in src.fields if f.name != src.event_time or f.name in listed)
+    return replace(src, topic=None, format=None, event_time=None, watermark=None, fields=fields,
+                   jdbc=ir.JdbcTable(url="jdbc:postgresql://localhost:5432/postgres", table=right.name),
+                   description=f"The {right.name} table of the database, read by lookup (edit the JDBC URL)")
+
+
+def _with_processing_time(src: ir.Source) -> ir.Source:
+    """The events' source with a processing-time column: a lookup join reads the table as each row arrives."""
+    if src.processing_time is not None:
+        return src
+    taken = {f.name for f in src.fields}
+    name = next(n for n in ("proc_time", "processed_at", "pipegen_proc_time") if n not in taken)
+    return replace(src, processing_time=name)
 
 
 def _union_sources(rest: list[Stream], ins: _Inputs, template: SourceTemplate) -> None:
