@@ -505,7 +505,7 @@ def eval_cmd(
 
 
 def _os_error_line(e: OSError) -> str:
-    where = e.filename if e.filename is not None else "a file"
+    where = e.filename if e.filename is not None else "writing the output"
     return f"{where}: {e.strerror or e}"
 
 
@@ -527,6 +527,12 @@ def _os_error_hint(e: OSError) -> str:
 
 def main() -> None:
     """Entry point: usage errors exit 2 (typer); anything unexpected becomes one line and exit code 3."""
+    import signal
+
+    # A reader that stops reading (`pipegen fmt spec.pgl | head`) ends the command quietly, as it ends other Unix
+    # tools (exit 141, SIGPIPE), instead of click's exit 1, which here means "spec errors".
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
     except SystemExit:

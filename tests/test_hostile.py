@@ -170,3 +170,30 @@ def test_an_unknown_model_name_says_what_model_takes(tmp_path: Path) -> None:
     err = one_clear_line(run("init", "x", "--model", "nosuchmodel", "--describe", "count events per minute",
                              cwd=tmp_path))
     assert "nosuchmodel" in err and "smollm2" in err and "gemma3" in err
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`pipegen ... | head` style: the reader closes the pipe before PipeGen has written its listing. The
+    command ends as other Unix tools do (SIGPIPE, exit 141), with nothing on stderr, and the project is whole."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # a reader that is already gone
+    try:
+        done = subprocess.run([sys.executable, "-c", "from pipegen.cli import main; main()", "compile", str(SPEC),
+                               "-o", "proj"], cwd=tmp_path, stdout=write, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode in (-13, 141), done.returncode  # killed by SIGPIPE
+    assert done.stderr == ""
+    assert (tmp_path / "proj" / "sql" / "local" / "pipeline.sql").is_file()
+
+
+def test_output_to_a_full_device_is_one_line(tmp_path: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-c", "from pipegen.cli import main; main()", "compile", str(SPEC),
+                               "-o", "proj"], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "error: writing the output: No space left on device"
+    assert "Traceback" not in done.stderr
