@@ -197,3 +197,16 @@ def test_output_to_a_full_device_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == "error: writing the output: No space left on device"
     assert "Traceback" not in done.stderr
+
+
+def test_the_force_hint_says_which_files_it_replaces_and_which_it_keeps(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "README.md").write_text("my notes\n")
+    (tmp_path / "proj" / "ideas.txt").write_text("keep me\n")
+    err = one_clear_line(run("compile", str(SPEC), "-o", "proj", cwd=tmp_path))
+    assert "--force replaces README.md with what PipeGen writes now and keeps ideas.txt" in err
+    assert (tmp_path / "proj" / "README.md").read_text() == "my notes\n"  # nothing written
+    done = run("compile", str(SPEC), "-o", "proj", "--force", cwd=tmp_path)
+    assert done.returncode == 0
+    assert (tmp_path / "proj" / "ideas.txt").read_text() == "keep me\n"
+    assert (tmp_path / "proj" / "README.md").read_text() != "my notes\n"  # replaced, as the hint said

@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pipegen import __version__
@@ -343,11 +344,19 @@ def _safe_rel(path: str) -> None:
         raise ProjectError(f"refusing to write {path!r} outside the output folder")
 
 
+def _listed(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def check_target(out_dir: Path, force: bool = False, spec_path: Path | None = None) -> None:
     """Raise ProjectError when ``out_dir`` is not a folder PipeGen may write a project into (a file stands there,
     or it holds files PipeGen did not write or that changed since), reading only: `init` asks before it writes
     anything."""
-    _inspect(_absolute(out_dir), force, spec_path)
+    _inspect(_absolute(out_dir), force, spec_path, ALWAYS_WRITTEN)
+
+
+# Files every project has, whatever its spec (the rest depend on its statements).
+ALWAYS_WRITTEN = ("README.md", "pipeline.pgl", "docker-compose.yml", "config/local.yaml", "config/cloud.yaml")
 
 
 def _absolute(out_dir: Path) -> Path:
@@ -359,8 +368,10 @@ def _refuse_a_file(out_dir: Path) -> None:
         raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
 
 
-def _inspect(out_dir: Path, force: bool, spec_path: Path | None) -> tuple[dict[str, str], list[str]]:
-    """The old manifest and the files PipeGen did not write; ProjectError when writing is not safe."""
+def _inspect(out_dir: Path, force: bool, spec_path: Path | None, files: Iterable[str] | None = None
+             ) -> tuple[dict[str, str], list[str]]:
+    """The old manifest and the files PipeGen did not write; ProjectError when writing is not safe. ``files``:
+    what PipeGen is about to write (when known), so the error can say exactly what --force would replace."""
     _refuse_a_file(out_dir)
     old_manifest: dict[str, str] = {}
     user_files: list[str] = []
@@ -388,10 +399,19 @@ def _inspect(out_dir: Path, force: bool, spec_path: Path | None) -> tuple[dict[s
         foreign = [f for f in user_files if spec_path is None or (out_dir / f).resolve() != spec_path.resolve()]
         if (changed or (foreign and not old_manifest)) and not force:
             what = changed[:3] if changed else foreign[:3]
-            kind = "was changed since PipeGen wrote it" if changed else "was not written by PipeGen"
+            many = len(what) > 1
+            kind = (f"{'were' if many else 'was'} changed since PipeGen wrote {'them' if many else 'it'}" if changed
+                    else f"{'were' if many else 'was'} not written by PipeGen")
+            # --force replaces the changed files of PipeGen's and any of yours PipeGen writes a file of the same
+            # name as; the rest of yours stay.
+            replaced = changed + [f for f in foreign if files is not None and f in set(files)]
+            kept = [f for f in foreign if f not in replaced]
+            force_says = (f"--force replaces {_listed(replaced)} with what PipeGen writes now" if replaced
+                          else "--force writes PipeGen's files beside yours")
             raise ProjectError(
                 f"{out_dir} holds files PipeGen would overwrite or did not write: {', '.join(what)} {kind}",
-                "pass --force to write anyway (files you added are kept, never deleted), or choose another folder",
+                f"{force_says}{f' and keeps {_listed(kept)}' if kept else ''} (it never deletes a file of yours); "
+                "or choose another folder",
             )
     return old_manifest, user_files
 
@@ -421,7 +441,7 @@ def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spe
 
 def _write_locked(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> WriteResult:
     _recover(out_dir)
-    old_manifest, user_files = _inspect(out_dir, force, spec_path)
+    old_manifest, user_files = _inspect(out_dir, force, spec_path, files)
     staging = out_dir / STAGING
     staging.mkdir()
     journal: list[tuple[str, bool]] = []  # (relative path, had an old version)
