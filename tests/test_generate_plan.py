@@ -369,3 +369,15 @@ def test_a_table_in_a_database_is_a_jdbc_lookup_on_processing_time() -> None:
     assert by["orders"].processing_time == "proc_time"
     (join,) = [s for s in spec.statements if s.kind == "join"]
     assert join.join_kind == "lookup" and (join.left, join.right) == ("orders", "customers")
+
+
+@pytest.mark.parametrize("request_text", [
+    "count clicks per page every minute by processing time from clicks (user_id, page)",
+    "Average the temperature per sensor over 5 minute windows as the readings arrive",
+])
+def test_processing_time_windows_when_the_request_asks_for_them(request_text: str) -> None:
+    spec = api.parse(best(request_text, "iot"))
+    (src,) = [s for s in spec.statements if s.kind == "source"]
+    (agg,) = [s for s in spec.statements if s.kind == "aggregate"]
+    assert src.processing_time == "proc_time" and agg.window.column == "proc_time"
+    assert "processing" not in [f.name for f in src.fields] and all(g.path != ("processing",) for g in agg.group_by)

@@ -408,6 +408,9 @@ def _not_a_key_phrase(r: Reading, src: SourceTemplate, m: re.Match[str], first_w
                                                   r"keyed|partitioned|on|join(?:ed)?|dedup\w*|replaced|caused|"
                                                   r"sent|made|placed|followed|delayed|late)\s*$", before):
         return True  # "top 3 products by revenue", "keyed by": not a group key
+    if m.group(0).startswith("by ") and re.match(r"(?:processing|arrival|wall[- ]clock|event) time\b",
+                                                 r.low[m.start() + 3:m.start() + 30]):
+        return True  # "by processing time": the time windows run on, not a group key
     event_nouns = {singular(src.name), singular(src.name.split("_")[-1])}
     if re.match(r"(?:for |of |in )?(?:each|every)\b", m.group(0)) and singular(first_word) in event_nouns:
         return True  # "for each trade" in the trades stream: every event, not a group key
@@ -1079,6 +1082,9 @@ def _join_kind(r: Reading) -> tuple[str, Dur | None]:
     return "regular", None
 
 
+# Time as the pipeline sees it, not as the events carry it: windows on a processing-time column.
+PROCESSING_CUES = r"\bprocessing[- ]time\b|\bwall[- ]clock\b|\bas (?:they|it|(?:the )?\w+) (?:arrive|come in)\b|" \
+                  r"\barrival time\b|\bwhen (?:they|it) (?:arrive|arrives|are received|is received)\b"
 # A table in a database: read by lookup, as each event is processed (a jdbc table and a lookup join).
 DATABASE_CUES = r"\b(?:database|postgres(?:ql)?|mysql|jdbc|rdbms|db table|sql table)\b"
 
@@ -1522,7 +1528,13 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     # A merge of streams with the same fields is a union the stages read; of streams whose fields differ, each
     # further stream is written to a topic of its own (``_union_sinks``).
     merged = _merge(ins, wm) if union else None
-    for variant in _variants(r, shapes, primary, keys, ms, conds):
+    # Windows on processing time when the request asks for it ("by processing time", "as they arrive").
+    proc = None
+    if r.has(PROCESSING_CUES) and isinstance(ins.statements[0], ir.Source):
+        ins.statements[0] = _with_processing_time(ins.statements[0])
+        proc = ins.statements[0].processing_time
+        notes.append(f"windows on processing time ({proc})")
+    for variant in _variants(r, shapes, primary, keys, ms, conds, proc):
         d = Draft(list(ins.statements), primary.name, [f.name for f in primary.fields])
         if merged is not None:
             d = Draft([*ins.statements, *merged[0]], merged[1].name, [f.name for f in primary.fields])
@@ -1755,8 +1767,8 @@ def _shapes(r: Reading, shape: set[str], ms: list[MeasureSpec], keys: list[str],
 
 
 def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str], ms: list[MeasureSpec],
-              conds: list[Condition]) -> list[Variant]:
-    et = src.event_time or ""
+              conds: list[Condition], time: str | None = None) -> list[Variant]:
+    et = time or src.event_time or ""
     kind, durs = window_choice(r, set(shapes))
     windows: list[ir.Window | None] = list(_window_ir(kind, durs, et, r)) if kind != "none" else []
     if not windows:
