@@ -220,6 +220,10 @@ def validate(
         counts = {t: len(result.statements[t]) for t in result.targets}
         each = " and ".join(f"{n} {t}" for t, n in counts.items())
         typer.echo(f"planning {each} statements in Flink (starting a JVM takes a few seconds)...", err=True)
+        # Flink asks this process for the types of a Python function of the user's: its module, beside the spec
+        # (or on the Python path), must import here.
+        if any(f.language == "python" for f in result.check.spec.pipeline.functions):  # type: ignore[union-attr]
+            sys.path.insert(0, str(spec_path.resolve().parent))
         try:
             diags = api.validate_with_flink(result, jars.split(os.pathsep) if jars else None)
         except FlinkUnavailable as e:

@@ -255,8 +255,12 @@ statements = st.one_of(*STATEMENTS.values())
 STRATEGIES = {**BASE_TYPES, **_containers(types), **LEAVES, **_compound(exprs), **HINTS, **WINDOWS, **OVERS,
               **STATEMENTS}
 
+udfs = st.builds(ir.Udf, name=names, params=tuples(st.one_of(*BASE_TYPES.values()), 0, 3),
+                 returns=st.one_of(*BASE_TYPES.values()), language=st.sampled_from(["java", "python"]),
+                 implementation=texts)
 pipelines = st.builds(ir.Pipeline, name=names, description=descriptions, domain=optional(names),
-                      parallelism=optional(small), checkpoint=optional(durations), state_ttl=optional(durations))
+                      parallelism=optional(small), checkpoint=optional(durations), state_ttl=optional(durations),
+                      functions=tuples(udfs, 0, 2))
 specs = st.builds(ir.Spec, pipeline=pipelines, statements=tuples(statements, 0, 5))
 
 # ------------------------------------------------------------------ helpers

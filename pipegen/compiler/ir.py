@@ -325,6 +325,18 @@ Expr = Annotated[
 
 
 @node
+class Udf(Node):
+    """A function of the user's own, called by name in expressions: a Java class (``java "com.acme.Score"``) or a
+    Python function (``python "module.function"``) with the types the checks give its calls."""
+
+    name: str
+    params: tuple[Type, ...] = ()
+    returns: Type
+    language: Literal["java", "python"]
+    implementation: str
+
+
+@node
 class Pipeline(Node):
     name: str
     description: str | None = None
@@ -332,6 +344,7 @@ class Pipeline(Node):
     parallelism: Annotated[int, Check(ge=1)] | None = None
     checkpoint: Duration | None = None
     state_ttl: Duration | None = None
+    functions: tuple[Udf, ...] = ()
 
 
 @node

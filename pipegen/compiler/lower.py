@@ -172,7 +172,9 @@ def _cast(e: ir.Cast, cx: ExprContext) -> str:
 
 @SQL.register(ir.Call)
 def _call(e: ir.Call, cx: ExprContext) -> str:
-    fn = FUNCTIONS[e.name]
+    fn = FUNCTIONS.get(e.name)
+    if fn is None:  # a function of the user's own (the checks have typed the call by its declaration)
+        return f"{ident(e.name)}(" + ", ".join(sql(a, cx) for a in e.args) + ")"
     if e.star:
         text = f"{fn.sql}(*)"
     elif e.distinct:

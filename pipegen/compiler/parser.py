@@ -185,9 +185,18 @@ class ToIR:
 
     def pipeline(self, meta: Any, children: list[Any]) -> ir.Pipeline:
         name = children[0]
+        udfs = tuple(c for c in children[1:] if isinstance(c, ir.Udf))
         values, spans = _clauses(children[1:])
         spans["name"] = _tok_span(name)
-        return self._build(ir.Pipeline, meta, spans, name=_name(name), **values)
+        return self._build(ir.Pipeline, meta, spans, name=_name(name), functions=udfs, **values)
+
+    def udf(self, meta, c):
+        name, *types, returns, language, impl = c
+        return self._build(ir.Udf, meta, {"name": _tok_span(name)}, name=_name(name), params=tuple(types),
+                           returns=returns, language=str(language), implementation=_string(impl))
+
+    def udf_language(self, meta, c):
+        return str(c[0])
 
     def description(self, meta, c):
         return self._clause("description", _string(c[0]), meta)

@@ -309,6 +309,10 @@ def _pipeline(st: ir.Pipeline) -> str:
         lines.append(f"checkpoint {duration(st.checkpoint)}")
     if st.state_ttl is not None:
         lines.append(f"state_ttl {duration(st.state_ttl)}")
+    for f in st.functions:
+        params = ", ".join(type_(t, 1) for t in f.params)
+        lines.append(f"function {name(f.name)}({params}) returns {type_(f.returns, 1)} {f.language} "
+                     f"{string(f.implementation)}")
     return _block(f"pipeline {name(st.name)}", lines)
 
 

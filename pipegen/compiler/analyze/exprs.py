@@ -17,6 +17,7 @@ class Types:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.report = run.report
+        self.udfs = {f.name: f for f in run.spec.pipeline.functions}
 
     type_of = Dispatch("type an expression")
 
@@ -167,6 +168,23 @@ class Types:
         self.report("E201", f"cannot apply {e.op} to {lt.describe()} and {rt.describe()}", e.span, hint)
         return None
 
+    def _udf_call(self, e: ir.Call, f: ir.Udf, scope: Scope, ctx: Ctx) -> T.SqlType | None:
+        """A call of a function of the user's own: typed by its declaration."""
+        if e.star or e.distinct:
+            self.report("E203", f"{e.name}() is a scalar function of yours: no `*` or distinct", e.span)
+            return None
+        if len(e.args) != len(f.params):
+            self.report("E203", f"{e.name}() takes {len(f.params)} argument{'s' if len(f.params) != 1 else ''}, "
+                        f"not {len(e.args)}", e.span, f"as declared in the pipeline block, line "
+                        f"{f.span.line if f.span else '?'}")
+            return None
+        for arg, param in zip(e.args, f.params):
+            t, want = self.type_of(arg, scope, ctx), T.from_spec(param, True)
+            if t is not None and not (T.comparable(t, want) and (t.is_numeric == want.is_numeric)):
+                self.report("E201", f"{e.name}() takes {want.describe()} here, not {t.describe()}", arg.span,
+                            "cast the argument, e.g. cast(x as double), or declare the function with that type")
+        return T.from_spec(f.returns, True)
+
     def _is_event_time(self, e: ir.Expr, scope: Scope) -> bool:
         if not isinstance(e, ir.Column):
             return False
@@ -178,6 +196,8 @@ class Types:
     @type_of.register(ir.Call)
     def _call(self, e: ir.Call, scope: Scope, ctx: Ctx) -> T.SqlType | None:
         fn = FUNCTIONS.get(e.name)
+        if fn is None and e.name in self.udfs:
+            return self._udf_call(e, self.udfs[e.name], scope, ctx)
         if fn is None:
             self.report("E202", f"unknown function `{e.name}`", e.pos("name"),
                         OTHER_NAMES.get(e.name.lower()) or suggest(e.name, list(FUNCTIONS))

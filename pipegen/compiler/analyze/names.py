@@ -33,6 +33,7 @@ def names(run: Run) -> None:
                             "give sources and sinks names that differ in more than case")
         if isinstance(st, (ir.Source, ir.Sink)):
             _origin(run, st)
+    _functions(run, p)
     if p.domain is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", p.domain):
         run.report("E107", f"domain `{p.domain}` should be lower case", p.pos("domain"),
                     "use a lower-case word such as ecommerce, fintech, iot")
@@ -47,6 +48,30 @@ def names(run: Run) -> None:
         if isinstance(st, ir.Source) and where in written:
             run.report("E105", f"source `{st.name}` reads {where[0]} {where[1]!r}, which sink `{written[where]}` "  # type: ignore[index]
                        "writes", st.pos(where[0]), "a pipeline must not read its own output; use the stage directly")  # type: ignore[index]
+
+
+IMPLEMENTATION = {"java": re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+"),
+                  "python": re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")}
+
+
+def _functions(run: Run, p: ir.Pipeline) -> None:
+    """Functions of the user's own: each named once and not like a function of the language; a Java class or a
+    Python `module.function` behind each."""
+    from ..functions import FUNCTIONS
+
+    seen: set[str] = set()
+    for f in p.functions:
+        if f.name in FUNCTIONS:
+            run.report("E101", f"`{f.name}` is a function of the language", f.pos("name"),
+                       "give your function another name")
+        elif f.name in seen:
+            run.report("E101", f"function `{f.name}` is declared twice", f.pos("name"), "declare it once")
+        seen.add(f.name)
+        if not IMPLEMENTATION[f.language].fullmatch(f.implementation):
+            example = '"com.acme.RiskScore"' if f.language == "java" else '"scoring.risk_score"'
+            what = "Java class" if f.language == "java" else "Python function"
+            run.report("E405", f"{f.implementation!r} is not a {what} name", f.span,
+                       f"write its full name, e.g. {f.language} {example}")
 
 
 def _written(st: Any) -> tuple[str, str] | None:

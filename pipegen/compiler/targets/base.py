@@ -106,6 +106,11 @@ class Target:
     def sink_ddl(self, st: ir.Sink, rel: Relation) -> str:
         return self.ddl(st, rel)
 
+    def function_ddl(self, f: ir.Udf) -> str:
+        """The statement that registers a function of the user's own."""
+        return (f"CREATE TEMPORARY FUNCTION IF NOT EXISTS {ident(f.name)} AS {lit(f.implementation)} "
+                f"LANGUAGE {f.language.upper()}")
+
     def preamble(self) -> list[str]:
         """SET statements at the top of pipeline.sql."""
         return []
@@ -118,6 +123,8 @@ class Target:
         stages = [s for s in order if not isinstance(s, (ir.Source, ir.Sink))]
         sinks = [s for s in order if isinstance(s, ir.Sink)]
         out: list[tuple[str, str, str, Any]] = []
+        for f in a.spec.pipeline.functions:
+            out.append((f"create_function_{f.name}", "function", self.function_ddl(f), a.spec.pipeline))
         for s in sources:
             out.append((f"create_source_{s.name}", "source", self.source_ddl(s, a.relations[s.name]), s))
         for s in stages:

@@ -50,6 +50,11 @@ class CloudTarget(Target):
         out = [(st.pos("processing_time"), f"Confluent Cloud has no processing time (`processing_time "
                 f"{st.processing_time}` in source `{st.name}`)", "use event time instead")
                for st in spec.statements if isinstance(st, ir.Source) and st.processing_time is not None]
+        # It registers a function from an uploaded artifact (CREATE FUNCTION ... USING JAR 'confluent-artifact://...'),
+        # which PipeGen cannot name for you.
+        out += [(f.span, f"Confluent Cloud registers function `{f.name}` from an artifact you upload",
+                 "upload its jar as a Confluent artifact and register it there, then call it by name")
+                for f in spec.pipeline.functions]
         # Its tables are Kafka topics: a jdbc table, files or datagen rows have no table there.
         for st in spec.statements:
             if isinstance(st, (ir.Source, ir.Sink)) and st.topic is None:
