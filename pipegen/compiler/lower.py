@@ -129,7 +129,8 @@ def _not(e: ir.Not, cx: ExprContext) -> str:
 
 @SQL.register(ir.Neg)
 def _neg(e: ir.Neg, cx: ExprContext) -> str:
-    return f"-{sql(e.operand, cx, UNARY)}"
+    inner = sql(e.operand, cx, UNARY)
+    return f"- {inner}" if inner.startswith("-") else f"-{inner}"  # `--` would begin an SQL comment
 
 
 def _negated(e: ir.IsNull | ir.Between | ir.InList | ir.Like) -> str:
@@ -445,4 +446,6 @@ class Lowering:
 
 def needs_dedup_on_conflict(sink: ir.Sink, inp: Relation) -> bool:
     """An updating stream whose key is not the sink's key: Flink 2.3 asks how to resolve conflicts."""
-    return sink.mode == "upsert" and inp.updating and set(inp.key) != set(sink.key)
+    # An append-only input has no upsert key at all, which differs from the sink's too (Flink 2.3: "The query has
+    # an upsert key that differs from the primary key of the sink table ... upsert key: none").
+    return sink.mode == "upsert" and set(inp.key) != set(sink.key)

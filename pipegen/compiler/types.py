@@ -135,7 +135,9 @@ def numeric_result(a: SqlType, b: SqlType) -> SqlType:
     nullable = a.nullable or b.nullable
     order = ["INT", "BIGINT", "DECIMAL", "FLOAT", "DOUBLE"]
     if "DOUBLE" in (a.base, b.base) or "FLOAT" in (a.base, b.base):
-        return SqlType("DOUBLE" if "DOUBLE" in (a.base, b.base) else "FLOAT", nullable)
+        # FLOAT with a DECIMAL widens to DOUBLE in Flink (as DOUBLE with anything does).
+        wide = "DOUBLE" in (a.base, b.base) or "DECIMAL" in (a.base, b.base)
+        return SqlType("DOUBLE" if wide else "FLOAT", nullable)
     if "DECIMAL" in (a.base, b.base):
         p = max(a.precision or 19, b.precision or 19)
         s = max(a.scale or 0, b.scale or 0)

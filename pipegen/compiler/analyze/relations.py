@@ -298,10 +298,16 @@ def _session_keys(run: Run, st: ir.Aggregate) -> None:
         run.report("E701", "a session window groups by one key in Flink", st.group_by[1].span,
                    "group the session by one field; to session by several, add a transform that "
                    "combines them into one column first")
+    _merged_windows(run, st, "session")
+
+
+def _merged_windows(run: Run, st: ir.Aggregate, kind: str) -> None:
+    """Hop, cumulate and session windows merge partial aggregates, which first_value and last_value cannot
+    (Flink 2.3: "Could not find an implementation method 'merge' ... FIRST_VALUE")."""
     for call in calls(st.measures):
         if call.name in NO_MERGE:
-            run.report("E203", f"{call.name}() cannot be used in a session window", call.span,
-                       "Flink merges session windows and cannot merge this aggregate; use min() or max() "
+            run.report("E203", f"{call.name}() cannot be used in a {kind} window", call.span,
+                       f"Flink merges {kind} windows and cannot merge this aggregate; use min() or max() "
                        "of a timestamp, or a tumble window")
 
 
@@ -328,6 +334,8 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         rel.windowed = True
         if isinstance(w, ir.Session):
             _session_keys(run, st)
+        elif not isinstance(w, ir.Tumble):
+            _merged_windows(run, st, w.kind)
     else:
         rel.updating = True
         rel.time_note = "aggregate"
