@@ -168,6 +168,21 @@ class Types:
         self.report("E201", f"cannot apply {e.op} to {lt.describe()} and {rt.describe()}", e.span, hint)
         return None
 
+    def _navigation_rules(self, e: ir.Call, kind: str, scope: Scope, ctx: Ctx) -> None:
+        """Where pattern navigation may go: a pattern's define and measures; prev() only in a define, of a plain
+        column."""
+        if kind == "nav" and not ctx.navigation:
+            self.report("E202", f"{e.name}() is only available in a pattern's define and measures", e.pos("name"))
+        elif e.name == "prev" and ctx.what == "in measures":
+            # Flink 2.3: "Cannot use PREV/NEXT in MEASURE".
+            self.report("E202", "prev() is only available in a pattern's define", e.pos("name"),
+                        "in measures, take a variable's value with first(v.x) or last(v.x)")
+        elif e.name == "prev" and e.args and isinstance(e.args[0], ir.Column) and len(e.args[0].path) > 1 \
+                and e.args[0].path[0] in scope.pattern_vars:
+            # Flink 2.3: "Flink does not support physical offsets within partition".
+            self.report("E203", "prev() takes a column of the row before, not of a variable: prev(x), not "
+                        f"prev({'.'.join(e.args[0].path)})", e.args[0].span, f"write prev({e.args[0].path[-1]})")
+
     def _udf_call(self, e: ir.Call, f: ir.Udf, scope: Scope, ctx: Ctx) -> T.SqlType | None:
         """A call of a function of the user's own: typed by its declaration."""
         if e.star or e.distinct:
@@ -212,8 +227,7 @@ class Types:
                             "aggregates belong in the measures of an aggregate, rolling or pattern stage")
             elif ctx.in_aggregate:
                 self.report("E204", f"aggregate {e.name}() inside another aggregate", e.span)
-        if fn.kind == "nav" and not ctx.navigation:
-            self.report("E202", f"{e.name}() is only available in a pattern's define and measures", e.pos("name"))
+        self._navigation_rules(e, fn.kind, scope, ctx)
         if e.star and e.name != "count":
             self.report("E203", f"{e.name}(*) is not allowed; only count(*)", e.span)
             return None

@@ -513,6 +513,13 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
         run.report("E701", f"a pattern cannot end with a repeated variable (`{last.variable}{last.quantifier}`) "
                    "in Flink", last.span, f"end the sequence with a single variable, e.g. "
                    f"`{last.variable}{last.quantifier} {last.variable}_end`")
+    for before, after in zip(st.sequence, st.sequence[1:]):
+        if before.quantifier in ("+", "*") or (before.quantifier or "").endswith(",}"):
+            if after.quantifier == "?":
+                # Flink 2.3: "Optional pattern cannot be preceded by greedy pattern".
+                run.report("E701", f"an optional variable (`{after.variable}?`) cannot follow a repeated one "
+                           f"(`{before.variable}{before.quantifier}`) in Flink", after.span,
+                           "bound the repetition, e.g. {1,3}, or make the later variable required")
     for d in st.defines:
         if d.variable not in variables:
             run.report("E104", f"`{d.variable}` is defined but not in the sequence", d.pos("variable"),
@@ -525,7 +532,8 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
         types.condition(d.condition, vscope, Ctx(aggregates=True, navigation=True), "define")
     cols: list[Item] = [(p.path[-1], types.type_of(p, scope, Ctx()), p.span) for p in st.partition_by]
     for m in st.measures:
-        cols.append((m.name, types.type_of(m.expr, vscope, Ctx(aggregates=True, navigation=True)), m.pos("name")))
+        cols.append((m.name, types.type_of(m.expr, vscope, Ctx(aggregates=True, navigation=True, what="in measures")),
+                     m.pos("name")))
     return Relation(st.name, st, _outputs(run, cols, st), time_note="aggregate", **carried_time(inp, keep=False))
 
 
