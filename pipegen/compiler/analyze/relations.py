@@ -472,15 +472,20 @@ def _dedup(st: ir.Dedup, run: Run, types: Types) -> Relation | None:
     return rel
 
 
+def _partition_by(run: Run, types: Types, cols: tuple[ir.Column, ...], scope: Scope) -> list[T.SqlType | None]:
+    """The types of a top-N's or a pattern's partition columns, which must be top-level ones."""
+    out = [types.type_of(p, scope, Ctx(what="in partition by")) for p in cols]
+    _top_level(run, cols, "partition by takes top-level columns")
+    return out
+
+
 @RELATION.register(ir.TopN)
 def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     inp = run.relation(st.input)
     if inp is None:
         return None
     scope = Scope({st.input: inp}, [st.input])
-    for p in st.partition_by:
-        types.type_of(p, scope, Ctx(what="in partition by"))
-    _top_level(run, st.partition_by, "partition by takes top-level columns")
+    _partition_by(run, types, st.partition_by, scope)
     for o in st.order_by:
         types.type_of(o.column, scope, Ctx(what="in order by"))
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
@@ -502,9 +507,7 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
     if inp is None:
         return None
     scope = Scope({st.input: inp}, [st.input])
-    for p in st.partition_by:
-        types.type_of(p, scope, Ctx(what="in partition by"))
-    _top_level(run, st.partition_by, "partition by takes top-level columns")
+    keys = _partition_by(run, types, st.partition_by, scope)
     variables = [t.variable for t in st.sequence]
     defined = [d.variable for d in st.defines]
     last = st.sequence[-1]
@@ -530,7 +533,7 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
                    pattern_vars=tuple(variables))
     for d in st.defines:
         types.condition(d.condition, vscope, Ctx(aggregates=True, navigation=True), "define")
-    cols: list[Item] = [(p.path[-1], types.type_of(p, scope, Ctx()), p.span) for p in st.partition_by]
+    cols: list[Item] = [(p.path[-1], t, p.span) for p, t in zip(st.partition_by, keys)]
     for m in st.measures:
         cols.append((m.name, types.type_of(m.expr, vscope, Ctx(aggregates=True, navigation=True, what="in measures")),
                      m.pos("name")))
