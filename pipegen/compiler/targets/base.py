@@ -16,7 +16,7 @@ class Statement:
     """One generated SQL statement, where it goes, and which spec statement it came from."""
 
     file: str  # file name under sql/<target>/
-    phase: str  # source | view | sink | insert
+    phase: str  # function | source | view | sink | insert
     sql: str
     origin: str  # name of the spec statement
     line: int | None  # spec line of that statement
