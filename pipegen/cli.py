@@ -392,6 +392,45 @@ def init(
     typer.echo(f"compiled {spec_path} -> {out_dir}/ ({len(written.written)} files)")
 
 
+@app.command()
+def run(
+    project: Annotated[Path, typer.Argument(help="A compiled project folder (pipegen compile SPEC -o DIR).")
+                       ] = Path("."),
+    duration: Annotated[str, typer.Option("--duration", help="How long to send traffic: 30s, 2m, 1m30s, 1h."
+                                          )] = "2m",
+    message_rate: Annotated[Optional[float], typer.Option(
+        "--message-rate", help="Events per second of each stream source (default: its generate rate, else 100; "
+        "an upsert table gets a tenth).", show_default=False)] = None,
+    traffic_pattern: Annotated[Optional[str], typer.Option(
+        "--traffic-pattern", help="Windows of another rate, in percent of the message rate: "
+        "'2m-4m:500%,6m-8m:300%'.", show_default=False)] = None,
+    speed: Annotated[Optional[float], typer.Option(
+        "--speed", help="Event time runs this many times faster than the clock (default: fast enough for the "
+        "longest window to fire twice).", show_default=False)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic events (same seed, same events)."
+                                      )] = 1,
+    late: Annotated[float, typer.Option("--late", help="Share of events written behind the watermark.")] = 0.01,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan (sources, rates, speed, sinks) and "
+                                          "start nothing.")] = False,
+    keep_data: Annotated[bool, typer.Option("--keep-data", help="Keep the run's folder (logs, job config).")
+                         ] = False,
+    jars: Annotated[Optional[str], typer.Option("--jars", help="Connector jars or folders for Flink, separated "
+                                                "by ':' (default: as for validate).", show_default=False)] = None,
+) -> None:
+    """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker."""
+    from pipegen.run.command import RunOptions, execute
+    from pipegen.run.errors import RunError
+
+    opts = RunOptions(project, duration, message_rate, traffic_pattern, speed, seed, late, dry_run, keep_data,
+                      jars.split(os.pathsep) if jars else None)
+    try:
+        code = execute(opts, typer.echo, lambda line: typer.echo(line, err=True))
+    except RunError as e:
+        _err(str(e), e.hint or None)
+        raise typer.Exit(e.code) from None
+    raise typer.Exit(code)
+
+
 @app.command("fetch-jars")
 def fetch_jars(
     dest: Annotated[Path | None, typer.Argument(help="Folder for the jars. Default: the user cache "

@@ -572,6 +572,12 @@ class FlinkPlanner:
         self._tenv = tenv
         self.startup_seconds = time.perf_counter() - t0
 
+    @property
+    def table_env(self):  # noqa: ANN201 - a pyflink TableEnvironment
+        """The started TableEnvironment (``pipegen run`` executes the project's statements on it)."""
+        self.start()
+        return self._tenv
+
     def close(self) -> None:
         """Forget the TableEnvironment (and its catalog).  The JVM stays for reuse."""
         self._tenv = None

@@ -1,0 +1,143 @@
+"""`pipegen run` from its flags to its exit code; the CLI only parses the flags.
+
+Exit codes: 0 the run ended (at the end of its duration) with every sink row valid; 1 the project's spec has
+errors; 2 the run could not start or the job failed (a user or environment problem, one line with the fix);
+3 sink rows failed their schema check (PipeGen wrote SQL and schemas that disagree: a defect); 130 stopped
+by Ctrl-C (or SIGTERM), after the same clean stop and summary.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pipegen.run.errors import RunError
+from pipegen.run.plan import PlanError, make_plan, parse_time, parse_traffic
+
+
+@dataclass
+class RunOptions:
+    project: Path
+    duration: str = "2m"
+    message_rate: float | None = None
+    traffic_pattern: str | None = None
+    speed: float | None = None
+    seed: int = 1
+    late: float = 0.01
+    dry_run: bool = False
+    keep_data: bool = False
+    jars: list[str] | None = None
+
+
+def _java_ok() -> bool:
+    from pipegen.engine.flink import _find_java
+
+    return _find_java() is not None
+
+
+def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[[str], None]) -> int:
+    from pipegen.run.session import Session, load_project
+
+    try:
+        duration = parse_time(opts.duration, "--duration")
+        traffic = parse_traffic(opts.traffic_pattern, duration)
+        project = load_project(opts.project)
+        plan = make_plan(project.spec, duration=duration, message_rate=opts.message_rate, traffic=traffic,
+                         speed=opts.speed, seed=opts.seed, late_share=opts.late)
+    except PlanError as e:
+        raise RunError(str(e), e.hint) from None
+    from pipegen.run.live import plan_lines, summary_lines
+
+    if opts.dry_run:
+        for line in plan_lines(plan, str(opts.project)):
+            echo(line)
+        return 0
+    if not _java_ok():
+        raise RunError("Java not found (no JAVA_HOME, no `java` on PATH): Flink needs it",
+                       "install a Java 17 runtime (e.g. apt-get install openjdk-17-jre-headless) and put `java` "
+                       "on PATH or set JAVA_HOME")
+    try:
+        import pyflink  # noqa: F401
+    except ImportError:
+        raise RunError("PyFlink is not installed", "install the extra: pip install 'pipegen[flink]'") from None
+    for line in plan_lines(plan, str(opts.project)):
+        status_err(line)
+    session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data)
+    interrupted = False
+
+    def on_term(signum, frame):  # noqa: ANN001, ARG001
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    live = _Live(plan, status_err)
+    try:
+        session.run(live.update, live.status)
+    except KeyboardInterrupt:
+        interrupted = True
+        session.close()
+        session.reconciliation = []
+    finally:
+        live.stop()
+        signal.signal(signal.SIGTERM, old)
+    stats = session.stats
+    if interrupted:
+        echo("interrupted: the job was cancelled and the broker stopped")
+    for line in summary_lines(stats, plan, session.reconciliation):
+        echo(line)
+    if opts.keep_data:
+        echo(f"run data kept in {session.dir}")
+    if stats.errors and not interrupted:
+        raise RunError(f"the run did not complete: {stats.errors[0]}",
+                       f"run again with --keep-data to keep the logs ({session.dir})")
+    failed = sum(s.failed for s in stats.sinks.values())
+    if failed:
+        echo(f"error: {failed} sink rows failed their Avro schema check: the SQL and the schemas PipeGen wrote "
+             "disagree; this is a bug in PipeGen, please report it with the spec")
+        return 3
+    return 130 if interrupted else 0
+
+
+class _Live:
+    """The rich live view on a terminal; on anything else a progress line every 5 seconds (stderr)."""
+
+    def __init__(self, plan, status_err: Callable[[str], None]):  # noqa: ANN001
+        from rich.console import Console
+
+        self.plan = plan
+        self.status_err = status_err
+        self.console = Console(stderr=True)
+        self.live = None
+        self.last_line = 0.0
+
+    def status(self, text: str) -> None:
+        if self.live is None:
+            self.status_err(text)
+
+    def update(self, stats) -> None:  # noqa: ANN001
+        from pipegen.run.live import progress_line, view
+
+        if self.console.is_terminal:
+            if self.live is None:
+                from rich.live import Live
+
+                self.live = Live(view(stats, self.plan), console=self.console, refresh_per_second=2,
+                                 transient=False)
+                self.live.start()
+            else:
+                self.live.update(view(stats, self.plan))
+        elif time.monotonic() - self.last_line >= 5:
+            self.last_line = time.monotonic()
+            self.status_err(progress_line(stats))
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def _stdout_ok() -> bool:
+    return sys.stdout is not None

@@ -1,0 +1,232 @@
+"""What a run will do, decided before anything starts: its duration, the traffic shape, how fast event time
+runs, and each source's rate. Pure: `pipegen run --dry-run` prints it and starts nothing.
+
+Times on the command line are written as the older Go tool wrote them: ``30s``, ``2m``, ``1m30s``, ``1h``,
+``500ms``. A traffic pattern is ``start-end:rate%`` windows separated by commas, each applied to the
+message rate (``2m-4m:500%,6m-8m:300%``: five times the rate from minute 2 to 4, three times from 6 to 8).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from pipegen.compiler import ir
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+DEFAULT_RATE = 100  # events per second of a source with no `generate { rate N }`
+TABLE_SHARE = 0.1  # an upsert (versioned) table changes at this share of the stream rate
+STARTUP_SHARE = 0.8  # share of the duration in which the windows are meant to fire
+
+
+class PlanError(ValueError):
+    """A flag that cannot be run: the message names the value; ``hint`` says how to write it."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
+
+
+def parse_time(text: str, what: str = "time") -> float:
+    """Seconds of ``30s``, ``2m``, ``1m30s``, ``1h``, ``500ms``."""
+    t = text.strip().lower()
+    pos, total, seen = 0, 0.0, False
+    for m in _PART.finditer(t):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT_S[m.group(2)]
+        pos, seen = m.end(), True
+    if not seen or pos != len(t):
+        raise PlanError(f"{what} {text!r} is not a time", "write it like 30s, 2m, 1m30s or 1h")
+    return total
+
+
+def show_time(seconds: float) -> str:
+    """The shortest of ``45s``, ``2m``, ``1m30s``, ``1h``, ``1.5s``, ``250ms``."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return "".join(f"{v}{u}" for v, u in ((h, "h"), (m, "m"), (sec, "s")) if v) or "0s"
+
+
+@dataclass(frozen=True)
+class Phase:
+    start: float  # seconds from the start of the traffic
+    end: float
+    percent: float
+
+    def label(self) -> str:
+        return f"{show_time(self.start)}-{show_time(self.end)}:{self.percent:g}%"
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The load shape: windows of a changed rate; outside them the base rate (100%)."""
+
+    phases: tuple[Phase, ...] = ()
+
+    def factor(self, t: float) -> float:
+        for p in self.phases:
+            if p.start <= t < p.end:
+                return p.percent / 100.0
+        return 1.0
+
+    def phase(self, t: float) -> str:
+        for p in self.phases:
+            if p.start <= t < p.end:
+                return p.label()
+        return "base rate (100%)"
+
+    def mean_factor(self, duration: float) -> float:
+        """The average of :meth:`factor` over ``duration`` (for the expected event count)."""
+        extra = sum((min(p.end, duration) - p.start) * (p.percent / 100.0 - 1.0)
+                    for p in self.phases if p.start < duration)
+        return 1.0 + extra / duration if duration > 0 else 1.0
+
+
+def parse_traffic(text: str | None, duration: float) -> Traffic:
+    """``2m-4m:500%,6m-8m:300%``: each window's start and end, and its rate in percent of the base rate."""
+    if text is None or not text.strip():
+        return Traffic()
+    fix = "write windows like 2m-4m:500%, separated by commas, in order and inside --duration"
+    phases: list[Phase] = []
+    for raw in text.split(","):
+        part = raw.strip()
+        m = re.fullmatch(r"([^-:]+)-([^:]+):\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%?)", part)
+        if not m:
+            raise PlanError(f"traffic window {part!r} is not start-end:rate%", fix)
+        if not m.group(4):
+            raise PlanError(f"traffic window {part!r} has no % after its rate", f"write {part}%")
+        start = parse_time(m.group(1), "the start of traffic window")
+        end = parse_time(m.group(2), "the end of traffic window")
+        percent = float(m.group(3))
+        if end <= start:
+            raise PlanError(f"traffic window {part!r} ends before it starts", fix)
+        if percent <= 0:
+            raise PlanError(f"traffic window {part!r} has a rate of {m.group(3)}%, not above 0",
+                            "give each window a rate above 0%, e.g. 2m-4m:50% for half the rate")
+        if end > duration + 1e-9:
+            raise PlanError(f"traffic window {part!r} ends after the run ({show_time(duration)})",
+                            "end it within --duration, or make --duration longer")
+        if phases and start < phases[-1].end:
+            how = "overlaps" if start >= phases[-1].start else "comes before"
+            raise PlanError(f"traffic window {part!r} {how} {phases[-1].label()!r}", fix)
+        phases.append(Phase(start, end, percent))
+    return Traffic(tuple(phases))
+
+
+def time_bound(spec: ir.Spec) -> tuple[float, str]:
+    """The spec's longest window, session gap, pattern bound or join interval, in seconds, and what it is."""
+    best, what = 0.0, ""
+    for st in spec.statements:
+        cands: list[tuple[ir.Duration | None, str]] = []
+        win = getattr(st, "window", None)
+        if isinstance(win, (ir.Tumble, ir.Hop)):
+            cands.append((win.size, f"the {win.kind} window of {st.name}"))
+        elif isinstance(win, ir.Cumulate):
+            cands.append((win.size, f"the cumulate window of {st.name}"))
+        elif isinstance(win, ir.Session):
+            cands.append((win.gap, f"the session gap of {st.name}"))
+        if isinstance(st, ir.Pattern):
+            cands.append((st.within, f"the pattern bound of {st.name}"))
+        if isinstance(st, ir.Join):
+            cands += [(st.before, f"the join interval of {st.name}"), (st.after, f"the join interval of {st.name}")]
+        if isinstance(st, ir.Rolling) and isinstance(st.over, ir.OverRange):
+            cands.append((st.over.preceding, f"the rolling range of {st.name}"))
+        for d, label in cands:
+            if d is not None and d.millis / 1000 > best:
+                best, what = d.millis / 1000, label
+    return best, what
+
+
+def sources(spec: ir.Spec) -> list[ir.Source]:
+    return [s for s in spec.statements if isinstance(s, ir.Source)]
+
+
+def sinks(spec: ir.Spec) -> list[ir.Sink]:
+    return [s for s in spec.statements if isinstance(s, ir.Sink)]
+
+
+def max_watermark(spec: ir.Spec) -> float:
+    return max((s.watermark.millis / 1000 for s in sources(spec) if s.watermark is not None), default=0.0)
+
+
+def choose_speed(spec: ir.Spec, duration: float) -> tuple[float, str]:
+    """Event time runs this many times faster than the wall clock, so the spec's longest window (gap, pattern
+    bound) fires at least twice within ``duration``: three spans of it (the first may be cut) plus the largest
+    watermark delay fit in ``STARTUP_SHARE`` of the run. Also the reason, for the plan."""
+    bound, what = time_bound(spec)
+    if bound <= 0:
+        return 1.0, "no window, gap or pattern bound: event time runs with the clock"
+    need = 3 * bound + max_watermark(spec)
+    speed = max(1.0, float(math.ceil(need / (STARTUP_SHARE * duration))))
+    return speed, (f"{what} is {show_time(bound)}: at {speed:g}x it fires at least twice in "
+                   f"{show_time(duration)}")
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    name: str
+    topic: str | None  # None: a source the run does not feed (datagen makes its own rows)
+    rate: float  # events per second at 100%
+    table: bool  # an upsert (versioned) table: its keys are written first, then changes at a low rate
+    origin: str
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    duration: float
+    speed: float
+    speed_reason: str
+    traffic: Traffic
+    sources: tuple[SourcePlan, ...]
+    sinks: tuple[tuple[str, str], ...]  # (sink name, where it writes)
+    seed: int
+    late_share: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def rate_at(self, source: SourcePlan, t: float) -> float:
+        return source.rate * self.traffic.factor(t)
+
+
+def source_rate(src: ir.Source, message_rate: float | None) -> float:
+    base = float(message_rate) if message_rate is not None else float(
+        src.generate.rate if src.generate is not None and src.generate.rate else DEFAULT_RATE)
+    return max(1.0, base * TABLE_SHARE) if src.mode == "upsert" else base
+
+
+def make_plan(spec: ir.Spec, *, duration: float, message_rate: float | None = None, traffic: Traffic | None = None,
+              speed: float | None = None, seed: int = 0, late_share: float = 0.01) -> RunPlan:
+    if duration <= 0:
+        raise PlanError("--duration must be above 0", "give a time like 30s or 2m")
+    if message_rate is not None and message_rate <= 0:
+        raise PlanError(f"--message-rate {message_rate:g} is not above 0", "give events per second, e.g. 100")
+    if speed is not None and speed <= 0:
+        raise PlanError(f"--speed {speed:g} is not above 0", "give a factor like 1 (the clock) or 60")
+    if not 0 <= late_share < 1:
+        raise PlanError(f"--late {late_share:g} is not a share between 0 and 1", "give e.g. 0.01 for 1%")
+    if speed is None:
+        speed, reason = choose_speed(spec, duration)
+    else:
+        reason = "set by --speed"
+    planned = []
+    notes = []
+    for s in sources(spec):
+        if s.datagen:
+            planned.append(SourcePlan(s.name, None, 0.0, False, "datagen (Flink makes its rows)"))
+            continue
+        planned.append(SourcePlan(s.name, s.topic, source_rate(s, message_rate), s.mode == "upsert",
+                                  f"topic {s.topic}" if s.topic is not None else "files"))
+    for s in sources(spec):
+        if s.jdbc is not None:
+            notes.append(f"{s.name} is a jdbc table")
+    sink_list = tuple((k.name, f"topic {k.topic}" if k.topic is not None else f"files {k.files}") for k in sinks(spec))
+    return RunPlan(duration, speed, reason, traffic or Traffic(), tuple(planned), sink_list, seed, late_share,
+                   tuple(notes))
