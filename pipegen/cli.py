@@ -416,13 +416,23 @@ def run(
                          ] = False,
     jars: Annotated[Optional[str], typer.Option("--jars", help="Connector jars or folders for Flink, separated "
                                                 "by ':' (default: as for validate).", show_default=False)] = None,
+    dashboard: Annotated[bool, typer.Option("--dashboard", help="Serve the live figures on 127.0.0.1 (charts, "
+                                            "sinks, sample rows; /api/metrics as JSON).")] = False,
+    port: Annotated[int, typer.Option("--port", help="The dashboard's port.")] = 3000,
+    report: Annotated[Optional[str], typer.Option(
+        "--report", show_default=False,
+        help="Write one self-contained HTML report at the end (default file: run-report.html in the project).")
+    ] = None,
 ) -> None:
     """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker."""
     from pipegen.run.command import RunOptions, execute
     from pipegen.run.errors import RunError
 
+    report_path = None
+    if report is not None:
+        report_path = project / report if report == "run-report.html" else Path(report)
     opts = RunOptions(project, duration, message_rate, traffic_pattern, speed, seed, late, dry_run, keep_data,
-                      jars.split(os.pathsep) if jars else None)
+                      jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path)
     try:
         code = execute(opts, typer.echo, lambda line: typer.echo(line, err=True))
     except RunError as e:
@@ -568,6 +578,16 @@ def _os_error_hint(e: OSError) -> str:
     return "check that path and run the command again"
 
 
+def _optional_value(argv: list[str], flag: str, default: str) -> None:
+    """``run --report`` with no file name means the default one (click has no optional option values)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return
+        if arg == flag and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            argv.insert(i + 1, default)
+            return
+
+
 def main() -> None:
     """Entry point: usage errors exit 2 (typer); anything unexpected becomes one line and exit code 3."""
     import signal
@@ -576,6 +596,7 @@ def main() -> None:
     # tools (exit 141, SIGPIPE), instead of click's exit 1, which here means "spec errors".
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _optional_value(sys.argv, "--report", "run-report.html")
     try:
         app()
     except SystemExit:

@@ -31,6 +31,8 @@ class RunOptions:
     dry_run: bool = False
     keep_data: bool = False
     jars: list[str] | None = None
+    dashboard_port: int | None = None
+    report: Path | None = None
 
 
 def _java_ok() -> bool:
@@ -40,33 +42,21 @@ def _java_ok() -> bool:
 
 
 def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[[str], None]) -> int:
-    from pipegen.run.session import Session, load_project
-
-    try:
-        duration = parse_time(opts.duration, "--duration")
-        traffic = parse_traffic(opts.traffic_pattern, duration)
-        project = load_project(opts.project)
-        plan = make_plan(project.spec, duration=duration, message_rate=opts.message_rate, traffic=traffic,
-                         speed=opts.speed, seed=opts.seed, late_share=opts.late)
-    except PlanError as e:
-        raise RunError(str(e), e.hint) from None
     from pipegen.run.live import plan_lines, summary_lines
+    from pipegen.run.session import Session
 
+    project, plan = _prepare(opts)
     if opts.dry_run:
         for line in plan_lines(plan, str(opts.project)):
             echo(line)
         return 0
-    if not _java_ok():
-        raise RunError("Java not found (no JAVA_HOME, no `java` on PATH): Flink needs it",
-                       "install a Java 17 runtime (e.g. apt-get install openjdk-17-jre-headless) and put `java` "
-                       "on PATH or set JAVA_HOME")
-    try:
-        import pyflink  # noqa: F401
-    except ImportError:
-        raise RunError("PyFlink is not installed", "install the extra: pip install 'pipegen[flink]'") from None
+    _check_engine()
+    _check_report_path(opts.report)
     for line in plan_lines(plan, str(opts.project)):
         status_err(line)
     session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data)
+    metrics = _metrics(session, plan, project)
+    board = _dashboard(opts, project, metrics, status_err)
     interrupted = False
 
     def on_term(signum, frame):  # noqa: ANN001, ARG001
@@ -79,15 +69,17 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
     except KeyboardInterrupt:
         interrupted = True
         session.close()
-        session.reconciliation = []
     finally:
         live.stop()
         signal.signal(signal.SIGTERM, old)
+        if board is not None:
+            board.stop()
     stats = session.stats
     if interrupted:
         echo("interrupted: the job was cancelled and the broker stopped")
     for line in summary_lines(stats, plan, session.reconciliation):
         echo(line)
+    _write_report(opts.report, project, metrics, echo)
     if opts.keep_data:
         echo(f"run data kept in {session.dir}")
     if stats.errors and not interrupted:
@@ -99,6 +91,76 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
              "disagree; this is a bug in PipeGen, please report it with the spec")
         return 3
     return 130 if interrupted else 0
+
+
+def _prepare(opts: RunOptions):  # noqa: ANN202 - (RunProject, RunPlan)
+    from pipegen.run.session import load_project
+
+    try:
+        duration = parse_time(opts.duration, "--duration")
+        traffic = parse_traffic(opts.traffic_pattern, duration)
+        project = load_project(opts.project)
+        plan = make_plan(project.spec, duration=duration, message_rate=opts.message_rate, traffic=traffic,
+                         speed=opts.speed, seed=opts.seed, late_share=opts.late)
+    except PlanError as e:
+        raise RunError(str(e), e.hint) from None
+    return project, plan
+
+
+def _check_engine() -> None:
+    if not _java_ok():
+        raise RunError("Java not found (no JAVA_HOME, no `java` on PATH): Flink needs it",
+                       "install a Java 17 runtime (e.g. apt-get install openjdk-17-jre-headless) and put `java` "
+                       "on PATH or set JAVA_HOME")
+    try:
+        import pyflink  # noqa: F401
+    except ImportError:
+        raise RunError("PyFlink is not installed", "install the extra: pip install 'pipegen[flink]'") from None
+
+
+def _metrics(session, plan, project) -> Callable[[], dict]:  # noqa: ANN001
+    from pipegen.run.dashboard import pipeline_graph
+
+    graph = pipeline_graph(project.spec)
+
+    def metrics() -> dict:
+        m = session.stats.snapshot()
+        m.update(duration_s=plan.duration, speed=plan.speed, pipeline=graph, reconciliation=session.reconciliation)
+        return m
+    return metrics
+
+
+def _dashboard(opts: RunOptions, project, metrics, status_err):  # noqa: ANN001, ANN202
+    if opts.dashboard_port is None:
+        return None
+    from pipegen.run.dashboard import Dashboard
+
+    board = Dashboard(opts.dashboard_port, project.spec.pipeline.name, metrics)
+    board.start()
+    status_err(f"dashboard: {board.url}")
+    return board
+
+
+def _write_report(path: Path | None, project, metrics, echo) -> None:  # noqa: ANN001
+    if path is None:
+        return
+    from pipegen.run.dashboard import write_report
+
+    try:
+        write_report(path, project.spec.pipeline.name, metrics())
+    except OSError as e:
+        raise RunError(f"cannot write the report {path}: {e.strerror}", "choose another path: --report FILE") from None
+    echo(f"report: {path}")
+
+
+def _check_report_path(path: Path | None) -> None:
+    """Refuse a report path that cannot be written before the run, not after it."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise RunError(f"--report {path} is a folder", f"give a file name, e.g. --report {path / 'report.html'}")
+    if not path.parent.is_dir():
+        raise RunError(f"--report {path}: no folder {path.parent}", "create it first, or choose another path")
 
 
 class _Live:

@@ -102,6 +102,10 @@ def summary_lines(stats: Stats, plan: RunPlan, reconciliation: list[str]) -> lis
         read = "-" if s["read_by_flink"] is None else f"{s['read_by_flink']:,}"
         out.append(f"  source {s['name']}: produced {s['produced']:,} ({s['late']:,} late){extra}; "
                    f"read by Flink {read}")
+        if s["read_by_flink"] is not None and s["read_by_flink"] < s["produced"] + s["table_rows"]:
+            lag = s["produced"] + s["table_rows"] - s["read_by_flink"]
+            out.append(f"    Flink was {lag:,} events behind on {s['name']} when the run ended: this machine did "
+                       "not keep up with the rate (try a lower --message-rate)")
     for s in snap["sinks"]:
         first = "" if s["first_row_s"] is None else f", first after {s['first_row_s']:.1f} s"
         win = f", {s['windows']:,} windows" if s["windows"] else ""

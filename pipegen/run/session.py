@@ -37,7 +37,7 @@ from pipegen.run.synth import Synth, encode
 
 JOB_START_TIMEOUT = 240.0  # seconds for the JVM to start and the job to be submitted (measured: 5-65 s here)
 DRAIN_QUIET = 3.0  # after the traffic, wait until the sinks were quiet this long ...
-DRAIN_MAX = 15.0  # ... or this long at most
+DRAIN_MAX = 30.0  # ... or this long at most
 
 
 # ------------------------------------------------------------------------------------------- the project
@@ -448,6 +448,10 @@ class Session:
             return "window", "window_end", wm
         if rel.event_time and rel.event_time in names:
             return "event", rel.event_time, 0
+        # a stage that keeps no time attribute (a join) may still carry a source's event time
+        for s in sources(self.project.spec):
+            if s.event_time and s.event_time in names:
+                return "event", s.event_time, 0
         return "none", None, 0
 
     def _row(self, k: ir.Sink, msg: Any, arrival: float, checker: SinkChecker, timing: tuple) -> None:
@@ -534,6 +538,8 @@ class Session:
         self.stop_traffic.set()
 
     def _drain(self, view: Callable[[Stats], None]) -> None:
+        """After the traffic: wait until Flink has read every event and the sinks were quiet for DRAIN_QUIET
+        seconds, DRAIN_MAX at most (a job that fell behind is reported with its lag)."""
         for t in self.threads:
             if t.name == "_produce":
                 t.join(35)
@@ -541,7 +547,9 @@ class Session:
         last_count, quiet_since = -1, time.time()
         while time.time() - start < DRAIN_MAX:
             count = sum(s.rows + s.deletes for s in self.stats.sinks.values())
-            if count != last_count:
+            behind = any(s.read_by_flink is not None and s.read_by_flink < s.produced + s.table_rows
+                         for s in self.stats.sources.values())
+            if count != last_count or behind:
                 last_count, quiet_since = count, time.time()
             elif time.time() - quiet_since >= DRAIN_QUIET:
                 break
