@@ -30,14 +30,17 @@ from pipegen.compiler.project import (
     build_files,
     build_statements,
     check_target,
+    locked,
+    put_spec,
     read_settings,
+    real,
     write_project,
 )
 from pipegen.compiler.targets.base import Settings, Statement
 
 __all__ = [
     "CheckResult", "Compiled", "ProjectError", "SpecError", "build", "check", "compile_text", "format_text", "parse",
-    "ir_json_schema", "validate_with_flink", "write", "check_target",
+    "ir_json_schema", "validate_with_flink", "write", "check_target", "write_init",
 ]
 
 
@@ -198,6 +201,30 @@ def write(compiled: Compiled, out_dir: Path, force: bool = False, spec_path: Pat
                          precheck=lambda root: _check_write_targets(root, compiled.files, force, spec_path))
 
 
+def write_init(out_dir: Path, spec_text: str, compiled: Compiled | None, force: bool = False,
+               on_spec: Any = None) -> WriteResult | None:
+    """What `init` writes, under the folder's lock: ``out_dir/pipeline.pgl`` (refused when it is there, unless
+    ``force``), then, given ``compiled``, the project; so two `init`s of one folder never mix their work, and
+    the second finds the first's spec. ``on_spec()`` is called once the spec is written (a later failure
+    leaves it: the user's request is not lost). Folders this made are removed again when they are left empty."""
+    out_dir = Path(os.path.abspath(out_dir))
+    spec_path = out_dir / "pipeline.pgl"
+
+    def checks_then_spec(root: Path) -> None:
+        if compiled is not None:
+            _check_write_targets(root, compiled.files, force, spec_path)
+        check_target(root, force, spec_path)
+        put_spec(root, spec_text, force)
+        if on_spec is not None:
+            on_spec()
+
+    if compiled is None:
+        with locked(out_dir):
+            checks_then_spec(out_dir)
+        return None
+    return write_project(out_dir, compiled.files, force=force, spec_path=spec_path, precheck=checks_then_spec)
+
+
 def _check_write_targets(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> None:
     """Refuse, before anything is written, what ``write_project`` would otherwise do silently:
 
@@ -209,7 +236,7 @@ def _check_write_targets(out_dir: Path, files: dict[str, str], force: bool, spec
     """
     root = Path(os.path.abspath(out_dir))
     if root.is_symlink():  # the output folder itself may be a link: the user named it
-        root = root.resolve()
+        root = real(root)
     if not root.is_dir():
         return
     if (root / STAGING).is_symlink():
@@ -240,7 +267,7 @@ def _check_write_targets(out_dir: Path, files: dict[str, str], force: bool, spec
         target = root / rel
         if force or manifest is None or rel in manifest or not (target.exists() or target.is_symlink()):
             continue
-        if spec_path is not None and target.resolve() == Path(spec_path).resolve():
+        if spec_path is not None and real(target) == real(Path(spec_path)):
             continue
         raise ProjectError(
             f"{root} holds {rel}, which PipeGen did not write and would now overwrite",

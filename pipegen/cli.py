@@ -46,22 +46,42 @@ def _err(message: str, hint: str | None = None) -> None:
         typer.echo(f"{blue}  = hint:{reset} {hint}", err=True)
 
 
-def _read(path: Path) -> str:
-    if not path.exists():
-        _err(f"{path}: no such file", "give the path of a .pgl spec")
+def _must_be_file(path: Path, what: str = "a .pgl spec") -> None:
+    """Exit 2 with one line naming ``path`` when it is not a file that can be read: missing, a broken link or a
+    loop, a folder, in a folder that cannot be entered."""
+    import errno
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ENOENT and path.is_symlink():
+            _err(f"{path} is a symlink to {os.readlink(path)}, which does not exist", f"give the path of {what}")
+        elif e.errno == errno.ENOENT:
+            _err(f"{path}: no such file", f"give the path of {what}")
+        elif e.errno == errno.ELOOP:
+            _err(f"{path} is a symlink loop", f"give the path of {what}")
+        else:
+            _err(_os_error_line(e), _os_error_hint(e))
+        raise typer.Exit(EXIT_USAGE) from None
+    if stat.S_ISDIR(st.st_mode):
+        if what == "a .pgl spec":
+            _err(f"{path} is a folder, not a spec", f"did you mean {path / 'pipeline.pgl'}?")
+        else:
+            _err(f"{path} is a folder, not a file", f"give the path of {what}")
         raise typer.Exit(EXIT_USAGE)
-    if path.is_dir():
-        _err(f"{path} is a folder, not a spec", f"did you mean {path / 'pipeline.pgl'}?")
-        raise typer.Exit(EXIT_USAGE)
+
+
+def _read(path: Path, what: str = "a .pgl spec") -> str:
+    _must_be_file(path, what)
     try:
         data = path.read_bytes()
     except OSError as e:
-        _err(f"{path}: {e.strerror}")
+        _err(_os_error_line(e) if e.filename else f"{path}: {e.strerror}", _os_error_hint(e))
         raise typer.Exit(EXIT_USAGE) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        _err(f"{path}: not UTF-8 text (byte {e.start})", "save the spec as UTF-8")
+        _err(f"{path}: not UTF-8 text (byte {e.start})", "save the file as UTF-8")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -95,7 +115,7 @@ def _main(
 
 @app.command()
 def compile(
-    spec: Annotated[Path, typer.Argument(help="The spec to compile.", show_default=False)],
+    spec: Annotated[Path, typer.Argument(help="The spec to compile.", show_default=False, readable=False)],
     out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder. Default: the spec's folder for "
                                                 "pipeline.pgl, else ./<pipeline name>.")] = None,
     target: Annotated[TargetChoice, typer.Option("--target", help="Which SQL to generate.")] = TargetChoice.all,
@@ -136,7 +156,7 @@ def compile(
 
 @app.command()
 def fmt(
-    specs: Annotated[list[Path], typer.Argument(help="Specs to format.", show_default=False)],
+    specs: Annotated[list[Path], typer.Argument(help="Specs to format.", show_default=False, readable=False)],
     write: Annotated[bool, typer.Option("-w", "--write", help="Rewrite the files in place.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if a file is not in canonical form.")] = False,
 ) -> None:
@@ -163,6 +183,12 @@ def fmt(
                          "make it writable to format it in place, or run `pipegen fmt` to print the formatted spec")
                     status = EXIT_USAGE
                     continue
+                folder = Path(os.path.realpath(path)).parent
+                if not os.access(folder, os.W_OK | os.X_OK):  # the new text is written beside it, then swapped in
+                    _err(f"{path} cannot be rewritten: its folder {folder} is not writable",
+                         f"make the folder writable, or print the formatted spec with `pipegen fmt {path}`")
+                    status = EXIT_USAGE
+                    continue
                 _rewrite_in_place(path, pretty)
                 typer.echo(f"formatted {path}")
         else:
@@ -175,7 +201,7 @@ def _rewrite_in_place(path: Path, text: str) -> None:
     (the file it points to is rewritten)."""
     import tempfile
 
-    target = path.resolve()
+    target = Path(os.path.realpath(path))
     mode = stat.S_IMODE(target.stat().st_mode)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pipegen-tmp", dir=target.parent)
     try:
@@ -183,15 +209,17 @@ def _rewrite_in_place(path: Path, text: str) -> None:
             f.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename in (None, tmp):
+            e.filename = str(path)  # a full disk: name the user's file, not the temporary one (which is gone)
         raise
 
 
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="A spec, or a project folder holding pipeline.pgl.",
-                                         show_default=False)],
+                                         show_default=False, readable=False)],
     engine: Annotated[Optional[str], typer.Option("--engine", help="Also plan every statement in this engine "
                                                   "(flink).")] = None,
     jars: Annotated[Optional[str], typer.Option("--jars", help="Kafka connector jars or folders for Flink, "
@@ -269,12 +297,10 @@ def _input_source(name: str, input_schema: Optional[Path], input_csv: Optional[P
 
     try:
         if input_schema is not None:
-            schema = schema_from_avro(_read(input_schema), str(input_schema))
+            schema = schema_from_avro(_read(input_schema, "an Avro schema (.avsc)"), str(input_schema))
         else:
             assert input_csv is not None
-            if not input_csv.is_file():
-                _err(f"{input_csv}: no such file")
-                raise typer.Exit(EXIT_USAGE)
+            _must_be_file(input_csv, "a CSV sample")
             schema = fields_from_csv(input_csv)
     except SchemaInputError as e:
         _err(e.message, e.hint)
@@ -298,9 +324,9 @@ def init(
         "--domain", help="ecommerce, fintech, iot, gaming, media, "
         "healthcare or logistics (another word is used as free text).")] = None,
     input_schema: Annotated[Optional[Path], typer.Option("--input-schema", help="Avro schema of the input: its "
-                                                         "fields are used exactly.")] = None,
+                                                         "fields are used exactly.", readable=False)] = None,
     input_csv: Annotated[Optional[Path], typer.Option("--input-csv", help="CSV sample of the input: its schema is "
-                                                      "inferred and used exactly.")] = None,
+                                                      "inferred and used exactly.", readable=False)] = None,
     provider: Annotated[Optional[str], typer.Option("--provider",
                                                     help="llamacpp (embedded), ollama or openai.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model name or GGUF path for the provider.")] = None,
@@ -312,10 +338,8 @@ def init(
 ) -> None:
     """Create a project: a spec from your description (or a domain template), then the compiled project."""
     from pipegen import api
-    from pipegen.backends import choose
-    from pipegen.backends.base import BackendError
     from pipegen.domains import DOMAINS, normalise
-    from pipegen.generate import generate, template_spec, with_diagnostics_as_comments
+    from pipegen.generate import template_spec
 
     out_dir = Path(name)
     spec_path = out_dir / "pipeline.pgl"
@@ -331,64 +355,46 @@ def init(
     # The folder is checked before anything is written (a spec in a folder the project cannot go into is
     # half-done work), and before a model is asked.
     try:
-        api.check_target(out_dir, force=force, spec_path=spec_path.resolve())
+        api.check_target(out_dir, force=force, spec_path=spec_path)
     except api.ProjectError as e:
         _err(str(e), e.hint)
         raise typer.Exit(EXIT_USAGE) from None
     if describe is None:
-        text = template_spec(out_dir.name, domain, source)
-        ok = True
+        text = raw = template_spec(out_dir.name, domain, source)
+        ok, diagnostics, model_called = True, [], False
     else:
-        try:
-            backend = choose(provider, model)
-        except BackendError as e:
-            _err(e.message, e.hint)
-            raise typer.Exit(EXIT_USAGE) from None
-        line = _ProgressLine(f"generating with {backend.name} ({backend.model})")
-        try:
-            result = generate(describe, domain, backend, source=source, name=out_dir.name, max_repairs=max_repairs,
-                              timeout_s=timeout, on_progress=line)
-        except BackendError as e:
-            line.done()
-            _err(e.message, e.hint)
-            raise typer.Exit(EXIT_SPEC if e.kind == "malformed" else EXIT_USAGE) from None
-        except KeyboardInterrupt:
-            line.done()
-            _err("interrupted; nothing was written")
-            raise typer.Exit(130) from None
-        line.done()
-        if result.model_called:
-            typer.echo(f"generated with {result.provider} ({result.model}) in {result.seconds:.1f} s, choosing among "
-                       f"{result.readings} reading(s) of the request, {result.tokens} tokens, {result.attempts} "
-                       "attempt(s)", err=True)
-        else:
-            typer.echo(f"the request pins the spec down (one reading): written in {result.seconds:.1f} s without a "
-                       f"call to {result.provider} ({result.model})", err=True)
-        ok = result.ok
-        text = result.spec_text if ok else with_diagnostics_as_comments(result.spec_text, result.diagnostics)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = spec_path.with_name(".pipeline.pgl.pipegen-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, spec_path)
+        text, raw, ok, diagnostics, model_called = _describe(describe, domain, provider, model, source, out_dir,
+                                                             max_repairs, timeout)
+    compiled = api.compile_text(text, str(spec_path)) if ok and not spec_only else None
+    # The spec, and the project when there is one, are written under the folder's lock (two `init`s take turns).
+    spec_written: list[bool] = []
+    try:
+        written = api.write_init(out_dir, text, compiled if compiled is not None and compiled.ok else None,
+                                 force=force, on_spec=lambda: spec_written.append(True))
+    except api.ProjectError as e:
+        _err(str(e), _kept_spec(e.hint, spec_path) if spec_written else e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as e:
+        if os.environ.get("PIPEGEN_DEBUG"):
+            raise
+        hint = _os_error_hint(e)
+        _err(_os_error_line(e), _kept_spec(hint, spec_path) if spec_written else hint)
+        raise typer.Exit(EXIT_USAGE) from None
     typer.echo(f"wrote {spec_path}:\n")
     typer.echo(text)
     if not ok:
-        _report(result.diagnostics, result.spec_text)
-        _err(f"the generated spec still has errors after {max_repairs} repair(s); they are written as comments "
-             f"at the top of {spec_path}", "fix them by hand and run `pipegen compile " + str(spec_path) + "`")
+        _report(diagnostics, raw)
+        why = f"still has errors after {max_repairs} repair(s)" if model_called else "has errors"
+        _err(f"the generated spec {why}; they are written as comments at the top of {spec_path}",
+             "fix them by hand and run `pipegen compile " + str(spec_path) + "`")
         raise typer.Exit(EXIT_SPEC)
     if spec_only:
         typer.echo(f"next: edit {spec_path}, then run `pipegen compile {spec_path}`")
         return
-    compiled = api.compile_text(text, str(spec_path))
-    if not compiled.ok:
+    assert compiled is not None
+    if written is None:  # the spec does not compile: it is written, with the errors to fix
         _report(compiled.diagnostics, text)
         raise typer.Exit(EXIT_SPEC)
-    try:
-        written = api.write(compiled, out_dir, force=force, spec_path=spec_path.resolve())
-    except api.ProjectError as e:
-        _err(str(e), e.hint)
-        raise typer.Exit(EXIT_USAGE) from None
     typer.echo(f"compiled {spec_path} -> {out_dir}/ ({len(written.written)} files)")
 
 
@@ -439,6 +445,53 @@ def run(
         _err(str(e), e.hint or None)
         raise typer.Exit(e.code) from None
     raise typer.Exit(code)
+
+
+def _describe(describe: str, domain: str | None, provider: str | None, model: str | None, source, out_dir: Path,
+              max_repairs: int, timeout: float) -> tuple[str, str, bool, list, bool]:
+    """`init --describe`: (the text to write, the spec as generated, whether the checks accept it, its
+    diagnostics, whether a model was called). A spec with errors is written with them as comments on top."""
+    from pipegen import api
+    from pipegen.backends import choose
+    from pipegen.backends.base import BackendError
+    from pipegen.generate import generate, with_diagnostics_as_comments
+
+    try:
+        backend = choose(provider, model)
+    except BackendError as e:
+        _err(e.message, e.hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    line = _ProgressLine(f"generating with {backend.name} ({backend.model})")
+    try:
+        result = generate(describe, domain, backend, source=source, name=out_dir.name, max_repairs=max_repairs,
+                          timeout_s=timeout, on_progress=line)
+    except BackendError as e:
+        line.done()
+        _err(e.message, e.hint)
+        raise typer.Exit(EXIT_SPEC if e.kind == "malformed" else EXIT_USAGE) from None
+    except KeyboardInterrupt:
+        line.done()
+        _err("interrupted; nothing was written")
+        raise typer.Exit(130) from None
+    line.done()
+    if result.model_called:
+        typer.echo(f"generated with {result.provider} ({result.model}) in {result.seconds:.1f} s, choosing among "
+                   f"{result.readings} reading(s) of the request, {result.tokens} tokens, {result.attempts} "
+                   "attempt(s)", err=True)
+    else:
+        typer.echo(f"the request pins the spec down (one reading): written in {result.seconds:.1f} s without a "
+                   f"call to {result.provider} ({result.model})", err=True)
+    ok, diagnostics = result.ok, result.diagnostics
+    if ok:  # never present a spec the checks reject as a finished one
+        checked = api.check(result.spec_text, str(out_dir / "pipeline.pgl"))
+        ok, diagnostics = checked.ok, checked.diagnostics
+    text = result.spec_text if ok else with_diagnostics_as_comments(result.spec_text, diagnostics)
+    return text, result.spec_text, ok, diagnostics, result.model_called
+
+
+def _kept_spec(hint: str | None, spec_path: Path) -> str:
+    """The hint of an error after `init` wrote the spec: the spec is kept, and how to go on from it."""
+    return f"{hint + '; ' if hint else ''}{spec_path} is written: then run `pipegen compile {spec_path}`"
 
 
 @app.command("fetch-jars")
@@ -515,7 +568,7 @@ def check_providers() -> None:
 @app.command("eval")
 def eval_cmd(
     cases: Annotated[Path, typer.Argument(help="JSON lines of requests with expected structure.",
-                                          show_default=False)],
+                                          show_default=False, readable=False)],
     provider: Annotated[Optional[str], typer.Option("--provider", help="Provider to score.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model for the provider.")] = None,
     engine: Annotated[Optional[str], typer.Option("--engine", help="flink: also plan each spec in Flink.")] = None,
@@ -529,6 +582,10 @@ def eval_cmd(
     from pipegen.evaluate import EvalCaseError, run_eval
     from pipegen.generate import generate
 
+    _must_be_file(cases, "a JSON-lines file of cases")
+    for out in (report, markdown):  # checked before the run, which can take minutes, not after it
+        if out is not None:
+            _can_write(out)
     try:
         backend = choose(provider, model)
     except BackendError as e:
@@ -557,6 +614,22 @@ def eval_cmd(
         markdown.write_text(md, encoding="utf-8")
 
 
+def _can_write(path: Path) -> None:
+    """Exit 2 with one line when ``path`` could not be written: a folder, or a folder above it that is missing,
+    not a folder or not writable."""
+    folder = path.parent
+    if path.is_dir():
+        _err(f"{path} is a folder", "give the path of a file to write")
+    elif not folder.is_dir():
+        _err(f"{folder} is not a folder" if folder.exists() else f"{folder}: no such folder",
+             "make the folder first, or choose another path")
+    elif not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        _err(f"{path} cannot be written (permission denied)", "choose another path, or change its permissions")
+    else:
+        return
+    raise typer.Exit(EXIT_USAGE)
+
+
 def _os_error_line(e: OSError) -> str:
     where = e.filename if e.filename is not None else "writing the output"
     return f"{where}: {e.strerror or e}"
@@ -566,7 +639,7 @@ def _os_error_hint(e: OSError) -> str:
     import errno
 
     if e.errno in (errno.EACCES, errno.EPERM):
-        return "check the permissions of that path, or choose another folder (for compile: -o DIR)"
+        return "check the permissions of that path, or choose another path"
     if e.errno == errno.EROFS:
         return "the file system is read-only: choose a folder on a writable one"
     if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):

