@@ -202,3 +202,49 @@ def test_no_java_is_one_line(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert lines[0] == "error: Java not found (no JAVA_HOME, no `java` on PATH): Flink needs it", r.stderr
     assert "Java 17" in lines[1] and len(lines) == 2
+
+
+def test_the_dashboard_in_a_real_browser(tmp_path):
+    """The page loads from 127.0.0.1 with no network beyond it, its charts fill with live figures over
+    server-sent events, /api/metrics answers as JSON, and a screenshot is taken (kept in the test's folder)."""
+    import json
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from browser import ARGS, chromium
+    from pipegen.run.broker import free_port
+
+    exe = chromium()
+    out = compile_to(ROOT / "tests" / "run" / "counts.pgl", tmp_path / "counts")
+    port = free_port()
+    p = _start_run(out, "--dashboard", "--port", str(port))
+    try:
+        _wait_for(p, "produced")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/metrics", timeout=10) as r:
+            metrics = json.loads(r.read())
+        assert metrics["job"]["state"] == "RUNNING" and metrics["sources"][0]["name"] == "clicks"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=exe, args=ARGS,
+                                                            viewport={"width": 1280, "height": 1100})
+            page = browser.new_page()
+            outside = []
+            page.on("request", lambda req: outside.append(req.url)
+                    if not req.url.startswith(f"http://127.0.0.1:{port}/") else None)
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_function("Number(document.body.dataset.updates || 0) >= 12", timeout=120_000)
+            points = page.evaluate("charts.rates.data[0].length")
+            produced = page.evaluate("Math.max(...charts.rates.data[2].filter(x => x !== null))")
+            sinks = page.inner_text("#sinks")
+            stages = page.eval_on_selector_all(".node", "ns => ns.map(n => n.dataset.stage)")
+            shot = tmp_path / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            browser.close()
+        assert points >= 5 and produced > 0
+        assert "all_clicks" in sinks and "page_count_sink" in sinks
+        assert stages == ["clicks", "tagged", "page_counts", "all_clicks", "page_count_sink"]
+        assert not outside, outside  # works offline: nothing but the dashboard itself is fetched
+        assert shot.stat().st_size > 20_000
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=120)

@@ -243,3 +243,11 @@ def test_sink_rows_are_checked_against_the_schema():
     assert "more digits" in c.check({"n": 1, "ts": None, "amount": 12345.6})
     assert "which the schema does not have" in c.check({"n": 1, "ts": None, "amount": 1, "x": 2})
     assert c.check({"n": "one", "ts": None, "amount": 1}) is not None
+
+
+def test_dedup_keys_repeat_now_and_then():
+    spec = spec_of(ROOT / "specs" / "high_volume_clickstream.pgl")  # dedup by event_id
+    ev = _events(spec, 5, 3000)["clickstream"]
+    ids = [v["event_id"] for _, v, _, _ in ev]
+    share = len(set(ids)) / len(ids)
+    assert 0.85 < share < 0.99, share  # mostly fresh: a dedup keeps most rows and drops the repeats

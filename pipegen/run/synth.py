@@ -241,11 +241,9 @@ class _Reader:
     def statement(self, st: Any) -> None:
         inputs = ir.statement_inputs(st)
         key_cols = list(getattr(st, "group_by", ()) or ()) + list(getattr(st, "partition_by", ()) or ())
-        if isinstance(st, ir.Dedup):
+        if isinstance(st, ir.Dedup):  # its key: mostly fresh values, a share repeated (not a pool)
             for k in st.key:
-                for f in self.trace(inputs, ir.Column(path=(k,))):
-                    self.u.dedup.add(f)
-                    self.keyed.add(f)
+                self.u.dedup |= self.trace(inputs, ir.Column(path=(k,)))
         for c in key_cols:
             self.keyed |= self.trace(inputs, c)
         if isinstance(st, ir.Pattern):
@@ -396,7 +394,7 @@ class SourceGen:
         self.late_share = late_share
         self.late_by_ms = late_by_ms
         self.watermark_ms = src.watermark.millis if src.watermark is not None else 0
-        self.recent_ids: list[str] = []
+        self.recent: dict[str, list[Any]] = {}
         self.start_ms: int | None = None
         self.regimes: dict[Any, bool] = {}
         self.regime_fields = u.regime_key.get(src.name, ())
@@ -440,6 +438,13 @@ class SourceGen:
         pool = self._pool_for(name, t, source)
         if pool is not None:
             return lambda c: pool.draw(c.rng)
+        if key in self.u.dedup and isinstance(t, ir.PrimitiveType) and t.name in ("string", "int", "long"):
+            counter = itertools.count(1)
+            prefix = _prefix(name)
+
+            def make() -> Any:
+                return next(counter) if t.name != "string" else f"{prefix}-{next(counter):08d}"
+            return lambda c: self._fresh(c, name, make, DUPLICATE_SHARE)
         if isinstance(t, ir.EnumType):
             return self._enum(name, t)
         if isinstance(t, ir.TimestampType):
@@ -463,8 +468,11 @@ class SourceGen:
     def _primitive(self, name: str, t: ir.PrimitiveType, key: tuple[str, str]) -> Gen:
         kind = t.name
         if kind == "uuid":
-            dedup = key in self.u.dedup
-            return lambda c: self._fresh_id(c, dedup or c.rng.random() < DUPLICATE_SHARE / 5)
+            share = DUPLICATE_SHARE if key in self.u.dedup else DUPLICATE_SHARE / 10
+
+            def make_uuid(c: Ctx) -> str:
+                return str(uuidlib.UUID(int=c.rng.getrandbits(128), version=4))
+            return lambda c: self._fresh(c, name, lambda: make_uuid(c), share)
         if kind == "string":
             return self._string(name, key)
         if kind == "boolean":
@@ -550,13 +558,16 @@ class SourceGen:
             return base * (1 + c.rng.gauss(0, 0.002))
         return level
 
-    def _fresh_id(self, c: Ctx, may_repeat: bool) -> str:
-        if may_repeat and self.recent_ids and c.rng.random() < DUPLICATE_SHARE * 4:
-            return c.rng.choice(self.recent_ids)
-        value = str(uuidlib.UUID(int=c.rng.getrandbits(128), version=4))
-        self.recent_ids.append(value)
-        if len(self.recent_ids) > 100:
-            del self.recent_ids[0]
+    def _fresh(self, c: Ctx, name: str, make: Callable[[], Any], repeat_share: float) -> Any:
+        """A new value, or (``repeat_share`` of the time) one of the last hundred: duplicates, as an
+        at-least-once producer makes them, for a dedup to remove."""
+        recent = self.recent.setdefault(name, [])
+        if recent and c.rng.random() < repeat_share:
+            return c.rng.choice(recent)
+        value = make()
+        recent.append(value)
+        if len(recent) > 100:
+            del recent[0]
         return value
 
     # -- events -------------------------------------------------------------------------------------------
