@@ -314,6 +314,21 @@ CASES = [
     Case("eval-unreadable-cases", ("eval", "cases.jsonl"), 2, ("cases.jsonl: Permission denied",),
          _chmod("cases.jsonl", 0o000, _file("cases.jsonl", CASES_LINE)), perm=True),
     Case("eval-cases-symlink-loop", ("eval", "loop.jsonl"), 2, ("symlink loop",), _link("loop.jsonl", "loop.jsonl")),
+    # run: every path is checked before a broker or a JVM starts (--dry-run stops right after the checks)
+    Case("run-never-compiled", ("run", "mine", "--dry-run"), 2, ("mine is not a compiled PipeGen project",),
+         _file("mine/notes.txt")),
+    Case("run-missing-project", ("run", "missing", "--dry-run"), 2, ("no project at missing",)),
+    Case("run-a-file", ("run", "notes.txt", "--dry-run"), 2, ("notes.txt is a file",), _file("notes.txt")),
+    Case("run-unreadable-spec", ("run", "proj", "--dry-run"), 2, ("proj/pipeline.pgl", "Permission denied"),
+         _all(_project("proj"), _chmod("proj/pipeline.pgl", 0o000)), perm=True),
+    Case("run-report-read-only-folder", ("run", "proj", "--dry-run", "--report", "ro/r.html"), 2,
+         ("ro", "not writable"), _all(_project("proj"), _chmod("ro", 0o555)), perm=True),
+    Case("run-report-missing-folder", ("run", "proj", "--dry-run", "--report", "missing/r.html"), 2,
+         ("no folder missing",), _project("proj")),
+    Case("run-symlink-loop", ("run", "loop", "--dry-run"), 2, ("loop",), _link("loop", "loop")),
+    Case("run-output-closed", ("run", "proj", "--dry-run"), 141, (), _project("proj"), stdout="closed"),
+    Case("run-output-full", ("run", "proj", "--dry-run"), 2, ("writing the output",), _project("proj"),
+         stdout="full"),
 ]
 
 

@@ -8,6 +8,7 @@ by Ctrl-C (or SIGTERM), after the same clean stop and summary.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -46,12 +47,12 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
     from pipegen.run.session import Session
 
     project, plan = _prepare(opts)
+    _check_report_path(opts.report)
     if opts.dry_run:
         for line in plan_lines(plan, str(opts.project)):
             echo(line)
         return 0
     _check_engine()
-    _check_report_path(opts.report)
     for line in plan_lines(plan, str(opts.project)):
         status_err(line)
     session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data)
@@ -161,6 +162,8 @@ def _check_report_path(path: Path | None) -> None:
         raise RunError(f"--report {path} is a folder", f"give a file name, e.g. --report {path / 'report.html'}")
     if not path.parent.is_dir():
         raise RunError(f"--report {path}: no folder {path.parent}", "create it first, or choose another path")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise RunError(f"--report {path}: {path.parent} is not writable", "choose another path: --report FILE")
 
 
 class _Live:
