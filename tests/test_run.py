@@ -3,7 +3,8 @@ JVM of its own, confluent-kafka producing and reading back. Nothing here is simu
 
 - every example in specs/ runs for 30 s and each of its sinks emits rows that pass their Avro schema;
 - the counts add up (tests/run/counts.pgl: a pass-through sink and a tumble count per window);
-- a traffic pattern is followed: the achieved rate within 10% of the target in each phase;
+- a 2-minute run with a traffic pattern: the achieved rate within 10% of the target in each phase, in the
+  report;
 - Ctrl-C (SIGINT) and SIGTERM stop the job, the JVM and the broker and still print the summary;
 - a port in use and a machine without Java get one line with the fix.
 
@@ -125,9 +126,9 @@ def test_counts_add_up(tmp_path):
 def test_a_traffic_pattern_is_followed(tmp_path):
     out = compile_to(ROOT / "tests" / "run" / "counts.pgl", tmp_path / "counts")
     report = tmp_path / "report.html"
-    r = subprocess.run(cli("run", str(out), "--duration", "40s", "--message-rate", "100", "--traffic-pattern",
-                           "10s-20s:300%,30s-40s:50%", "--report", str(report)),
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cli("run", str(out), "--duration", "2m", "--message-rate", "100", "--traffic-pattern",
+                           "30s-1m:300%,1m30s-2m:50%", "--report", str(report)),
+                       capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
     import json
 
@@ -135,12 +136,16 @@ def test_a_traffic_pattern_is_followed(tmp_path):
     data = json.loads(re.search(r"const EMBEDDED = (\{.*?\});\n", text, re.S).group(1).replace("<\\/", "</"))
     series = data["series"]
     # whole seconds inside each phase (the first second of a phase straddles the change)
-    for start, end, target in ((2, 10, 100), (11, 20, 300), (21, 30, 100), (31, 40, 50)):
+    for start, end, target in ((2, 30, 100), (31, 60, 300), (61, 90, 100), (91, 120, 50)):
         pts = [p["produce_rate"] for p in series if start < p["t"] <= end]
         assert pts, (start, end)
         mean = sum(pts) / len(pts)
         assert abs(mean - target) <= 0.10 * target, (start, end, target, pts)
     assert "uPlot" in text and "<script src" not in text  # self-contained: no CDN, the library inlined
+    assert any("30s-1m:300%" in line for line in data["config"])  # the run's configuration is in it
+    assert any("reconciliation holds" in line for line in data["reconciliation"])
+    assert {s["name"] for s in data["sinks"]} == {"all_clicks", "page_count_sink"}
+    assert all(s["samples"] for s in data["sinks"])
 
 
 def _start_run(out: Path, *extra: str) -> subprocess.Popen:

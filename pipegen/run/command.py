@@ -122,11 +122,15 @@ def _check_engine() -> None:
 def _metrics(session, plan, project) -> Callable[[], dict]:  # noqa: ANN001
     from pipegen.run.dashboard import pipeline_graph
 
+    from pipegen.run.live import plan_lines
+
     graph = pipeline_graph(project.spec)
+    config = plan_lines(plan, str(project.path))
 
     def metrics() -> dict:
         m = session.stats.snapshot()
-        m.update(duration_s=plan.duration, speed=plan.speed, pipeline=graph, reconciliation=session.reconciliation)
+        m.update(duration_s=plan.duration, speed=plan.speed, pipeline=graph, reconciliation=session.reconciliation,
+                 config=config)
         return m
     return metrics
 
