@@ -279,13 +279,15 @@ class Like(Node):
 
 @node
 class Call(Node):
-    """A function call. ``star`` is ``count(*)``; ``distinct`` is ``count(distinct x)``."""
+    """A function call. ``star`` is ``count(*)``; ``distinct`` is ``count(distinct x)``; ``returning`` is the type
+    a JSON function is asked for (``json_value(doc, "$.id" returning int)``)."""
 
     kind: Literal["call"] = "call"
     name: str
     args: tuple[Expr, ...] = ()
     star: bool = False
     distinct: bool = False
+    returning: Type | None = None
 
 
 @node

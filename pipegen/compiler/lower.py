@@ -14,7 +14,7 @@ from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
 from .dialect import ident, lit
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, returning_name
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
 from .printer import _level as spec_level
 from .registry import Dispatch
@@ -182,6 +182,8 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
         text = f"{fn.sql}(DISTINCT {sql(e.args[0], cx)})"
     else:
         args = [sql(a, cx) for a in e.args]
+        if e.returning is not None:  # JSON_VALUE(doc, '$.id' RETURNING INT): the checks allow fn.returning's
+            args[-1] += f" RETURNING {returning_name(T.from_spec(e.returning, True)).upper()}"
         text = fn.render(fn.sql, args) if fn.render else f"{fn.sql}(" + ", ".join(args) + ")"
     if fn.kind == "agg" and cx.over is not None:
         text += f" OVER {cx.over}"
