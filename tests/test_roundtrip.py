@@ -235,7 +235,7 @@ STATEMENTS = {
     ir.Aggregate: st.builds(ir.Aggregate, name=names, input=names, description=descriptions, where=optional(exprs),
               window=optional(windows), group_by=partition, measures=measures, having=optional(exprs)),
     ir.Rolling: st.builds(ir.Rolling, name=names, input=names, description=descriptions, partition_by=partition,
-                          over=st.one_of(*OVERS.values()), measures=measures),
+                          over=optional(st.one_of(*OVERS.values())), measures=measures),
     ir.Join: joins(),
     ir.Dedup: st.builds(ir.Dedup, name=names, input=names, description=descriptions, key=tuples(names, 1, 3),
               keep=st.sampled_from(["first", "last"])),

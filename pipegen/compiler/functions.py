@@ -221,6 +221,12 @@ def _json_doc(name: str, result: T.SqlType, usage: str) -> Rule:
     return rule
 
 
+def _lag(args: list[T.SqlType]) -> T.SqlType | str:
+    if len(args) == 2 and args[1].base not in T.INTEGRAL:
+        return "lag(x, n) takes a whole number of rows for n"
+    return args[0].with_null(True)
+
+
 def _is_json(args: list[T.SqlType]) -> T.SqlType | str:
     return T.BOOLEAN.with_null(False) if args[0].base in ("STRING", "NULL") else "is_json(text) takes a string"
 
@@ -463,6 +469,10 @@ _ALL = (
     Function("str_to_map", "scalar", 1, 3, strings("str_to_map", T.SqlType("MAP", True, elem=T.STRING)),
              "STR_TO_MAP", "a map read from 'k1=v1,k2=v2' text (or other separators)",
              example='str_to_map(tags, ";", ":")'),
+    # over the rows before, in a rolling stage without a window
+    Function("lag", "agg", 1, 2, _lag, "LAG", "the value N rows before (default 1) in the partition, in time "
+             "order; null on its first rows (only in a rolling stage without a window)", example="lag(price)",
+             distinct=False, stages=("rolling",)),
     # JSON (the path is a string literal: Flink 2.3 plans JSON_EXISTS only with one)
     Function("json_value", "scalar", 2, 2, _json_doc("json_value", T.STRING, 'json_value(doc, "$.id")'),
              "JSON_VALUE", "the scalar at a JSON path of JSON text, as a string (`returning int`, `double` or "
@@ -503,9 +513,8 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in _ALL}
 # Flink SQL names users write that are spelled differently here, or that Flink cannot run on a stream: the
 # hint of an unknown-function diagnostic.
 OTHER_NAMES: dict[str, str] = {
-    "lead": "Flink 2.3 does not run LEAD on a stream (\"LEAD Function is not supported in stream mode\"); "
-            "a pattern's define can compare a row with the one before it: prev(x)",
-    "lag": "the value of the row before is prev(x) in a pattern's define and measures",
+    "lead": "Flink 2.3 does not run LEAD on a stream (\"LEAD Function is not supported in stream mode\"): "
+            "lag(x) in a rolling stage gives the row before; a pattern's define can compare rows: prev(x)",
     "timestampdiff": "use seconds_between, minutes_between, hours_between or days_between(start, end)",
     "regexp": 'use matches(text, "regex")',
     "to_timestamp_ltz": "use from_epoch_millis(x) or from_epoch_seconds(x)",

@@ -525,7 +525,8 @@ class Rolling(Node):
     input: str
     description: str | None = None
     partition_by: tuple[Column, ...] = ()
-    over: Over
+    # None: every row before the current one in its partition, in time order (the window lag() runs on).
+    over: Over | None = None
     measures: Annotated[tuple[Measure, ...], Check(min_length=1)]
 
 

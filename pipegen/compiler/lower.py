@@ -333,12 +333,14 @@ class Lowering:
         items = [(c.name, ident(c.name)) for c in inp.columns]
         items += [(m.name, sql(m.expr, cx)) for m in st.measures]
         o = st.over
-        frame = OVER_FRAME(o)
+        # Without a window: Flink's default frame, every row before in the partition (LAG takes no other).
+        frame = f"\n  {OVER_FRAME(o)}" if o is not None else ""
+        time = o.column if o is not None else inp.event_time or inp.proc_time or ""
         part = ""
         if st.partition_by:
             part = "  PARTITION BY " + ", ".join(sql(p, self._single_cx(st)) for p in st.partition_by) + "\n"
         return (f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}\nWINDOW {ident('w')} AS (\n"
-                f"{part}  ORDER BY {ident(o.column)}\n  {frame})")
+                f"{part}  ORDER BY {ident(time)}{frame})")
 
     @query.register(ir.Join)
     def _join(self, st: ir.Join) -> str:

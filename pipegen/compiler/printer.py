@@ -423,7 +423,8 @@ def _aggregate(st: ir.Aggregate) -> tuple[str, list[str]]:
 
 @STATEMENT.register(ir.Rolling)
 def _rolling(st: ir.Rolling) -> tuple[str, list[str]]:
-    return _head(st), [*_partition(st.partition_by), f"window {OVER(st.over)}", *_measures(st.measures)]
+    window = [f"window {OVER(st.over)}"] if st.over is not None else []
+    return _head(st), [*_partition(st.partition_by), *window, *_measures(st.measures)]
 
 
 @STATEMENT.register(ir.Dedup)

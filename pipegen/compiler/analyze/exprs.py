@@ -252,8 +252,9 @@ class Types:
                         "aggregate the distinct values first: an aggregate grouped by them, then this one")
         if fn.stages and ctx.aggregates and ctx.stage not in fn.stages:
             where = " or ".join(f"an {s}" if s[0] in "aeiou" else f"a {s}" for s in fn.stages)
-            self.report("E204", f"{e.name}() is only available in the measures of {where} stage", e.pos("name"),
-                        "Flink 2.3 does not compute it over a rolling window or in a pattern")
+            hint = ("Flink 2.3 does not compute it over a rolling window or in a pattern" if fn.stages == ("aggregate",)
+                    else f"e.g. rolling NAME from IN {{ partition by KEY measures {{ x = {fn.example} }} }}")
+            self.report("E204", f"{e.name}() is only available in the measures of {where} stage", e.pos("name"), hint)
 
     @type_of.register(ir.Call)
     def _call(self, e: ir.Call, scope: Scope, ctx: Ctx) -> T.SqlType | None:

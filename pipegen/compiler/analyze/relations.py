@@ -387,6 +387,13 @@ def _rolling(st: ir.Rolling, run: Run, types: Types) -> Relation | None:
     for m in st.measures:
         cols.append((m.name, types.type_of(m.expr, scope, Ctx(aggregates=True, what="here", stage="rolling")),
                      m.pos("name")))
+    lag = next((c for c in calls(st.measures) if c.name == "lag"), None)
+    if lag is not None and st.over is not None:
+        # Flink 2.3: "ROW/RANGE not allowed with ... LAG/LEAD functions", and every measure of an OVER on one
+        # window ("All aggregates must be computed on the same window").
+        run.report("E701", "lag() runs only in a rolling stage without a window in Flink", st.over.span,
+                   "remove the `window` line (the stage then reads every row before, in time order), or compute "
+                   "lag() in a rolling stage of its own")
     return Relation(st.name, st, _outputs(run, cols, st), **carried_time(inp))
 
 
