@@ -412,7 +412,8 @@ class Lowering:
         rel = self.rel(st.name)
         rn = ident("rownum")
         parts = [ident("window_start"), ident("window_end")] if rel.windowed else []
-        parts += [sql(p, self._single_cx(st)) for p in st.partition_by]
+        # A window top-N partitions by its window; `partition by window_start, window_end` says it again.
+        parts += [text for text in (sql(p, self._single_cx(st)) for p in st.partition_by) if text not in parts]
         part = f"PARTITION BY {', '.join(parts)} " if parts else ""
         order = ", ".join(f"{sql(o.column, self._single_cx(st))} {o.direction.upper()}" for o in st.order_by)
         cols = ",\n".join(f"  {ident(c.name)}" for c in inp.columns) + f",\n  {rn}"
