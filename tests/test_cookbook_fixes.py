@@ -21,3 +21,13 @@ def test_a_window_top_n_partitioned_by_its_window_names_it_once() -> None:
     assert len(views) == 1
     assert "PARTITION BY `window_start`, `window_end` ORDER BY" in views[0], views[0]
 
+
+def test_the_cloud_hint_for_a_function_of_ones_own_fits_its_language() -> None:
+    """A Python function is uploaded to Confluent Cloud as a ZIP artifact, a Java one as a jar."""
+    text = (ROOT / "bench" / "recipes" / "30_python_udfs.pgl").read_text(encoding="utf-8")
+    hints = {d.hint for d in api.compile_text(text, "30.pgl").diagnostics if d.code == "W604"}
+    assert any("Python artifact" in h and "--runtime-language python" in h for h in hints), hints
+    assert not any("jar" in h for h in hints), hints
+    java = text.replace('python "', 'java "com.acme.')
+    hints = {d.hint for d in api.compile_text(java, "30.pgl").diagnostics if d.code == "W604"}
+    assert any("upload its jar as a Confluent artifact" in h for h in hints), hints
