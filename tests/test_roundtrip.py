@@ -12,7 +12,7 @@ Some IR values have no text at all; the strategies below avoid exactly those
 (each such constraint is commented where it is made):
 
 * ``Call.name`` is lower case: the parser folds function names (``COUNT(*)`` is ``count(*)``);
-* ``Call(star=True)`` has no arguments, ``Call(distinct=True)`` has exactly one;
+* ``Call(star=True)`` has no arguments, ``Call(distinct=True)`` has exactly one, a ``returning`` call at least one;
 * ``DecimalType.scale <= precision`` (the parser rejects the rest with E004);
 * a ``SelectItem`` without an alias holds a ``Column``; a ``Select`` without ``*`` has items;
 * ``Source.watermark`` needs ``event_time``; ``Join.before``/``after`` go with interval joins only.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,6 +32,8 @@ from pipegen.compiler.parser import keywords, parse_spec
 from pipegen.compiler.printer import print_spec
 
 from pipegen import api
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # PIPEGEN_ROUNDTRIP_EXAMPLES=5000 searches harder (slow); 300 keeps the suite quick.
 SETTINGS = settings(max_examples=int(os.environ.get("PIPEGEN_ROUNDTRIP_EXAMPLES", "300")), deadline=None,
@@ -46,7 +49,8 @@ IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
 names = st.one_of(st.sampled_from(KEYWORDS), st.sampled_from(TRICKY), IDENT)
 # The parser lower-cases function names (`COUNT(*)` is `count(*)`), so only lower-case names round-trip.
 call_names = st.one_of(
-    st.sampled_from(["count", "sum", "min", "max", "avg", "coalesce", "date", "timestamp", "interval", "cast"]),
+    st.sampled_from(["count", "sum", "min", "max", "avg", "coalesce", "date", "timestamp", "interval", "cast", "first",
+                     "last", "prev", "json_value"]),
     st.sampled_from(KEYWORDS),
     st.from_regex(r"[a-z_][a-z0-9_]{0,9}", fullmatch=True),
 )
@@ -137,7 +141,9 @@ def _compound(e: st.SearchStrategy) -> dict[type, st.SearchStrategy]:
         # star: no arguments; distinct: exactly one (other shapes have no text).
         ir.Call: st.one_of(st.builds(ir.Call, name=call_names, args=tuples(e, 0, 3)),
                            st.builds(ir.Call, name=call_names, star=st.just(True)),
-                           st.builds(ir.Call, name=call_names, args=tuples(e, 1, 1), distinct=st.just(True))),
+                           st.builds(ir.Call, name=call_names, args=tuples(e, 1, 1), distinct=st.just(True)),
+                           # returning: after at least one argument (json_value(doc, "$.id" returning int)).
+                           st.builds(ir.Call, name=call_names, args=tuples(e, 1, 2), returning=types)),
         ir.Case: st.builds(ir.Case, whens=tuples(st.builds(ir.When, condition=e, result=e), 1, 3),
                            otherwise=optional(e)),
         ir.Cast: st.builds(ir.Cast, operand=e, to=types),
@@ -229,7 +235,7 @@ STATEMENTS = {
     ir.Aggregate: st.builds(ir.Aggregate, name=names, input=names, description=descriptions, where=optional(exprs),
               window=optional(windows), group_by=partition, measures=measures, having=optional(exprs)),
     ir.Rolling: st.builds(ir.Rolling, name=names, input=names, description=descriptions, partition_by=partition,
-                          over=st.one_of(*OVERS.values()), measures=measures),
+                          over=optional(st.one_of(*OVERS.values())), measures=measures),
     ir.Join: joins(),
     ir.Dedup: st.builds(ir.Dedup, name=names, input=names, description=descriptions, key=tuples(names, 1, 3),
               keep=st.sampled_from(["first", "last"])),
@@ -400,3 +406,20 @@ def test_strings_are_escaped() -> None:
     text = print_spec(spec)
     assert 'description "a \\"quoted\\" \\\\ back\\nslash\\ttab' in text
     assert parse(text) == spec
+
+
+def test_language_functions_that_are_keywords_print_bare() -> None:
+    """`first` and `last` are also keywords of `keep`: `fmt` writes the pattern functions as the README does,
+    `first(high.ts)`, not in backticks, and that text parses to the same IR on the fast path and on Lark's."""
+    from pipegen.compiler import parser
+
+    text = (ROOT / "tests" / "regressions" / "09_pattern_ends_repeated.pgl").read_text(encoding="utf-8")
+    text = text.replace("first(high.ts)", "`first`(high.ts)") + (
+        "\npattern ends from readings {\n  sequence high low\n  define {\n    high = temp > 90\n"
+        "    low = temp < 80\n  }\n  measures {\n    last_high = last(high.ts)\n  }\n}\n")
+    printed = api.format_text(text)
+    assert "started_at = first(high.ts)" in printed and "last_high = last(high.ts)" in printed, printed
+    assert "`first`" not in printed and "`last`" not in printed
+    assert api.format_text(printed) == printed
+    assert parser._fast().parse(printed, "start") == api.parse(text)
+    assert parser._tree_to_ir().transform(parser._parse_tree(printed, "start")) == api.parse(text)

@@ -36,12 +36,23 @@ class Function:
     render: Render | None = None  # when the call is not simply SQL(args)
     example: str = ""  # the call as a user writes it
     time_attribute: bool = False  # its argument must be the input's event-time column (a Flink time attribute)
+    literals: tuple[int, ...] = ()  # the arguments (by position from 0) that must be string literals
+    # The types a ``returning`` clause may ask for (as ``SqlType.describe`` names them); none: no clause.
+    returning: tuple[str, ...] = ()
+    distinct: bool = True  # an aggregate that takes ``distinct``
+    # The stages whose measures may call it ("aggregate", "rolling", "pattern"); empty: any its kind allows.
+    stages: tuple[str, ...] = ()
 
     def arity(self) -> str:
         return str(self.min_args) if self.min_args == self.max_args else f"{self.min_args} to {self.max_args}"
 
 
 # ------------------------------------------------------------ typing rules
+
+
+def returning_name(t: T.SqlType) -> str:
+    """How a ``returning`` type is named in ``Function.returning``: ``int``, ``array<string>``."""
+    return f"array<{t.elem.base.lower()}>" if t.base == "ARRAY" and t.elem else t.base.lower()
 
 
 def _ok(t: T.SqlType) -> bool:
@@ -202,6 +213,58 @@ def _time_attribute(args: list[T.SqlType]) -> T.SqlType | str:
     return args[0].with_null(True) if args[0].base == "TIMESTAMP" else "current_watermark(ts) takes the event time"
 
 
+def _json_doc(name: str, result: T.SqlType, usage: str) -> Rule:
+    def rule(args: list[T.SqlType]) -> T.SqlType | str:
+        if not all(t.base in ("STRING", "NULL") for t in args):
+            return f"{name}() takes JSON text and a JSON path string, as in {usage}"
+        return result
+    return rule
+
+
+def _lag(args: list[T.SqlType]) -> T.SqlType | str:
+    if len(args) == 2 and args[1].base not in T.INTEGRAL:
+        return "lag(x, n) takes a whole number of rows for n"
+    return args[0].with_null(True)
+
+
+def _is_json(args: list[T.SqlType]) -> T.SqlType | str:
+    return T.BOOLEAN.with_null(False) if args[0].base in ("STRING", "NULL") else "is_json(text) takes a string"
+
+
+def _json_values(name: str) -> Callable[[list[T.SqlType]], str | None]:
+    """What is wrong with the values of a JSON constructor: Flink 2.3 refuses a bare null ("Type is not
+    supported: ANY")."""
+    def problem(values: list[T.SqlType]) -> str | None:
+        if any(t.base == "NULL" for t in values):
+            return f"{name}() cannot take a bare null; cast it, e.g. cast(null as string)"
+        return None
+    return problem
+
+
+def _json_object(args: list[T.SqlType]) -> T.SqlType | str:
+    keys, values = args[0::2], args[1::2]
+    if len(keys) != len(values):
+        return "json_object(key, value, ...) takes keys and values in pairs"
+    if not all(k.base == "STRING" and not k.nullable for k in keys):
+        # Flink 2.3: "Argument to function ... must not be NULL" for a key that may be null.
+        return 'json_object() takes keys that are never null, e.g. json_object("name", name)'
+    return _json_values("json_object")(values) or T.STRING.with_null(False)
+
+
+def _json_array(args: list[T.SqlType]) -> T.SqlType | str:
+    return _json_values("json_array")(args) or T.STRING.with_null(False)
+
+
+def _json_objectagg(args: list[T.SqlType]) -> T.SqlType | str:
+    if args[0].base != "STRING":
+        return "json_objectagg(key, value) takes a string key"
+    return _json_values("json_objectagg")(args[1:]) or T.STRING.with_null(False)
+
+
+def _json_arrayagg(args: list[T.SqlType]) -> T.SqlType | str:
+    return _json_values("json_arrayagg")(args) or T.STRING.with_null(False)
+
+
 # ------------------------------------------------------------ renderings
 
 
@@ -237,6 +300,16 @@ def _index(sql: str, args: list[str]) -> str:
 
 def _constructor(sql: str, args: list[str]) -> str:
     return f"{sql}[{', '.join(args)}]"
+
+
+def _is_json_sql(sql: str, args: list[str]) -> str:
+    return f"({args[0]} IS JSON)"
+
+
+def _key_value(sql: str, args: list[str]) -> str:
+    # JSON_OBJECT(KEY k VALUE v, ...): the spec's arguments are the keys and values in turn, as map_of's.
+    pairs = [f"KEY {k} VALUE {v}" for k, v in zip(args[0::2], args[1::2])]
+    return f"{sql}({', '.join(pairs)})"
 
 
 # ------------------------------------------------------------ the functions
@@ -396,6 +469,36 @@ _ALL = (
     Function("str_to_map", "scalar", 1, 3, strings("str_to_map", T.SqlType("MAP", True, elem=T.STRING)),
              "STR_TO_MAP", "a map read from 'k1=v1,k2=v2' text (or other separators)",
              example='str_to_map(tags, ";", ":")'),
+    # over the rows before, in a rolling stage without a window
+    Function("lag", "agg", 1, 2, _lag, "LAG", "the value N rows before (default 1) in the partition, in time "
+             "order; null on its first rows (only in a rolling stage without a window)", example="lag(price)",
+             distinct=False, stages=("rolling",)),
+    # JSON (the path is a string literal: Flink 2.3 plans JSON_EXISTS only with one)
+    Function("json_value", "scalar", 2, 2, _json_doc("json_value", T.STRING, 'json_value(doc, "$.id")'),
+             "JSON_VALUE", "the scalar at a JSON path of JSON text, as a string (`returning int`, `double` or "
+             "`boolean` for another type), null if absent or not JSON", example='json_value(doc, "$.name")',
+             literals=(1,), returning=("string", "int", "double", "boolean")),
+    Function("json_query", "scalar", 2, 2, _json_doc("json_query", T.STRING, 'json_query(doc, "$.tags")'),
+             "JSON_QUERY", "the JSON (object or array) at a JSON path of JSON text, as text "
+             "(`returning array<string>` for an array), null if absent", example='json_query(doc, "$.addresses")',
+             literals=(1,), returning=("string", "array<string>")),
+    Function("json_exists", "scalar", 2, 2, _json_doc("json_exists", T.BOOLEAN, 'json_exists(doc, "$.id")'),
+             "JSON_EXISTS", "whether JSON text has a value at a JSON path", example='json_exists(doc, "$.id")',
+             literals=(1,)),
+    Function("is_json", "scalar", 1, 1, _is_json, "IS JSON", "whether text is valid JSON (false for null)",
+             _is_json_sql, "is_json(doc)"),
+    Function("json_object", "scalar", 0, 16, _json_object, "JSON_OBJECT",
+             "a JSON object of key, value pairs, as text (a string value is quoted; a json_object or json_array "
+             "value is nested)", _key_value,
+             'json_object("name", name, "tags", tags)'),
+    Function("json_array", "scalar", 0, 16, _json_array, "JSON_ARRAY",
+             "a JSON array of its arguments, as text (nulls left out)", example="json_array(first_name, last_name)"),
+    Function("json_objectagg", "agg", 2, 2, _json_objectagg, "JSON_OBJECTAGG",
+             "a JSON object of the group's key, value pairs, as text (only in an aggregate stage)", _key_value,
+             "json_objectagg(prefix, cnt)", distinct=False, stages=("aggregate",)),
+    Function("json_arrayagg", "agg", 1, 1, _json_arrayagg, "JSON_ARRAYAGG",
+             "a JSON array of the group's values, as text (nulls left out; only in an aggregate stage)",
+             example="json_arrayagg(prefix)", distinct=False, stages=("aggregate",)),
     # navigation, inside a pattern's define and measures
     Function("prev", "nav", 1, 2, same_as_first, "PREV", "the value in the row before (or N rows before)",
              example="prev(price)"),
@@ -410,9 +513,8 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in _ALL}
 # Flink SQL names users write that are spelled differently here, or that Flink cannot run on a stream: the
 # hint of an unknown-function diagnostic.
 OTHER_NAMES: dict[str, str] = {
-    "lead": "Flink 2.3 does not run LEAD on a stream (\"LEAD Function is not supported in stream mode\"); "
-            "a pattern's define can compare a row with the one before it: prev(x)",
-    "lag": "the value of the row before is prev(x) in a pattern's define and measures",
+    "lead": "Flink 2.3 does not run LEAD on a stream (\"LEAD Function is not supported in stream mode\"): "
+            "lag(x) in a rolling stage gives the row before; a pattern's define can compare rows: prev(x)",
     "timestampdiff": "use seconds_between, minutes_between, hours_between or days_between(start, end)",
     "regexp": 'use matches(text, "regex")',
     "to_timestamp_ltz": "use from_epoch_millis(x) or from_epoch_seconds(x)",

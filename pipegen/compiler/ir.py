@@ -279,13 +279,15 @@ class Like(Node):
 
 @node
 class Call(Node):
-    """A function call. ``star`` is ``count(*)``; ``distinct`` is ``count(distinct x)``."""
+    """A function call. ``star`` is ``count(*)``; ``distinct`` is ``count(distinct x)``; ``returning`` is the type
+    a JSON function is asked for (``json_value(doc, "$.id" returning int)``)."""
 
     kind: Literal["call"] = "call"
     name: str
     args: tuple[Expr, ...] = ()
     star: bool = False
     distinct: bool = False
+    returning: Type | None = None
 
 
 @node
@@ -523,7 +525,8 @@ class Rolling(Node):
     input: str
     description: str | None = None
     partition_by: tuple[Column, ...] = ()
-    over: Over
+    # None: every row before the current one in its partition, in time order (the window lag() runs on).
+    over: Over | None = None
     measures: Annotated[tuple[Measure, ...], Check(min_length=1)]
 
 

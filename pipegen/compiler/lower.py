@@ -14,7 +14,7 @@ from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
 from .dialect import ident, lit
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, returning_name
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
 from .printer import _level as spec_level
 from .registry import Dispatch
@@ -182,6 +182,8 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
         text = f"{fn.sql}(DISTINCT {sql(e.args[0], cx)})"
     else:
         args = [sql(a, cx) for a in e.args]
+        if e.returning is not None:  # JSON_VALUE(doc, '$.id' RETURNING INT): the checks allow fn.returning's
+            args[-1] += f" RETURNING {returning_name(T.from_spec(e.returning, True)).upper()}"
         text = fn.render(fn.sql, args) if fn.render else f"{fn.sql}(" + ", ".join(args) + ")"
     if fn.kind == "agg" and cx.over is not None:
         text += f" OVER {cx.over}"
@@ -331,12 +333,14 @@ class Lowering:
         items = [(c.name, ident(c.name)) for c in inp.columns]
         items += [(m.name, sql(m.expr, cx)) for m in st.measures]
         o = st.over
-        frame = OVER_FRAME(o)
+        # Without a window: Flink's default frame, every row before in the partition (LAG takes no other).
+        frame = f"\n  {OVER_FRAME(o)}" if o is not None else ""
+        time = o.column if o is not None else inp.event_time or inp.proc_time or ""
         part = ""
         if st.partition_by:
             part = "  PARTITION BY " + ", ".join(sql(p, self._single_cx(st)) for p in st.partition_by) + "\n"
         return (f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}\nWINDOW {ident('w')} AS (\n"
-                f"{part}  ORDER BY {ident(o.column)}\n  {frame})")
+                f"{part}  ORDER BY {ident(time)}{frame})")
 
     @query.register(ir.Join)
     def _join(self, st: ir.Join) -> str:
@@ -408,7 +412,8 @@ class Lowering:
         rel = self.rel(st.name)
         rn = ident("rownum")
         parts = [ident("window_start"), ident("window_end")] if rel.windowed else []
-        parts += [sql(p, self._single_cx(st)) for p in st.partition_by]
+        # A window top-N partitions by its window; `partition by window_start, window_end` says it again.
+        parts += [text for text in (sql(p, self._single_cx(st)) for p in st.partition_by) if text not in parts]
         part = f"PARTITION BY {', '.join(parts)} " if parts else ""
         order = ", ".join(f"{sql(o.column, self._single_cx(st))} {o.direction.upper()}" for o in st.order_by)
         cols = ",\n".join(f"  {ident(c.name)}" for c in inp.columns) + f",\n  {rn}"

@@ -544,7 +544,15 @@ class ToIR:
         return self._build(ir.IntervalLit, meta, duration=c[0])
 
     def call(self, meta, c):
-        return self._build(ir.Call, meta, {"name": _tok_span(c[0])}, name=_name(c[0]).lower(), args=tuple(c[1:]))
+        spans = {"name": _tok_span(c[0])}
+        if c and isinstance(c[-1], Clause):
+            spans["returning"] = c[-1].span
+            return self._build(ir.Call, meta, spans, name=_name(c[0]).lower(), args=tuple(c[1:-1]),
+                               returning=c[-1].value)
+        return self._build(ir.Call, meta, spans, name=_name(c[0]).lower(), args=tuple(c[1:]))
+
+    def returning(self, meta, c):
+        return Clause("returning", c[0], _span(meta))
 
     def call_star(self, meta, c):
         return self._build(ir.Call, meta, {"name": _tok_span(c[0])}, name=_name(c[0]).lower(), star=True)

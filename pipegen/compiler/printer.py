@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from . import ir
+from .functions import FUNCTIONS
 from .parser import keywords
 from .registry import Dispatch
 
@@ -184,11 +185,15 @@ def _like(e: ir.Like) -> str:
 
 @EXPR.register(ir.Call)
 def _call(e: ir.Call) -> str:
+    # A function of the language is written as the README writes it: `first(hot.ts)`, although `first` is also a
+    # keyword of `keep` (before "(" the parser reads it as a name). A function of the user's own is a name.
+    fn = e.name if e.name in FUNCTIONS else name(e.name)
     if e.star:
-        return f"{name(e.name)}(*)"
+        return f"{fn}(*)"
     if e.distinct:
-        return f"{name(e.name)}(distinct {expr(e.args[0])})"
-    return f"{name(e.name)}(" + ", ".join(expr(a) for a in e.args) + ")"
+        return f"{fn}(distinct {expr(e.args[0])})"
+    returning = f" returning {type_(e.returning, 0)}" if e.returning is not None else ""
+    return f"{fn}(" + ", ".join(expr(a) for a in e.args) + returning + ")"
 
 
 @EXPR.register(ir.Case)
@@ -418,7 +423,8 @@ def _aggregate(st: ir.Aggregate) -> tuple[str, list[str]]:
 
 @STATEMENT.register(ir.Rolling)
 def _rolling(st: ir.Rolling) -> tuple[str, list[str]]:
-    return _head(st), [*_partition(st.partition_by), f"window {OVER(st.over)}", *_measures(st.measures)]
+    window = [f"window {OVER(st.over)}"] if st.over is not None else []
+    return _head(st), [*_partition(st.partition_by), *window, *_measures(st.measures)]
 
 
 @STATEMENT.register(ir.Dedup)

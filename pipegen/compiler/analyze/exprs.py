@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import ir
 from .. import types as T
-from ..functions import FUNCTIONS, OTHER_NAMES
+from ..functions import FUNCTIONS, OTHER_NAMES, Function, returning_name
 from ..registry import Dispatch
 from .model import Ctx, Run, Scope, suggest
 
@@ -208,6 +210,52 @@ class Types:
         return rel is not None and rel.event_time is not None and e.path[-1] == rel.event_time and (
             len(e.path) == 1 or (len(e.path) == 2 and e.path[0] == q))
 
+    def _returning(self, e: ir.Call, fn: Function, args: list[T.SqlType | None]) -> T.SqlType | None:
+        """The type of a call with ``returning``: the type asked for, among those the function can give."""
+        assert e.returning is not None
+        asked = T.from_spec(e.returning, True)
+        if asked.base == "ARRAY" and asked.elem is not None:
+            asked = T.SqlType("ARRAY", True, elem=asked.elem.with_null(True))  # Flink's items may be null
+        if not fn.returning:
+            self.report("E203", f"{e.name}() takes no `returning`", e.pos("returning"),
+                        "`returning` goes with json_value and json_query; elsewhere use cast(x as T)")
+            return None
+        if returning_name(asked) not in fn.returning:
+            from ..printer import type_
+
+            self.report("E201", f"{e.name}() cannot return {type_(e.returning, 0)} in Flink 2.3", e.pos("returning"),
+                        f"it returns {', '.join(fn.returning[:-1])} or {fn.returning[-1]}; cast the result for "
+                        "another type")
+            return None
+        if any(a is None or a == T.ANY for a in args):
+            return asked
+        t = fn.result(args)  # type: ignore[arg-type]
+        if isinstance(t, str):
+            self.report("E201", t, e.span)
+            return None
+        return asked
+
+    def _placement_rules(self, e: ir.Call, fn: Function, ctx: Ctx) -> None:
+        """Where a function may be called: aggregates in measures, not inside another; distinct only with an
+        aggregate that takes it; a function kept to some stages (``fn.stages``) only in their measures."""
+        if fn.kind == "agg":
+            if not ctx.aggregates:
+                self.report("E204", f"aggregate {e.name}() cannot be used {ctx.what}", e.span,
+                            "aggregates belong in the measures of an aggregate, rolling or pattern stage")
+            elif ctx.in_aggregate:
+                self.report("E204", f"aggregate {e.name}() inside another aggregate", e.span)
+        if e.distinct and fn.kind != "agg":
+            self.report("E203", f"distinct only goes with an aggregate, not {e.name}()", e.span)
+        elif e.distinct and not fn.distinct:
+            # Flink 2.3 has no DISTINCT in JSON_ARRAYAGG or JSON_OBJECTAGG.
+            self.report("E203", f"{e.name}() takes no distinct", e.span,
+                        "aggregate the distinct values first: an aggregate grouped by them, then this one")
+        if fn.stages and ctx.aggregates and ctx.stage not in fn.stages:
+            where = " or ".join(f"an {s}" if s[0] in "aeiou" else f"a {s}" for s in fn.stages)
+            hint = ("Flink 2.3 does not compute it over a rolling window or in a pattern" if fn.stages == ("aggregate",)
+                    else f"e.g. rolling NAME from IN {{ partition by KEY measures {{ x = {fn.example} }} }}")
+            self.report("E204", f"{e.name}() is only available in the measures of {where} stage", e.pos("name"), hint)
+
     @type_of.register(ir.Call)
     def _call(self, e: ir.Call, scope: Scope, ctx: Ctx) -> T.SqlType | None:
         fn = FUNCTIONS.get(e.name)
@@ -217,29 +265,29 @@ class Types:
             self.report("E202", f"unknown function `{e.name}`", e.pos("name"),
                         OTHER_NAMES.get(e.name.lower()) or suggest(e.name, list(FUNCTIONS))
                         or "functions: " + ", ".join(sorted(FUNCTIONS)))
-            inner = Ctx(ctx.aggregates, ctx.navigation, True, ctx.grouped, ctx.what)
+            inner = replace(ctx, in_aggregate=True)
             for a in e.args:
                 self.type_of(a, scope, inner)
             return None
-        if fn.kind == "agg":
-            if not ctx.aggregates:
-                self.report("E204", f"aggregate {e.name}() cannot be used {ctx.what}", e.span,
-                            "aggregates belong in the measures of an aggregate, rolling or pattern stage")
-            elif ctx.in_aggregate:
-                self.report("E204", f"aggregate {e.name}() inside another aggregate", e.span)
+        self._placement_rules(e, fn, ctx)
         self._navigation_rules(e, fn.kind, scope, ctx)
         if e.star and e.name != "count":
             self.report("E203", f"{e.name}(*) is not allowed; only count(*)", e.span)
             return None
-        if e.distinct and fn.kind != "agg":
-            self.report("E203", f"distinct only goes with an aggregate, not {e.name}()", e.span)
         n = len(e.args)
         if not e.star and not (fn.min_args <= n <= fn.max_args):
             self.report("E203", f"{e.name}() takes {fn.arity()} argument{'s' if fn.max_args != 1 else ''}, not {n}",
                         e.span)
             return None
-        inner = Ctx(ctx.aggregates, ctx.navigation, ctx.in_aggregate or fn.kind == "agg", ctx.grouped, ctx.what)
+        inner = replace(ctx, in_aggregate=ctx.in_aggregate or fn.kind == "agg")
         args = [self.type_of(a, scope, inner) for a in e.args]
+        for i in fn.literals:
+            if i < n and not isinstance(e.args[i], ir.StringLit):
+                self.report("E203", f"{e.name}() takes a JSON path as a string literal", e.args[i].span,
+                            f'write the path in double quotes, e.g. {fn.example}')
+                return None
+        if e.returning is not None:
+            return self._returning(e, fn, args)
         if fn.time_attribute and args[0] is not None and not self._is_event_time(e.args[0], scope):
             self.report("E301", f"{e.name}() takes the event-time column of its input", e.args[0].span,
                         "pass the column named in the source's event_time (kept unchanged by the stages between)")

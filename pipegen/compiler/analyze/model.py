@@ -147,6 +147,7 @@ class Ctx:
     in_aggregate: bool = False
     grouped: tuple[tuple[str, ...], ...] | None = None  # column paths allowed outside aggregates
     what: str = "here"
+    stage: str = ""  # the kind of stage whose measures these are ("aggregate", "rolling", "pattern"), if any
 
 
 def children(e: Any) -> list[Any]:

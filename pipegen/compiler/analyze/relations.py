@@ -16,7 +16,7 @@ from .model import WINDOW_COLUMNS, Col, Ctx, Relation, Run, Scope, calls, carrie
 # The type of a processing-time column (and of the window_time of a processing-time window), as Flink has it.
 PROC_TIME = T.SqlType("TIMESTAMP_LTZ", False, precision=3)
 # Aggregates Flink cannot merge, so a session window (whose windows merge) cannot compute them.
-NO_MERGE = frozenset({"first_value", "last_value"})
+NO_MERGE = frozenset({"first_value", "last_value", "json_arrayagg", "json_objectagg"})
 
 Item = tuple[str, "T.SqlType | None", "ir.Span | None"]
 
@@ -302,13 +302,15 @@ def _session_keys(run: Run, st: ir.Aggregate) -> None:
 
 
 def _merged_windows(run: Run, st: ir.Aggregate, kind: str) -> None:
-    """Hop, cumulate and session windows merge partial aggregates, which first_value and last_value cannot
-    (Flink 2.3: "Could not find an implementation method 'merge' ... FIRST_VALUE")."""
+    """Hop, cumulate and session windows merge partial aggregates, which first_value, last_value and the JSON
+    aggregates cannot (Flink 2.3: "Could not find an implementation method 'merge' ... FIRST_VALUE",
+    "... JsonArrayAggFunction")."""
     for call in calls(st.measures):
         if call.name in NO_MERGE:
+            instead = "min() or max() of a timestamp, or a tumble window" if call.name.endswith("_value") \
+                else "a tumble window"
             run.report("E203", f"{call.name}() cannot be used in a {kind} window", call.span,
-                       f"Flink merges {kind} windows and cannot merge this aggregate; use min() or max() "
-                       "of a timestamp, or a tumble window")
+                       f"Flink merges {kind} windows and cannot merge this aggregate; use {instead}")
 
 
 @RELATION.register(ir.Aggregate)
@@ -353,7 +355,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
                    "add `window tumble(<event time>, 1 min)` for results per time window, or `group by <key>`")
     extra = {c: T.SqlType("TIMESTAMP", False, precision=3) for c in WINDOW_COLUMNS[:2]} if w else {}
     mscope = Scope({st.input: inp}, [st.input], extra)
-    ctx = Ctx(aggregates=True, grouped=tuple(grouped), what="here")
+    ctx = Ctx(aggregates=True, grouped=tuple(grouped), what="here", stage="aggregate")
     mtypes = {}
     for m in st.measures:
         t = types.type_of(m.expr, mscope, ctx)
@@ -367,7 +369,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         hextra.update({n: t or T.ANY for n, t in mtypes.items()})
         hscope = Scope({st.input: inp}, [st.input], hextra)
         hgrouped = tuple(grouped) + tuple((n,) for n in mtypes)
-        types.condition(st.having, hscope, Ctx(aggregates=True, grouped=hgrouped), "having")
+        types.condition(st.having, hscope, Ctx(aggregates=True, grouped=hgrouped, stage="aggregate"), "having")
     rel.columns = _outputs(run, cols, st)
     rel.key = tuple(key_names) if rel.updating else ()
     return rel
@@ -383,7 +385,15 @@ def _rolling(st: ir.Rolling, run: Run, types: Types) -> Relation | None:
         types.type_of(p, scope, Ctx(what="in partition by"))
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns]
     for m in st.measures:
-        cols.append((m.name, types.type_of(m.expr, scope, Ctx(aggregates=True, what="here")), m.pos("name")))
+        cols.append((m.name, types.type_of(m.expr, scope, Ctx(aggregates=True, what="here", stage="rolling")),
+                     m.pos("name")))
+    lag = next((c for c in calls(st.measures) if c.name == "lag"), None)
+    if lag is not None and st.over is not None:
+        # Flink 2.3: "ROW/RANGE not allowed with ... LAG/LEAD functions", and every measure of an OVER on one
+        # window ("All aggregates must be computed on the same window").
+        run.report("E701", "lag() runs only in a rolling stage without a window in Flink", st.over.span,
+                   "remove the `window` line (the stage then reads every row before, in time order), or compute "
+                   "lag() in a rolling stage of its own")
     return Relation(st.name, st, _outputs(run, cols, st), **carried_time(inp))
 
 
@@ -532,11 +542,11 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
     vscope = Scope({**{v: inp for v in dict.fromkeys(variables)}, st.input: inp}, [st.input],
                    pattern_vars=tuple(variables))
     for d in st.defines:
-        types.condition(d.condition, vscope, Ctx(aggregates=True, navigation=True), "define")
+        types.condition(d.condition, vscope, Ctx(aggregates=True, navigation=True, stage="pattern"), "define")
     cols: list[Item] = [(p.path[-1], t, p.span) for p, t in zip(st.partition_by, keys)]
     for m in st.measures:
-        cols.append((m.name, types.type_of(m.expr, vscope, Ctx(aggregates=True, navigation=True, what="in measures")),
-                     m.pos("name")))
+        cols.append((m.name, types.type_of(m.expr, vscope, Ctx(aggregates=True, navigation=True, what="in measures",
+                                                                stage="pattern")), m.pos("name")))
     return Relation(st.name, st, _outputs(run, cols, st), time_note="aggregate", **carried_time(inp, keep=False))
 
 

@@ -92,7 +92,10 @@ def _aggregate(st: ir.Aggregate, run: Run, rel: Relation) -> None:
 @RULES.register(ir.Rolling)
 def _rolling(st: ir.Rolling, run: Run, rel: Relation) -> None:
     inp = _input(run, st)
-    need_time(run, inp, st.over.column, st.over.pos("column"), "a rolling window", processing=True)
+    if st.over is None:  # the rows before, ordered by the input's time
+        need_time(run, inp, None, st.pos("input"), "a rolling stage", processing=True)
+    else:
+        need_time(run, inp, st.over.column, st.over.pos("column"), "a rolling window", processing=True)
     need_append(run, inp, st.pos("input"), "a rolling window")
 
 

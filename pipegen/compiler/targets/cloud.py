@@ -51,9 +51,14 @@ class CloudTarget(Target):
                 f"{st.processing_time}` in source `{st.name}`)", "use event time instead")
                for st in spec.statements if isinstance(st, ir.Source) and st.processing_time is not None]
         # It registers a function from an uploaded artifact (CREATE FUNCTION ... USING JAR 'confluent-artifact://...'),
-        # which PipeGen cannot name for you.
+        # which PipeGen cannot name for you: a JAR for Java, a ZIP of the package and its dependencies for Python
+        # (docs.confluent.io, "User-defined Functions in Confluent Cloud for Apache Flink"; Python is early access
+        # there, scalar functions only).
+        how = {"java": "upload its jar as a Confluent artifact",
+               "python": "zip its module with its dependencies and upload it as a Python artifact (`confluent flink "
+                         "artifact create --runtime-language python`; early access, scalar functions)"}
         out += [(f.span, f"Confluent Cloud registers function `{f.name}` from an artifact you upload",
-                 "upload its jar as a Confluent artifact and register it there, then call it by name")
+                 f"{how[f.language]}, register it there with CREATE FUNCTION, then call it by name")
                 for f in spec.pipeline.functions]
         # Its tables are Kafka topics: a jdbc table, files or datagen rows have no table there.
         for st in spec.statements:
