@@ -670,13 +670,28 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _optional_value(sys.argv, "--report", "run-report.html")
+    from typer.exceptions import Abort
+
+    try:  # typer 0.2x carries its own copy of click (pinned below 0.29 in pyproject.toml)
+        from typer._click.exceptions import ClickException, UsageError
+    except ImportError:  # pragma: no cover - a typer that uses click itself
+        from click.exceptions import ClickException, UsageError
+
     try:
-        app()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
+        # Not standalone: click's usage errors come here, to be one line like every other error (its own are
+        # a boxed, multi-line message).
+        code = app(standalone_mode=False)
+    except UsageError as e:
+        _err(_usage_line(e), _usage_hint(e))
+        sys.exit(EXIT_USAGE)
+    except ClickException as e:  # a bad file argument, an unreadable path given to click
+        _err(e.format_message(), "check the path and run the command again")
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, Abort):
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except SystemExit:
+        raise
     except OSError as e:
         # A path of the user's that cannot be read or written, a full disk: the environment, not a bug.
         if os.environ.get("PIPEGEN_DEBUG"):
@@ -689,6 +704,19 @@ def main() -> None:
         _err(f"internal error: {type(e).__name__}: {e}",
              "this is a bug in PipeGen; please report it with the spec that caused it (PIPEGEN_DEBUG=1 shows details)")
         sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _usage_line(e) -> str:  # noqa: ANN001 - a click.UsageError
+    message = " ".join(e.format_message().split())
+    ctx = getattr(e, "ctx", None)
+    command = ctx.command_path if ctx is not None else "pipegen"
+    return f"{command}: {message}"
+
+
+def _usage_hint(e) -> str:  # noqa: ANN001
+    ctx = getattr(e, "ctx", None)
+    return f"see `{ctx.command_path if ctx is not None else 'pipegen'} --help`"
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ JVM of its own, confluent-kafka producing and reading back. Nothing here is simu
 - Ctrl-C (SIGINT) and SIGTERM stop the job, the JVM and the broker and still print the summary;
 - a port in use and a machine without Java get one line with the fix.
 
-The examples run three at a time (each a broker and a JVM of its own, on free ports): measured on the 2-core
+The examples run two at a time (each a broker and a JVM of its own, on free ports): measured on the 2-core
 build machine, 15 examples in about 5 minutes.
 """
 
@@ -27,7 +27,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.pgl"))
-AT_ONCE = 3
+AT_ONCE = 2
 
 
 def cli(*args: str) -> list[str]:

@@ -160,6 +160,17 @@ class FlinkRest:
         self.vertices = job.get("vertices", [])
         return job.get("state", "UNKNOWN")
 
+    def cause(self) -> str:
+        """The newest exception the job reported (its class and first line), or ''."""
+        try:
+            got = self.get(f"/jobs/{self.job_id}/exceptions")
+        except (OSError, ValueError):
+            return ""
+        entries = (got.get("exceptionHistory") or {}).get("entries") or []
+        text = entries[0].get("stacktrace", "") if entries else got.get("root-exception") or ""
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        return first[:300]
+
     def _metrics(self, vid: str, suffixes: tuple[str, ...]) -> dict[str, float]:
         ids = self._metric_ids.get(vid)
         if ids is None:
@@ -521,6 +532,10 @@ class Session:
                 got = [v for mid, v in figures["read"].items() if _source_metric_table(mid) == name]
                 if got:
                     st.read_by_flink = sum(got)
+        if state in ("RESTARTING", "FAILING", "FAILED") and self.stats.job_state_seen != state:
+            cause = self.rest.cause()
+            self.stats.error(f"the Flink job is {state}" + (f": {cause}" if cause else ""))
+        self.stats.job_state_seen = state
         if state in ("FAILED", "CANCELED") and not self.stop_all.is_set():
             self.stats.error(f"the Flink job is {state}: see the logs in {self.dir}")
             self.stop_traffic.set()

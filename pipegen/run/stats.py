@@ -54,6 +54,7 @@ class Stats:
         self.sources: dict[str, SourceStats] = {}
         self.sinks: dict[str, SinkStats] = {}
         self.job_state = "starting"
+        self.job_state_seen = ""  # the state of the last poll, so a restart is reported once per episode
         self.job_id: str | None = None
         self.late_dropped: int | None = None  # Flink's numLateRecordsDropped, summed over its operators
         self.watermark_ms: int | None = None  # the lowest input watermark of Flink's operators
