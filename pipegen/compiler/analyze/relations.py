@@ -523,6 +523,20 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     return rel
 
 
+UNBOUNDED = 1 << 31
+
+
+def _repeats(quantifier: str | None) -> tuple[int, int]:
+    """How many rows a pattern term matches, at least and at most."""
+    if quantifier is None:
+        return 1, 1
+    fixed = {"+": (1, UNBOUNDED), "*": (0, UNBOUNDED), "?": (0, 1)}
+    if quantifier in fixed:
+        return fixed[quantifier]
+    lo, _, hi = quantifier.strip("{}").partition(",")
+    return int(lo), int(hi) if hi else UNBOUNDED
+
+
 @RELATION.register(ir.Pattern)
 def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
     inp = run.relation(st.input)
@@ -539,12 +553,13 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
                    "in Flink", last.span, f"end the sequence with a single variable, e.g. "
                    f"`{last.variable}{last.quantifier} {last.variable}_end`")
     for before, after in zip(st.sequence, st.sequence[1:]):
-        if before.quantifier in ("+", "*") or (before.quantifier or "").endswith(",}"):
-            if after.quantifier == "?":
-                # Flink 2.3: "Optional pattern cannot be preceded by greedy pattern".
-                run.report("E701", f"an optional variable (`{after.variable}?`) cannot follow a repeated one "
-                           f"(`{before.variable}{before.quantifier}`) in Flink", after.span,
-                           "bound the repetition, e.g. {1,3}, or make the later variable required")
+        (lo, hi), (alo, ahi) = _repeats(before.quantifier), _repeats(after.quantifier)
+        if hi > lo and (lo, hi) != (0, 1) and alo == 0 and ahi in (1, UNBOUNDED):
+            # Flink 2.3: "Optional pattern cannot be preceded by greedy pattern", after any repetition of a varying
+            # count (`+`, `*`, `{1,3}`, `{2,}`; not `?` or `{2,2}`), for `?`, `*`, `{0,1}` and `{0,}` (not `{0,2}`).
+            run.report("E701", f"an optional variable (`{after.variable}{after.quantifier}`) cannot follow a "
+                       f"repeated one (`{before.variable}{before.quantifier}`) in Flink", after.span,
+                       f"put a single variable between them, or make `{after.variable}` required")
     for d in st.defines:
         if d.variable not in variables:
             run.report("E104", f"`{d.variable}` is defined but not in the sequence", d.pos("variable"),
