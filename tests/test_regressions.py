@@ -86,3 +86,37 @@ def test_a_join_qualifies_columns_with_the_names_of_its_from_clause(spec: Path) 
             assert used and used <= tables, (target, st.file, used - tables)
             checked += 1
     assert checked >= len(result.statements)  # a join view on every target written
+
+
+PATTERNED = [p for p in sorted((ROOT / "specs").glob("*.pgl")) + CASES
+             if "\npattern " in p.read_text(encoding="utf-8") and "# expect:" not in p.read_text(encoding="utf-8")]
+PAIR = re.compile(r"`([^`]+)`\.`[^`]+`(\.`)?")
+
+
+@pytest.mark.parametrize("spec", PATTERNED, ids=[p.stem for p in PATTERNED])
+def test_a_pattern_partitions_in_its_inputs_order_and_reads_no_nested_field(spec: Path) -> None:
+    """Flink reads a pattern's key in its input's column order and writes it in PARTITION BY's, so another order
+    swaps the keys' values (regression 23); and it resolves no nested field inside MATCH_RECOGNIZE (regression 21).
+    Checked without Flink, for both targets: PARTITION BY follows the input, the select the spec, and inside
+    MATCH_RECOGNIZE every qualified column is a variable's plain column."""
+    result = api.compile_text(spec.read_text(encoding="utf-8"), spec.name)
+    assert result.ok
+    analysis = result.check.analysis
+    checked = 0
+    for target, statements in result.statements.items():
+        for st in statements:
+            pattern = result.check.spec.statement(st.origin)
+            if st.phase != "view" or not isinstance(pattern, ir.Pattern):
+                continue
+            inp = [c.name for c in analysis.relations[pattern.input].columns]
+            keys = [p.path[0] for p in pattern.partition_by]
+            part = re.search(r"PARTITION BY (.*)", st.sql)
+            assert (re.findall(r"`([^`]+)`", part.group(1)) if part else []) == sorted(keys, key=inp.index), st.sql
+            select = re.search(r"^SELECT (.*)$", st.sql, re.M).group(1)
+            out = [c.name for c in analysis.relations[pattern.name].columns]
+            assert select == "*" and sorted(keys, key=inp.index) == keys or re.findall(r"`([^`]+)`", select) == out
+            body = st.sql.split("MATCH_RECOGNIZE (", 1)[1]
+            variables = {t.variable for t in pattern.sequence}
+            assert all(m.group(1) in variables and not m.group(2) for m in PAIR.finditer(body)), body
+            checked += 1
+    assert checked >= len(result.statements)

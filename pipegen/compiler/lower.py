@@ -13,6 +13,7 @@ from typing import Any, Callable
 from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
+from .analyze.model import children
 from .dialect import ident, lit
 from .functions import FUNCTIONS, returning_name
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
@@ -54,6 +55,9 @@ class ExprContext:
     column: Callable[[tuple[str, ...]], str]
     over: str | None = None
     substitute: dict[str, ir.Expr] | None = None  # having: measure name -> its expression
+    # A CASE with several WHENs is written as nested CASEs, one WHEN each (the same meaning): in a pattern's DEFINE,
+    # Flink 2.3 rejects the first ("Cannot nest PREV/NEXT under LAST/FIRST 'LAST(`*`.`x`, 0)'") and plans the other.
+    nested_case: bool = False
 
 
 def plain_columns(path: tuple[str, ...]) -> str:
@@ -160,9 +164,11 @@ def _like(e: ir.Like, cx: ExprContext) -> str:
 
 @SQL.register(ir.Case)
 def _case(e: ir.Case, cx: ExprContext) -> str:
-    parts = ["CASE"] + [f"WHEN {sql(w.condition, cx)} THEN {sql(w.result, cx)}" for w in e.whens]
-    if e.otherwise is not None:
-        parts.append(f"ELSE {sql(e.otherwise, cx)}")
+    whens = e.whens[:1] if cx.nested_case else e.whens
+    parts = ["CASE"] + [f"WHEN {sql(w.condition, cx)} THEN {sql(w.result, cx)}" for w in whens]
+    otherwise = ir.Case(whens=e.whens[1:], otherwise=e.otherwise) if len(whens) < len(e.whens) else e.otherwise
+    if otherwise is not None:
+        parts.append(f"ELSE {sql(otherwise, cx)}")
     return " ".join(parts + ["END"])
 
 
@@ -423,10 +429,19 @@ class Lowering:
     @query.register(ir.Pattern)
     def _pattern(self, st: ir.Pattern) -> str:
         inp = self.rel(st.input)
-        cx = ExprContext(plain_columns)
+        flat = pattern_fields(st, inp)
+        column = pattern_columns(st, inp, flat)
+        cx, dx = ExprContext(column), ExprContext(column, nested_case=True)
         lines = []
-        if st.partition_by:
-            lines.append("PARTITION BY " + ", ".join(sql(p, cx) for p in st.partition_by))
+        # Flink reads the partition key in the input's column order whatever the order of PARTITION BY, and writes
+        # it out in the order of PARTITION BY: another order gives each key column another's value (and, for
+        # columns of different types, "Incompatible types of expression and result type", Flink 2.3). PARTITION BY
+        # follows the input; the select puts the columns back in the spec's order.
+        names = [c.name for c in inp.columns]
+        keys = [p.path[0] for p in st.partition_by]
+        ordered = sorted(keys, key=names.index)
+        if keys:
+            lines.append("PARTITION BY " + ", ".join(ident(k) for k in ordered))
         lines.append(f"ORDER BY {ident(inp.event_time or inp.proc_time or '')}")
         lines.append("MEASURES\n" + ",\n".join(f"    {sql(m.expr, cx)} AS {ident(m.name)}" for m in st.measures))
         lines.append("ONE ROW PER MATCH")
@@ -434,9 +449,16 @@ class Lowering:
         seq = " ".join(f"{ident(t.variable)}{t.quantifier or ''}" for t in st.sequence)
         within = f" WITHIN {interval(st.within)}" if st.within is not None else ""
         lines.append(f"PATTERN ({seq}){within}")
-        lines.append("DEFINE\n" + ",\n".join(f"    {ident(d.variable)} AS {sql(d.condition, cx)}" for d in st.defines))
+        lines.append("DEFINE\n" + ",\n".join(f"    {ident(d.variable)} AS {sql(d.condition, dx)}" for d in st.defines))
         body = "\n".join(f"  {x}" for x in lines)
-        return f"SELECT *\nFROM {self.table(st.input)}\nMATCH_RECOGNIZE (\n{body}\n)"
+        select = "*" if ordered == keys else ", ".join(ident(n) for n in keys + [m.name for m in st.measures])
+        source = self.table(st.input)
+        if flat:
+            # Flink resolves no nested field inside MATCH_RECOGNIZE ("Column 'rec.rec' not found", "Table 'a.b.a'
+            # not found", Flink 2.3): the input query makes each one a plain column first.
+            fields = ", ".join(f"{plain_columns(path)} AS {ident(name)}" for path, name in flat.items())
+            source = f"(SELECT *, {fields} FROM {source})"
+        return f"SELECT {select}\nFROM {source}\nMATCH_RECOGNIZE (\n{body}\n)"
 
     def insert(self, sink: ir.Sink) -> str:
         inp = self.rel(sink.input)
@@ -447,6 +469,52 @@ class Lowering:
         if needs_dedup_on_conflict(sink, inp):
             text += "\nON CONFLICT DO DEDUPLICATE"
         return text
+
+
+def _pattern_path(path: tuple[str, ...], inp: Relation, variables: tuple[str, ...]
+                  ) -> tuple[str | None, tuple[str, ...]]:
+    """A column a pattern's define or measure names: (its pattern variable or None, the column's path in the input).
+    Read as the checks read it (``Scope.resolve``): a column of the input first, unless a variable of that name
+    holds the next part; the input's own name as qualifier means no variable."""
+    head, rest = path[0], path[1:]
+    if inp.column(head) is not None and not (head in variables and rest and inp.column(rest[0]) is not None):
+        return None, path
+    return (head if head in variables else None), rest
+
+
+def pattern_fields(st: ir.Pattern, inp: Relation) -> dict[tuple[str, ...], str]:
+    """The nested fields a pattern reads (``v.rec.f``, ``rec.f``), in the order they appear, each with the name of
+    the plain column its input query gives it (``pipegen_rec_f``, apart from the input's columns)."""
+    variables = tuple(t.variable for t in st.sequence)
+    taken = {c.name for c in inp.columns}
+    out: dict[tuple[str, ...], str] = {}
+    stack: list[Any] = [m.expr for m in reversed(st.measures)] + [d.condition for d in reversed(st.defines)]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ir.Column):
+            _var, field = _pattern_path(e.path, inp, variables)
+            if len(field) > 1 and field not in out:
+                name, n = "pipegen_" + "_".join(field), 1
+                while name in taken:
+                    n += 1
+                    name = f"pipegen_{'_'.join(field)}_{n}"
+                taken.add(name)
+                out[field] = name
+        stack.extend(reversed(children(e)))
+    return out
+
+
+def pattern_columns(st: ir.Pattern, inp: Relation, flat: dict[tuple[str, ...], str]
+                    ) -> Callable[[tuple[str, ...]], str]:
+    """How a pattern writes a column: ``v.x`` or ``x``, a nested field by its plain column (``pattern_fields``)."""
+    variables = tuple(t.variable for t in st.sequence)
+
+    def column(path: tuple[str, ...]) -> str:
+        var, field = _pattern_path(path, inp, variables)
+        name = ident(flat[field]) if field in flat else plain_columns(field)
+        return f"{ident(var)}.{name}" if var is not None else name
+
+    return column
 
 
 def needs_dedup_on_conflict(sink: ir.Sink, inp: Relation) -> bool:

@@ -36,6 +36,7 @@ class Relation:
     windowed: bool = False
     proc_time: str | None = None  # the column holding processing time (a Flink PROCTIME() attribute)
     lookup: bool = False  # a table read by lookup (jdbc): only a lookup join reads it
+    constants: frozenset[str] = frozenset()  # columns Flink folds to one value (``constants.py``)
 
     def column(self, name: str) -> Col | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -10,6 +10,7 @@ from .. import ir
 from .. import types as T
 from ..functions import AGGREGATES, FUNCTIONS
 from ..registry import Dispatch
+from .constants import constant, fixed_by
 from .exprs import Types
 from .model import WINDOW_COLUMNS, Col, Ctx, Relation, Run, Scope, calls, carried_time, children, output_name, suggest
 
@@ -227,12 +228,16 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
+    fixed = inp.constants | fixed_by(st.where, inp)
     if st.select is None:
         rel.columns = list(inp.columns)
         rel.key = inp.key
+        rel.constants = fixed
         return rel
     items = _select(types, st.select, scope, inp.columns, Ctx(what="in a transform"))
     rel.columns = _outputs(run, [(n, t, s) for n, t, s, _ in items], st)
+    rel.constants = frozenset(n for n, _t, _s, it in items
+                              if (n in fixed if it is None else constant(it.expr, inp, fixed)))
     renames = {}
     for n, _t, _s, it in items:
         if it is None:
@@ -372,6 +377,9 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         types.condition(st.having, hscope, Ctx(aggregates=True, grouped=hgrouped, stage="aggregate"), "having")
     rel.columns = _outputs(run, cols, st)
     rel.key = tuple(key_names) if rel.updating else ()
+    fixed = inp.constants | fixed_by(st.where, inp)
+    rel.constants = frozenset(g.path[0] for g in st.group_by if len(g.path) == 1 and g.path[0] in fixed) | fixed_by(
+        st.having, rel)
     return rel
 
 
@@ -394,7 +402,7 @@ def _rolling(st: ir.Rolling, run: Run, types: Types) -> Relation | None:
         run.report("E701", "lag() runs only in a rolling stage without a window in Flink", st.over.span,
                    "remove the `window` line (the stage then reads every row before, in time order), or compute "
                    "lag() in a rolling stage of its own")
-    return Relation(st.name, st, _outputs(run, cols, st), **carried_time(inp))
+    return Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp))
 
 
 @RELATION.register(ir.Join)
@@ -475,7 +483,7 @@ def _dedup(st: ir.Dedup, run: Run, types: Types) -> Relation | None:
     for k in st.key:
         if inp.column(k) is None:
             run.report("E104", f"unknown field `{k}` in key", st.pos("key"), suggest(k, [c.name for c in inp.columns]))
-    rel = Relation(st.name, st, list(inp.columns), **carried_time(inp))
+    rel = Relation(st.name, st, list(inp.columns), constants=inp.constants, **carried_time(inp))
     if st.keep == "last":
         rel.updating = True
         rel.key = st.key
@@ -489,6 +497,19 @@ def _partition_by(run: Run, types: Types, cols: tuple[ir.Column, ...], scope: Sc
     return out
 
 
+def _constant_order(run: Run, st: ir.TopN, inp: Relation) -> None:
+    """Flink folds a column known to hold one value to a literal, and refuses a top-N ordered by nothing else
+    (Flink 2.3: "The window rank function requires order by clause with non-constant fields")."""
+    names = [o.column.path[0] for o in st.order_by if len(o.column.path) == 1]
+    if not names or len(names) < len(st.order_by) or not all(n in inp.constants for n in names):
+        return
+    cols, holds = ", ".join(f"`{n}`" for n in names), "it holds" if len(names) == 1 else "each holds"
+    run.report("E701", f"a top-N cannot order only by {cols}: Flink knows {holds} one value in `{st.input}`",
+               st.order_by[0].span,
+               "order by a column whose values differ from row to row; a literal, or a filter such as `where x = 3` "
+               "or `having m is null`, fixes a column")
+
+
 @RELATION.register(ir.TopN)
 def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     inp = run.relation(st.input)
@@ -498,8 +519,9 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     _partition_by(run, types, st.partition_by, scope)
     for o in st.order_by:
         types.type_of(o.column, scope, Ctx(what="in order by"))
+    _constant_order(run, st, inp)
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
-    rel = Relation(st.name, st, _outputs(run, cols, st), **carried_time(inp, keep=False))
+    rel = Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp, keep=False))
     if inp.windowed and not inp.updating:
         rel.windowed = True
         rel.event_time = inp.event_time
@@ -509,6 +531,20 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
         rel.key = tuple(p.path[-1] for p in st.partition_by) + ("rownum",)
         rel.time_note = "aggregate"
     return rel
+
+
+UNBOUNDED = 1 << 31
+
+
+def _repeats(quantifier: str | None) -> tuple[int, int]:
+    """How many rows a pattern term matches, at least and at most."""
+    if quantifier is None:
+        return 1, 1
+    fixed = {"+": (1, UNBOUNDED), "*": (0, UNBOUNDED), "?": (0, 1)}
+    if quantifier in fixed:
+        return fixed[quantifier]
+    lo, _, hi = quantifier.strip("{}").partition(",")
+    return int(lo), int(hi) if hi else UNBOUNDED
 
 
 @RELATION.register(ir.Pattern)
@@ -527,12 +563,13 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
                    "in Flink", last.span, f"end the sequence with a single variable, e.g. "
                    f"`{last.variable}{last.quantifier} {last.variable}_end`")
     for before, after in zip(st.sequence, st.sequence[1:]):
-        if before.quantifier in ("+", "*") or (before.quantifier or "").endswith(",}"):
-            if after.quantifier == "?":
-                # Flink 2.3: "Optional pattern cannot be preceded by greedy pattern".
-                run.report("E701", f"an optional variable (`{after.variable}?`) cannot follow a repeated one "
-                           f"(`{before.variable}{before.quantifier}`) in Flink", after.span,
-                           "bound the repetition, e.g. {1,3}, or make the later variable required")
+        (lo, hi), (alo, ahi) = _repeats(before.quantifier), _repeats(after.quantifier)
+        if hi > lo and (lo, hi) != (0, 1) and alo == 0 and ahi in (1, UNBOUNDED):
+            # Flink 2.3: "Optional pattern cannot be preceded by greedy pattern", after any repetition of a varying
+            # count (`+`, `*`, `{1,3}`, `{2,}`; not `?` or `{2,2}`), for `?`, `*`, `{0,1}` and `{0,}` (not `{0,2}`).
+            run.report("E701", f"an optional variable (`{after.variable}{after.quantifier}`) cannot follow a "
+                       f"repeated one (`{before.variable}{before.quantifier}`) in Flink", after.span,
+                       f"put a single variable between them, or make `{after.variable}` required")
     for d in st.defines:
         if d.variable not in variables:
             run.report("E104", f"`{d.variable}` is defined but not in the sequence", d.pos("variable"),
@@ -615,7 +652,7 @@ def _unnest(st: ir.Unnest, run: Run, types: Types) -> Relation | None:
         cols += [(n, it, st.array.span) for n, it in unnest_items(st.item, t.elem)]  # type: ignore[arg-type]
     # Rows of the input are repeated, not changed: its time, changelog and key go on (a key now repeats).
     return Relation(st.name, st, _outputs(run, cols, st), updating=inp.updating, windowed=inp.windowed,
-                    **carried_time(inp))
+                    constants=inp.constants, **carried_time(inp))
 
 
 @RELATION.register(ir.Sink)
