@@ -188,6 +188,13 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
     return text
 
 
+def plain_time(text: str) -> str:
+    """A copy of an event-time column as a plain timestamp. Flink keeps every copy of a time attribute one, and a
+    sink takes at most one ("The query contains more than one rowtime attribute column", Flink 2.3); a stage's
+    event time is one column, every other copy is a plain timestamp in the checks too."""
+    return f"CAST({text} AS TIMESTAMP(3))"
+
+
 def select_list(items: list[tuple[str, str]]) -> str:
     """Lines of ``expr AS name`` (or just the name when it is the same column)."""
     out = []
@@ -266,9 +273,13 @@ class Lowering:
             items = [(c.name, ident(c.name)) for c in inp.columns]
         else:
             items = [(c.name, ident(c.name)) for c in inp.columns] if st.select.star else []
+            out_time = self.rel(st.name).event_time
             for it in st.select.items:
                 name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
-                items.append((name, sql(it.expr, cx)))
+                text = sql(it.expr, cx)
+                if name != out_time and isinstance(it.expr, ir.Column) and it.expr.path == (inp.event_time,):
+                    text = plain_time(text)
+                items.append((name, text))
         text = f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}"
         if st.where is not None:
             text += f"\nWHERE {sql(st.where, cx)}"
@@ -348,13 +359,13 @@ class Lowering:
         for it in st.select.items:
             name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
             text = sql(it.expr, cx)
-            if st.join_kind == "interval" and isinstance(it.expr, ir.Column) and name != out_time:
+            if st.join_kind != "regular" and isinstance(it.expr, ir.Column) and name != out_time:
                 _t, q, _e = scope.resolve(it.expr.path)
                 side = left if q == st.left else right if q == st.right else None
-                if side is not None and it.expr.path[-1] == side.event_time:
-                    # Both sides keep their event time after an interval join; a sink takes only one
-                    # time attribute, so every other one becomes a plain timestamp.
-                    text = f"CAST({text} AS TIMESTAMP(3))"
+                if side is not None and it.expr.path in ((side.event_time,), (q, side.event_time)):
+                    # Both sides keep their event time after an interval join, and a copy of the left's
+                    # stays one after any join in time: only the output's event time stays one.
+                    text = plain_time(text)
             items.append((name, text))
         lt, rt = self.table(st.left), self.table(st.right)
         join = "LEFT JOIN" if st.outer_left else "JOIN"

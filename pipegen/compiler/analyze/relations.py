@@ -410,8 +410,8 @@ def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
         for n, _t, _s, it in items:
             if it is not None and isinstance(it.expr, ir.Column):
                 _, q, _ = scope.resolve(it.expr.path)
-                if q == st.left and it.expr.path[-1] == left.event_time and len(it.expr.path) <= 2:
-                    rel.event_time = n
+                if q == st.left and it.expr.path in ((left.event_time,), (q, left.event_time)):
+                    rel.event_time = rel.event_time or n  # the first copy, as in a transform
         if rel.event_time is None:
             rel.time_note = "dropped"
             rel.time_origin = st.name
