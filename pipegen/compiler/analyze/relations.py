@@ -290,8 +290,17 @@ def has_aggregate(e: Any) -> bool:
     return any(has_aggregate(c) for c in children(e))
 
 
-def _session_keys(run: Run, st: ir.Aggregate) -> None:
+def _session_keys(run: Run, st: ir.Aggregate, inp: Relation) -> None:
     _top_level(run, st.group_by, "a session window groups by top-level fields only")
+    for g in st.group_by:
+        if g.path[0] in (inp.event_time, inp.proc_time) and len(g.path) == 1:
+            # A time attribute in SESSION(... PARTITION BY ...) turns the window aggregate into an updating
+            # group aggregate (measured with Flink 2.3: "GroupAggregate(groupBy=[ts, window_start, ...])").
+            copy = (f", or by a copy made in a transform before (`{g.path[0]}_key = {g.path[0]}` is a plain "
+                    "timestamp)") if g.path[0] == inp.event_time else ""
+            run.report("E701", f"a session window cannot be grouped by the time column `{g.path[0]}` in Flink",
+                       g.span, "Flink plans it as an updating aggregate, not as sessions; group by another "
+                       f"column{copy}")
     if len(st.group_by) > 1:
         # Flink writes a view's SESSION(... PARTITION BY (a, b) ...) back as PARTITION BY a, b and then
         # rejects its own text (measured with Flink 2.3: "Column 'b' not found in any table").
@@ -333,7 +342,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         rel.proc_time = "window_time" if on_proc else None
         rel.windowed = True
         if isinstance(w, ir.Session):
-            _session_keys(run, st)
+            _session_keys(run, st, inp)
         elif not isinstance(w, ir.Tumble):
             _merged_windows(run, st, w.kind)
     else:
