@@ -13,6 +13,7 @@ from typing import Any, Callable
 from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
+from .analyze.conditions import conjuncts
 from .dialect import ident, lit
 from .functions import FUNCTIONS
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
@@ -374,7 +375,8 @@ class Lowering:
             # A temporal join reads the versioned table as of the row's event time; a lookup join reads the
             # table as it is when the row is processed.
             time = left.event_time if st.join_kind == "temporal" else left.proc_time
-            text = f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(time or '')}\n  ON {sql(st.on, cx)}"
+            text = (f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(time or '')}\n"
+                    f"  ON {self._keyed_condition(st, cx)}")
         elif st.join_kind == "interval":
             assert st.before is not None and st.after is not None
             le = f"{lt}.{ident(left.event_time or '')}"
@@ -384,6 +386,24 @@ class Lowering:
         else:
             text = f"FROM {lt}\n{join} {rt}\n  ON {sql(st.on, cx)}"
         return f"SELECT\n{select_list(items)}\n{text}"
+
+    def _keyed_condition(self, st: ir.Join, cx: ExprContext) -> str:
+        """A temporal join's condition, with the casts that keep the versioned table's key (``KeyCast``)."""
+        casts = self.rel(st.name).key_casts
+        if not casts:
+            return sql(st.on, cx)
+        parts = []
+        for c in conjuncts(st.on):
+            fix = casts.get(c)
+            text = sql(c, cx, AND)
+            if fix is not None:
+                assert isinstance(c, ir.Binary)
+                key = c.right if fix.other is c.left else c.left
+                cast = (f"CAST({sql(fix.other, cx)} AS {fix.type.sql(ident, not_null=False)}) = "
+                        f"{sql(key, cx, SUM)}")
+                text = cast if fix.exact else f"{cast} AND {text}"
+            parts.append(text)
+        return " AND ".join(parts)
 
     @query.register(ir.Union)
     def _union(self, st: ir.Union) -> str:
@@ -459,4 +479,5 @@ def needs_dedup_on_conflict(sink: ir.Sink, inp: Relation) -> bool:
     """An updating stream whose key is not the sink's key: Flink 2.3 asks how to resolve conflicts."""
     # An append-only input has no upsert key at all, which differs from the sink's too (Flink 2.3: "The query has
     # an upsert key that differs from the primary key of the sink table ... upsert key: none").
-    return sink.mode == "upsert" and set(inp.key) != set(sink.key)
+    # A key column fixed to one value may leave Flink with no upsert key (``Relation.pinned``).
+    return sink.mode == "upsert" and (set(inp.key) != set(sink.key) or bool(inp.pinned))

@@ -11,7 +11,9 @@ from .. import types as T
 from ..functions import AGGREGATES, FUNCTIONS
 from ..registry import Dispatch
 from .exprs import Types
-from .model import WINDOW_COLUMNS, Col, Ctx, Relation, Run, Scope, calls, carried_time, children, output_name, suggest
+from .conditions import pinned
+from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
+                    output_name, suggest)
 
 # The type of a processing-time column (and of the window_time of a processing-time window), as Flink has it.
 PROC_TIME = T.SqlType("TIMESTAMP_LTZ", False, precision=3)
@@ -227,9 +229,11 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
+    fixed = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)
     if st.select is None:
         rel.columns = list(inp.columns)
         rel.key = inp.key
+        rel.pinned = tuple(k for k in inp.key if k in fixed)
         return rel
     items = _select(types, st.select, scope, inp.columns, Ctx(what="in a transform"))
     rel.columns = _outputs(run, [(n, t, s) for n, t, s, _ in items], st)
@@ -248,6 +252,7 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
         rel.proc_time = renames.get(inp.proc_time)
     if inp.key and all(k in renames for k in inp.key):
         rel.key = tuple(renames[k] for k in inp.key)
+        rel.pinned = tuple(renames[k] for k in inp.key if k in fixed)
     elif inp.updating and inp.key:
         run.report("E403", f"`{st.name}` reads an updating stream keyed by {', '.join(inp.key)} but drops the key",
                    st.select.span, "select the key columns too")
@@ -424,6 +429,8 @@ def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
         if rel.event_time is None:
             rel.time_note = "dropped"
             rel.time_origin = st.name
+    if st.join_kind == "temporal":
+        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right)
     if st.select.star:
         run.report("E109", "a join's select lists its columns; `*` would repeat the join keys", st.select.span,
                    f"name the columns, e.g. {st.left}.id, {st.right}.name")
@@ -464,6 +471,36 @@ def equates_keys(on: ir.Expr, right: str, key: tuple[str, ...]) -> bool:
             if isinstance(side, ir.Column) and side.path[0] == right and len(side.path) == 2:
                 found.add(side.path[1])
     return set(key) <= found
+
+
+def key_comparisons(on: ir.Expr, right: str, key: tuple[str, ...]) -> list[tuple[ir.Binary, str, ir.Expr]]:
+    """The top-level equalities of a join condition that compare a key column of the right side (``right.k``) with
+    something else: (the equality, the key column, the other side)."""
+    out = []
+    for eq in _sides(on):
+        for side, other in ((eq.right, eq.left), (eq.left, eq.right)):
+            if isinstance(side, ir.Column) and len(side.path) == 2 and side.path[0] == right and side.path[1] in key:
+                out.append((eq, side.path[1], other))
+                break
+    return out
+
+
+def is_column(e: ir.Expr, table: str, name: str | None) -> bool:
+    """Whether ``e`` is column ``name`` of ``table``, plain or qualified."""
+    return name is not None and isinstance(e, ir.Column) and e.path in ((name,), (table, name))
+
+
+def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: Relation) -> dict[Any, KeyCast]:
+    """The key comparisons of a temporal join that Flink would plan by casting the key (see ``KeyCast``)."""
+    out = {}
+    for eq, k, other in key_comparisons(st.on, st.right, right.key):
+        key_type, other_type = right.column(k).type, quiet.type_of(other, scope, Ctx())  # type: ignore[union-attr]
+        if other_type is None or k == right.event_time:
+            continue  # a key that is the event time is compared with the left's event time (the time pass)
+        exact = other_type.with_null(True) == key_type.with_null(True)
+        if not exact or is_column(other, st.left, left.event_time):
+            out[eq] = KeyCast(other, key_type.with_null(True), exact)
+    return out
 
 
 @RELATION.register(ir.Dedup)
