@@ -494,12 +494,12 @@ def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: R
     """The key comparisons of a temporal join that Flink would plan by casting the key (see ``KeyCast``)."""
     out = {}
     for eq, k, other in key_comparisons(st.on, st.right, right.key):
-        key_type, other_type = right.column(k).type, quiet.type_of(other, scope, Ctx())  # type: ignore[union-attr]
-        if other_type is None or k == right.event_time:
-            continue  # a key that is the event time is compared with the left's event time (the time pass)
-        exact = other_type.with_null(True) == key_type.with_null(True)
+        key, other_type = right.column(k), quiet.type_of(other, scope, Ctx())
+        if key is None or other_type is None or k == right.event_time:
+            continue  # an unknown key is reported with its source; one that is the event time by the time pass
+        exact = other_type.with_null(True) == key.type.with_null(True)
         if not exact or is_column(other, st.left, left.event_time):
-            out[eq] = KeyCast(other, key_type.with_null(True), exact)
+            out[eq] = KeyCast(other, key.type.with_null(True), exact)
     return out
 
 
