@@ -14,6 +14,7 @@ from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
 from .analyze.conditions import conjuncts
+from .analyze.model import children
 from .dialect import ident, lit
 from .functions import FUNCTIONS
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
@@ -196,6 +197,13 @@ def plain_time(text: str) -> str:
     return f"CAST({text} AS TIMESTAMP(3))"
 
 
+def reads_column(e: ir.Expr, name: str | None) -> bool:
+    """Whether ``e`` reads the top-level column ``name``."""
+    if isinstance(e, ir.Column):
+        return name is not None and e.path[0] == name
+    return any(reads_column(c, name) for c in children(e))
+
+
 def select_list(items: list[tuple[str, str]]) -> str:
     """Lines of ``expr AS name`` (or just the name when it is the same column)."""
     out = []
@@ -274,12 +282,14 @@ class Lowering:
             items = [(c.name, ident(c.name)) for c in inp.columns]
         else:
             items = [(c.name, ident(c.name)) for c in inp.columns] if st.select.star else []
-            out_time = self.rel(st.name).event_time
+            rel = self.rel(st.name)
             for it in st.select.items:
                 name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
                 text = sql(it.expr, cx)
-                if name != out_time and isinstance(it.expr, ir.Column) and it.expr.path == (inp.event_time,):
-                    text = plain_time(text)
+                col = rel.column(name)
+                if (name != rel.event_time and col is not None and col.type.base == "TIMESTAMP"
+                        and reads_column(it.expr, inp.event_time)):
+                    text = plain_time(text)  # a copy, or a value Flink keeps a time attribute (`ts + interval 1 h`)
                 items.append((name, text))
         text = f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}"
         if st.where is not None:
