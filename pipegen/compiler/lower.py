@@ -13,6 +13,7 @@ from typing import Any, Callable
 from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
+from .analyze.conditions import conjuncts
 from .analyze.model import children
 from .dialect import ident, lit
 from .functions import FUNCTIONS, returning_name
@@ -196,6 +197,20 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
     return text
 
 
+def plain_time(text: str) -> str:
+    """A copy of an event-time column as a plain timestamp. Flink keeps every copy of a time attribute one, and a
+    sink takes at most one ("The query contains more than one rowtime attribute column", Flink 2.3); a stage's
+    event time is one column, every other copy is a plain timestamp in the checks too."""
+    return f"CAST({text} AS TIMESTAMP(3))"
+
+
+def reads_column(e: ir.Expr, name: str | None) -> bool:
+    """Whether ``e`` reads the top-level column ``name``."""
+    if isinstance(e, ir.Column):
+        return name is not None and e.path[0] == name
+    return any(reads_column(c, name) for c in children(e))
+
+
 def select_list(items: list[tuple[str, str]]) -> str:
     """Lines of ``expr AS name`` (or just the name when it is the same column)."""
     out = []
@@ -274,9 +289,15 @@ class Lowering:
             items = [(c.name, ident(c.name)) for c in inp.columns]
         else:
             items = [(c.name, ident(c.name)) for c in inp.columns] if st.select.star else []
+            rel = self.rel(st.name)
             for it in st.select.items:
                 name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
-                items.append((name, sql(it.expr, cx)))
+                text = sql(it.expr, cx)
+                col = rel.column(name)
+                if (name != rel.event_time and col is not None and col.type.base == "TIMESTAMP"
+                        and reads_column(it.expr, inp.event_time)):
+                    text = plain_time(text)  # a copy, or a value Flink keeps a time attribute (`ts + interval 1 h`)
+                items.append((name, text))
         text = f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}"
         if st.where is not None:
             text += f"\nWHERE {sql(st.where, cx)}"
@@ -358,13 +379,13 @@ class Lowering:
         for it in st.select.items:
             name = it.alias or it.expr.path[-1]  # type: ignore[union-attr]
             text = sql(it.expr, cx)
-            if st.join_kind == "interval" and isinstance(it.expr, ir.Column) and name != out_time:
+            if st.join_kind != "regular" and isinstance(it.expr, ir.Column) and name != out_time:
                 _t, q, _e = scope.resolve(it.expr.path)
                 side = left if q == st.left else right if q == st.right else None
-                if side is not None and it.expr.path[-1] == side.event_time:
-                    # Both sides keep their event time after an interval join; a sink takes only one
-                    # time attribute, so every other one becomes a plain timestamp.
-                    text = f"CAST({text} AS TIMESTAMP(3))"
+                if side is not None and it.expr.path in ((side.event_time,), (q, side.event_time)):
+                    # Both sides keep their event time after an interval join, and a copy of the left's
+                    # stays one after any join in time: only the output's event time stays one.
+                    text = plain_time(text)
             items.append((name, text))
         lt, rt = self.table(st.left), self.table(st.right)
         join = "LEFT JOIN" if st.outer_left else "JOIN"
@@ -373,7 +394,8 @@ class Lowering:
             # A temporal join reads the versioned table as of the row's event time; a lookup join reads the
             # table as it is when the row is processed.
             time = left.event_time if st.join_kind == "temporal" else left.proc_time
-            text = f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(time or '')}\n  ON {sql(st.on, cx)}"
+            text = (f"FROM {lt}\n{join} {rt} FOR SYSTEM_TIME AS OF {lt}.{ident(time or '')}\n"
+                    f"  ON {self._keyed_condition(st, cx)}")
         elif st.join_kind == "interval":
             assert st.before is not None and st.after is not None
             le = f"{lt}.{ident(left.event_time or '')}"
@@ -383,6 +405,24 @@ class Lowering:
         else:
             text = f"FROM {lt}\n{join} {rt}\n  ON {sql(st.on, cx)}"
         return f"SELECT\n{select_list(items)}\n{text}"
+
+    def _keyed_condition(self, st: ir.Join, cx: ExprContext) -> str:
+        """A temporal join's condition, with the casts that keep the versioned table's key (``KeyCast``)."""
+        casts = self.rel(st.name).key_casts
+        if not casts:
+            return sql(st.on, cx)
+        parts = []
+        for c in conjuncts(st.on):
+            fix = casts.get(c)
+            text = sql(c, cx, AND)
+            if fix is not None:
+                assert isinstance(c, ir.Binary)
+                key = c.right if fix.other is c.left else c.left
+                cast = (f"CAST({sql(fix.other, cx)} AS {fix.type.sql(ident, not_null=False)}) = "
+                        f"{sql(key, cx, SUM)}")
+                text = cast if fix.exact else f"{cast} AND {text}"
+            parts.append(text)
+        return " AND ".join(parts)
 
     @query.register(ir.Union)
     def _union(self, st: ir.Union) -> str:
@@ -521,4 +561,5 @@ def needs_dedup_on_conflict(sink: ir.Sink, inp: Relation) -> bool:
     """An updating stream whose key is not the sink's key: Flink 2.3 asks how to resolve conflicts."""
     # An append-only input has no upsert key at all, which differs from the sink's too (Flink 2.3: "The query has
     # an upsert key that differs from the primary key of the sink table ... upsert key: none").
-    return sink.mode == "upsert" and set(inp.key) != set(sink.key)
+    # A key column fixed to one value may leave Flink with no upsert key (``Relation.pinned``).
+    return sink.mode == "upsert" and (set(inp.key) != set(sink.key) or bool(inp.pinned))

@@ -23,6 +23,12 @@ class Types:
 
     type_of = Dispatch("type an expression")
 
+    def quiet(self) -> Types:
+        """Types that reports nothing: to type again an expression that has been checked."""
+        out = Types(self.run)
+        out.report = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        return out
+
     def want_bool(self, t: T.SqlType | None, e: ir.Expr, where: str) -> None:
         if t is not None and t.base not in ("BOOLEAN", "NULL", "ANY"):
             self.report("E201", f"{where} needs a condition (true or false), not {t.describe()}", e.span,

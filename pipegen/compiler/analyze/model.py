@@ -19,6 +19,20 @@ class Col:
     type: T.SqlType
 
 
+@dataclass(frozen=True)
+class KeyCast:
+    """How a temporal join compares a key column of its versioned table with ``other`` so that Flink keeps the
+    table's primary key. Flink compares two types in a common one and casts the key when it is not of that type,
+    and a time attribute with a plain timestamp by casting the time attribute; a cast key is no key ("Temporal
+    Table Join requires primary key in versioned table", Flink 2.3). So ``other`` is cast to the key's ``type``;
+    unless that cast keeps every value (``exact``: only a time attribute becomes a plain timestamp), the
+    comparison as written is kept as well, and it decides the match."""
+
+    other: ir.Expr
+    type: T.SqlType
+    exact: bool
+
+
 @dataclass
 class Relation:
     """What a statement produces."""
@@ -37,6 +51,13 @@ class Relation:
     proc_time: str | None = None  # the column holding processing time (a Flink PROCTIME() attribute)
     lookup: bool = False  # a table read by lookup (jdbc): only a lookup join reads it
     constants: frozenset[str] = frozenset()  # columns Flink folds to one value (``constants.py``)
+    # Key columns a filter fixed to one value (`where k = "a"`). Flink's plan then puts the value in place of the
+    # column and may find no upsert key at all (Flink 2.3: "upsert key: ."; after an aggregate it still finds
+    # one), so a sink resolves conflicts (ON CONFLICT DO DEDUPLICATE costs nothing where Flink finds the key) and
+    # a temporal join cannot read it as a versioned table.
+    pinned: tuple[str, ...] = ()
+    # A temporal join's key comparisons that need a cast (each top-level equality of its `on`, with its cast).
+    key_casts: dict[Any, KeyCast] = field(default_factory=dict)
 
     def column(self, name: str) -> Col | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -12,7 +12,9 @@ from ..functions import AGGREGATES, FUNCTIONS
 from ..registry import Dispatch
 from .constants import constant, fixed_by
 from .exprs import Types
-from .model import WINDOW_COLUMNS, Col, Ctx, Relation, Run, Scope, calls, carried_time, children, output_name, suggest
+from .conditions import pinned
+from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
+                    output_name, suggest)
 
 # The type of a processing-time column (and of the window_time of a processing-time window), as Flink has it.
 PROC_TIME = T.SqlType("TIMESTAMP_LTZ", False, precision=3)
@@ -228,11 +230,13 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
-    fixed = inp.constants | fixed_by(st.where, inp)
+    fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
+    pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
     if st.select is None:
         rel.columns = list(inp.columns)
         rel.key = inp.key
         rel.constants = fixed
+        rel.pinned = tuple(k for k in inp.key if k in pins)
         return rel
     items = _select(types, st.select, scope, inp.columns, Ctx(what="in a transform"))
     rel.columns = _outputs(run, [(n, t, s) for n, t, s, _ in items], st)
@@ -253,6 +257,7 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
         rel.proc_time = renames.get(inp.proc_time)
     if inp.key and all(k in renames for k in inp.key):
         rel.key = tuple(renames[k] for k in inp.key)
+        rel.pinned = tuple(renames[k] for k in inp.key if k in pins)
     elif inp.updating and inp.key:
         run.report("E403", f"`{st.name}` reads an updating stream keyed by {', '.join(inp.key)} but drops the key",
                    st.select.span, "select the key columns too")
@@ -295,8 +300,17 @@ def has_aggregate(e: Any) -> bool:
     return any(has_aggregate(c) for c in children(e))
 
 
-def _session_keys(run: Run, st: ir.Aggregate) -> None:
+def _session_keys(run: Run, st: ir.Aggregate, inp: Relation) -> None:
     _top_level(run, st.group_by, "a session window groups by top-level fields only")
+    for g in st.group_by:
+        if g.path[0] in (inp.event_time, inp.proc_time) and len(g.path) == 1:
+            # A time attribute in SESSION(... PARTITION BY ...) turns the window aggregate into an updating
+            # group aggregate (measured with Flink 2.3: "GroupAggregate(groupBy=[ts, window_start, ...])").
+            copy = (f", or by a copy made in a transform before (`{g.path[0]}_key = {g.path[0]}` is a plain "
+                    "timestamp)") if g.path[0] == inp.event_time else ""
+            run.report("E701", f"a session window cannot be grouped by the time column `{g.path[0]}` in Flink",
+                       g.span, "Flink plans it as an updating aggregate, not as sessions; group by another "
+                       f"column{copy}")
     if len(st.group_by) > 1:
         # Flink writes a view's SESSION(... PARTITION BY (a, b) ...) back as PARTITION BY a, b and then
         # rejects its own text (measured with Flink 2.3: "Column 'b' not found in any table").
@@ -340,7 +354,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         rel.proc_time = "window_time" if on_proc else None
         rel.windowed = True
         if isinstance(w, ir.Session):
-            _session_keys(run, st)
+            _session_keys(run, st, inp)
         elif not isinstance(w, ir.Tumble):
             _merged_windows(run, st, w.kind)
     else:
@@ -428,11 +442,13 @@ def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
         for n, _t, _s, it in items:
             if it is not None and isinstance(it.expr, ir.Column):
                 _, q, _ = scope.resolve(it.expr.path)
-                if q == st.left and it.expr.path[-1] == left.event_time and len(it.expr.path) <= 2:
-                    rel.event_time = n
+                if q == st.left and it.expr.path in ((left.event_time,), (q, left.event_time)):
+                    rel.event_time = rel.event_time or n  # the first copy, as in a transform
         if rel.event_time is None:
             rel.time_note = "dropped"
             rel.time_origin = st.name
+    if st.join_kind == "temporal":
+        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right)
     if st.select.star:
         run.report("E109", "a join's select lists its columns; `*` would repeat the join keys", st.select.span,
                    f"name the columns, e.g. {st.left}.id, {st.right}.name")
@@ -473,6 +489,36 @@ def equates_keys(on: ir.Expr, right: str, key: tuple[str, ...]) -> bool:
             if isinstance(side, ir.Column) and side.path[0] == right and len(side.path) == 2:
                 found.add(side.path[1])
     return set(key) <= found
+
+
+def key_comparisons(on: ir.Expr, right: str, key: tuple[str, ...]) -> list[tuple[ir.Binary, str, ir.Expr]]:
+    """The top-level equalities of a join condition that compare a key column of the right side (``right.k``) with
+    something else: (the equality, the key column, the other side)."""
+    out = []
+    for eq in _sides(on):
+        for side, other in ((eq.right, eq.left), (eq.left, eq.right)):
+            if isinstance(side, ir.Column) and len(side.path) == 2 and side.path[0] == right and side.path[1] in key:
+                out.append((eq, side.path[1], other))
+                break
+    return out
+
+
+def is_column(e: ir.Expr, table: str, name: str | None) -> bool:
+    """Whether ``e`` is column ``name`` of ``table``, plain or qualified."""
+    return name is not None and isinstance(e, ir.Column) and e.path in ((name,), (table, name))
+
+
+def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: Relation) -> dict[Any, KeyCast]:
+    """The key comparisons of a temporal join that Flink would plan by casting the key (see ``KeyCast``)."""
+    out = {}
+    for eq, k, other in key_comparisons(st.on, st.right, right.key):
+        key, other_type = right.column(k), quiet.type_of(other, scope, Ctx())
+        if key is None or other_type is None or k == right.event_time:
+            continue  # an unknown key is reported with its source; one that is the event time by the time pass
+        exact = other_type.with_null(True) == key.type.with_null(True)
+        if not exact or is_column(other, st.left, left.event_time):
+            out[eq] = KeyCast(other, key.type.with_null(True), exact)
+    return out
 
 
 @RELATION.register(ir.Dedup)

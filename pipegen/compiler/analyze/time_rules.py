@@ -7,8 +7,9 @@ from typing import Any
 
 from .. import ir
 from ..registry import Dispatch
-from .model import Relation, Run, suggest
-from .relations import equates_keys
+from .conditions import describe, never_holds
+from .model import Relation, Run, Scope, suggest
+from .relations import equates_keys, is_column, key_comparisons
 
 RULES = Dispatch("check the time and changelog rules of a statement")
 
@@ -147,6 +148,35 @@ def _join(st: ir.Join, run: Run, rel: Relation) -> None:
         elif not equates_keys(st.on, st.right, right.key):
             run.report("E305", f"the join condition must compare every key column of `{st.right}` "
                        f"({', '.join(right.key)})", st.on.span, f"e.g. on {st.left}.x = {st.right}.{right.key[0]}")
+        elif right.pinned:
+            # Flink 2.3: "Temporal Table Join requires primary key in versioned table, but no primary key can be
+            # found": its plan puts the value in place of the key column (see Relation.pinned).
+            run.report("E305", f"`{st.right}` is not a versioned table: a filter fixes its key "
+                       f"{', '.join(right.pinned)} to one value, and Flink then has no key for it",
+                       st.pos("right"), "join the stream before the filter, and filter in the join's condition "
+                       f"(on ... and <stream>.{right.pinned[0]} = ...) or after the join")
+        else:
+            _temporal_condition(run, st, left, right)
+
+
+def _temporal_condition(run: Run, st: ir.Join, left: Relation, right: Relation) -> None:
+    """A temporal join's condition keeps the versioned table's key for Flink: a key that is the table's event time
+    is compared with the left's event time (any other value is a plain timestamp, and Flink casts the key to
+    compare them: "Temporal table's primary key [ts0] must be included in the equivalence condition", Flink 2.3),
+    and the condition can hold (Flink folds one that cannot to false, which compares no key: "the join key in
+    Temporal Table Join can not be empty")."""
+    for _eq, k, other in key_comparisons(st.on, st.right, right.key):
+        if k == right.event_time and not is_column(other, st.left, left.event_time):
+            run.report("E305", f"the key `{k}` of `{st.right}` is its event time; a temporal join compares it only "
+                       f"with the event time of `{st.left}` ({left.event_time})", other.span,
+                       f"compare `{st.right}.{k}` with `{st.left}.{left.event_time}`, or key `{st.right}` by "
+                       "another column")
+    scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
+    never = never_holds(st.on, lambda path: scope.resolve(path)[0])
+    if never:
+        run.report("E701", f"the condition of temporal join `{st.name}` can never hold: {describe(never)}",
+                   never[0].span, "Flink folds it to false and then finds no key to join on; correct the "
+                   "condition, or leave that part out")
 
 
 def _same_rows_as_other_sinks(st: ir.Sink, run: Run) -> None:
