@@ -10,11 +10,12 @@ The forms:
 - ``py``: the JSON value as Python objects (timestamps as ISO-8601 text, bytes as base64, decimals as floats
   rounded to their scale), what ``json.loads`` gives back from the message;
 - ``js``: the JSON text of the value, made from the json module's own pieces (``encode_basestring`` for
-  strings, ``float.__repr__`` and ``int.__repr__`` for numbers): a row is its fields' texts put into one
-  template, which is measured 3x faster than building the dict and encoding it, even with orjson (see
-  bench/results/run.md);
+  strings, ``float.__repr__`` and ``int.__repr__`` for numbers; ids, uuids, base64 and timestamps as blocks
+  of characters cut into texts): a row is its fields' texts put into one template, measured faster than
+  building the dicts and encoding them with orjson (bench/results/run.md);
 - ``av``: the datum fastavro writes (timestamps as epoch milliseconds or microseconds, dates as days, times
-  as milliseconds of the day, decimals as ``decimal.Decimal``, bytes as bytes).
+  as milliseconds of the day, decimals as ``decimal.Decimal``, bytes as bytes);
+- Avro's binary encoding, by the source's value schema (``avro_bytes``, below).
 """
 
 from __future__ import annotations
