@@ -33,11 +33,11 @@ from pipegen.run.reconcile import checks as reconcile_checks
 from pipegen.run.reconcile import reconcile
 from pipegen.run.results import SinkChecker, ts_millis
 from pipegen.run.stats import SinkStats, SourceStats, Stats
-from pipegen.run.synth import Synth, encode
 
 JOB_START_TIMEOUT = 240.0  # seconds for the JVM to start and the job to be submitted (measured: 5-65 s here)
 DRAIN_QUIET = 3.0  # after the traffic, wait until the sinks were quiet this long ...
 DRAIN_MAX = 30.0  # ... or this long at most
+TICK = 0.01  # seconds between two batches of the producer
 
 
 # ------------------------------------------------------------------------------------------- the project
@@ -221,6 +221,8 @@ class Session:
         self.stop_traffic = threading.Event()
         self.stop_all = threading.Event()
         self.threads: list[threading.Thread] = []
+        from pipegen.run.synth import Synth  # numpy: the flink extra's
+
         self.synth = Synth(project.spec, plan.seed, plan.late_share, late_by_ms=self._late_by_ms())
         self.wall0 = 0.0
         self.et0_ms = 0
@@ -365,10 +367,14 @@ class Session:
     def _producer(self) -> Any:
         from confluent_kafka import Producer
 
+        # linger.ms 5 and librdkafka's default batches (10,000 messages, 1 MB): measured against the loopback
+        # broker in bench/results/run.md, longer lingers and larger batches were no faster
         return Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5, "log_level": 0,
                          "queue.buffering.max.messages": 1_000_000, "enable.idempotence": False})
 
     def _write_tables(self) -> None:
+        from pipegen.run.synth import encode
+
         plans = {p.name: p for p in self.plan.sources}
         producer = self._producer()
         for s in sources(self.project.spec):
@@ -378,7 +384,7 @@ class Session:
             if plans[s.name].table:
                 n = 0
                 for key, row in self.synth.table_rows(s.name, self.et0_ms - 1000):
-                    producer.produce(s.topic, encode(row), encode(key) if key else None)
+                    _send(producer, s.topic, [encode(row)], [encode(key)] if key else None)
                     n += 1
                     if n % 10_000 == 0:
                         producer.poll(0)
@@ -388,6 +394,8 @@ class Session:
             self.stats.sinks[k.name] = SinkStats(k.name, k.topic or "")
 
     def _produce(self) -> None:
+        """Every TICK: the events each source owes at its rate (and the traffic pattern's factor), made as one
+        batch at the run's clock and produced message by message, then one poll for the delivery reports."""
         producer = self._producer()
         fed = [(p, self.synth.sources[p.name], self.stats.sources[p.name])
                for p in self.plan.sources if p.topic is not None]
@@ -408,21 +416,16 @@ class Session:
                 owed[i] += p.rate * factor * dt
                 n = int(owed[i])
                 owed[i] -= n
-                for _ in range(n):
-                    key, value, event_ms, late = gen.event(clock)
-                    while True:
-                        try:
-                            producer.produce(topic[p.name], encode(value), encode(key) if key is not None else None)
-                            break
-                        except BufferError:
-                            producer.poll(0.05)
-                    st.event_ms.append(event_ms)
-                    st.produced += 1
-                    if late:
-                        st.late += 1
-                        st.late_ms.append(event_ms)
+                for batch in gen.take(clock, n):
+                    _send(producer, topic[p.name], batch.json(), batch.json_keys())
+                    st.event_ms.frombytes(batch.event_ms.astype("=i8").tobytes())
+                    st.produced += batch.n
+                    if batch.late.any():
+                        late = batch.event_ms[batch.late]
+                        st.late += len(late)
+                        st.late_ms.frombytes(late.astype("=i8").tobytes())
             producer.poll(0)
-            time.sleep(0.01)
+            time.sleep(max(0.0, TICK - (time.time() - now)))
         producer.flush(30)
 
     # -- reading the sinks --------------------------------------------------------------------------------
@@ -597,6 +600,23 @@ class Session:
             self.broker = None
         if not self.keep_data:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _send(producer: Any, topic: str, values: list[Any], keys: list[Any] | None) -> None:
+    """Produce each message (confluent-kafka takes one at a time); when its queue is full, wait for room."""
+    i, n = 0, len(values)
+    produce = producer.produce
+    while i < n:
+        try:
+            if keys is None:
+                for i in range(i, n):
+                    produce(topic, values[i])
+            else:
+                for i in range(i, n):
+                    produce(topic, values[i], keys[i])
+            i = n
+        except BufferError:
+            producer.poll(0.05)
 
 
 def _kill_group(p: subprocess.Popen) -> None:

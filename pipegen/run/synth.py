@@ -19,15 +19,20 @@ spec's ``generate { }`` hints (value ranges, enum weights), and what the spec do
   watermark by more than the spec's longest window (``late_by_ms``), so every window has closed on it and
   drops it, and the run can count them exactly.
 
-Everything is drawn from one ``random.Random(seed)``: the same seed and spec give the same events.
-Values are the JSON that Flink's ``json`` format reads with ``timestamp-format.standard = ISO-8601``.
+Events are made in blocks of ``BLOCK``, column by column (numpy draws every field's values of a block at
+once; see ``columns``), and handed out in batches by ``SourceGen.take(clock_ms, n)``: a batch is the next n
+events at the run's clock, whose event times and lateness are decided from that clock. Everything is drawn
+from ``random.Random(seed)`` and the numpy generators seeded from it, block by block: the same seed and spec
+give the same events, however they are taken (a batch at a time, or one by one with ``event``).
+A batch's values are the JSON that Flink's ``json`` format reads with ``timestamp-format.standard =
+ISO-8601`` (``Batch.json``), the rows they are (``Batch.rows``), or Avro's binary encoding by the source's
+schema (``Batch.avro``, byte for byte what fastavro writes).
 """
 
 from __future__ import annotations
 
-import base64
-import bisect
 import datetime as dt
+import decimal
 import itertools
 import json
 import math
@@ -37,10 +42,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from pipegen.compiler import ir
 from pipegen.compiler.analyze.model import children
-
-Gen = Callable[["Ctx"], Any]
+from pipegen.run.columns import (DAY_MS, Arr, Bytes, Cat, Col, Map, Num, Rec, Str, Table, Time, avro_bytes, digits,
+                                 objects, quoted, texts)
 
 ANOMALY_START = 0.2  # share of keys that start in the anomalous regime
 REGIME_FLIP = 0.1  # chance per event that a key's regime flips (a regime lasts about ten events)
@@ -298,28 +305,43 @@ class _Reader:
 
 
 # ------------------------------------------------------------------------------------------- generation
+BLOCK = 4096  # events made at once, column by column (a batch never spans two blocks)
+OP_UP, OP_DOWN, OP_EQ, OP_BETWEEN = 0, 1, 2, 3
+_OPS = {">": OP_UP, ">=": OP_UP, "!=": OP_UP, "<>": OP_UP, "<": OP_DOWN, "<=": OP_DOWN, "=": OP_EQ,
+        "between": OP_BETWEEN}
+BOOLEANS = Table([False, True])
+
+
 @dataclass
 class Ctx:
-    """The state while one event is made."""
+    """What the columns of one block are made from: ``n`` events, the regime of each, the top-level columns
+    made so far."""
 
-    rng: random.Random
-    event_ms: int
-    anomalous: bool
-    row: dict[str, Any] = field(default_factory=dict)
+    g: np.random.Generator
+    n: int
+    anomalous: np.ndarray
+    cols: dict[str, Col] = field(default_factory=dict)
+
+
+Gen = Callable[[Ctx], Col]
 
 
 class Pool:
     """A bounded set of key values with a skewed popularity (weight 1/rank^1.1): some keys are hot."""
 
-    def __init__(self, size: int, make: Callable[[int], Any]):
+    def __init__(self, size: int, make: Callable[[int], Any], avro: Callable[[Any], Any] | None = None):
         self.values = [make(i) for i in range(size)]
-        weights = [1.0 / (i + 1) ** 1.1 for i in range(size)]
-        total = sum(weights)
-        self.cum = list(itertools.accumulate(w / total for w in weights))
+        weights = np.array([1.0 / (i + 1) ** 1.1 for i in range(size)])
+        self.cum = np.cumsum(weights / weights.sum())
+        self.table = Table(self.values, avro)
 
-    def draw(self, rng: random.Random) -> Any:
-        i = bisect.bisect_left(self.cum, rng.random())
-        return self.values[min(i, len(self.values) - 1)]
+    def draw(self, g: np.random.Generator, n: int) -> np.ndarray:
+        return _pick(self.cum, g, n)
+
+
+def _pick(cum: np.ndarray, g: np.random.Generator, n: int) -> np.ndarray:
+    """n indices drawn by the cumulative weights ``cum``."""
+    return np.minimum(np.searchsorted(cum, g.random(n), side="right"), len(cum) - 1)
 
 
 def _iso(ms: int) -> str:
@@ -358,31 +380,72 @@ def _numeric_base(name: str, t: ir.Type) -> tuple[float, float, str]:
     return (0.0, 1000.0, "uniform")
 
 
-def _draw_number(rng: random.Random, low: float, high: float, shape: str) -> float:
+
+
+def _draw_numbers(g: np.random.Generator, n: int, low: float, high: float, shape: str) -> np.ndarray:
     if shape == "lognormal":
         mid = math.sqrt(max(low, 0.01) * high)
-        v = rng.lognormvariate(math.log(mid / 4), 1.0)
-        return min(max(v, low), high)
+        return np.clip(g.lognormal(math.log(mid / 4), 1.0, n), low, high)
     if shape == "normal":
-        v = rng.gauss((low + high) / 2, (high - low) / 4)
-        return min(max(v, low), high)
-    return rng.uniform(low, high)
+        return np.clip(g.normal((low + high) / 2, (high - low) / 4, n), low, high)
+    return g.uniform(low, high, n)
 
 
-def _crossing(rng: random.Random, op: str, t: float) -> float:
-    """A value for which ``value op t`` holds."""
-    step = max(abs(t) * rng.uniform(0.02, 0.5), rng.uniform(0.5, 2.0))
-    if op in (">", ">="):
-        return t + step
-    if op in ("<", "<="):
-        return t - step
-    if op in ("!=", "<>"):
-        return t + step
-    return t
+def _crossings(g: np.random.Generator, ops: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Values for which ``value op t`` holds (``between``: a little above the low end)."""
+    n = len(t)
+    step = np.maximum(np.abs(t) * g.uniform(0.02, 0.5, n), g.uniform(0.5, 2.0, n))
+    return np.select([ops == OP_UP, ops == OP_DOWN, ops == OP_BETWEEN],
+                     [t + step, t - step, t + np.abs(t) * g.random(n) * 0.1], t)
+
+
+@dataclass
+class Block:
+    top: Rec  # the events' values
+    key: Rec | None  # their topic key
+    u_late: np.ndarray  # draws that decide, at the batch's clock, which events are late ...
+    u_jitter: np.ndarray  # ... and how far each event's time is behind the clock
+
+
+class Batch:
+    """Events ``lo..hi`` of a block at one clock: their times (``event_ms``, epoch ms), which are late, and
+    their values as rows, JSON messages or Avro datums."""
+
+    def __init__(self, block: Block, lo: int, hi: int, event_ms: np.ndarray, late: np.ndarray):
+        self.block, self.lo, self.hi = block, lo, hi
+        self.n = hi - lo
+        self.event_ms = event_ms
+        self.late = late
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The values as JSON objects (shared with the block: copy one before changing it)."""
+        return self.block.top.get("py", self.lo, self.hi, self.event_ms)
+
+    def keys(self) -> list[dict[str, Any] | None]:
+        k = self.block.key
+        return [None] * self.n if k is None else k.get("py", self.lo, self.hi, self.event_ms)
+
+    def json(self) -> list[str]:
+        """The values as JSON text (what ``encode`` writes, without its bytes)."""
+        return self.block.top.get("js", self.lo, self.hi, self.event_ms)
+
+    def json_keys(self) -> list[str] | None:
+        k = self.block.key
+        return None if k is None else k.get("js", self.lo, self.hi, self.event_ms)
+
+    def datums(self) -> list[dict[str, Any]]:
+        """The values as the Avro datums of the source's schema, for fastavro."""
+        return self.block.top.get("av", self.lo, self.hi, self.event_ms)
+
+    def avro(self, schema: dict[str, Any]) -> list[bytes]:
+        """The values in Avro's binary encoding by the source's value schema (``avro.source_schema``): what
+        fastavro's schemaless_writer writes of ``datums()``."""
+        return avro_bytes(schema, self.block.top, self.lo, self.hi, self.event_ms)
 
 
 class SourceGen:
-    """Makes the events of one source: ``event(event_ms)`` gives (key, value, event time in ms, late)."""
+    """Makes the events of one source: ``take(clock_ms, n)`` gives them in batches, ``event(clock_ms)`` one
+    as (key, value, event time in ms, late)."""
 
     def __init__(self, src: ir.Source, u: Usage, pools: dict[int, Pool], rng: random.Random, late_share: float,
                  late_by_ms: int, levels: dict[Any, float] | None = None):
@@ -390,23 +453,35 @@ class SourceGen:
         self.levels = levels if levels is not None else {}
         self.u = u
         self.rng = rng
+        self.g = np.random.default_rng(rng.getrandbits(64))
         self.pools = pools
         self.late_share = late_share
         self.late_by_ms = late_by_ms
         self.watermark_ms = src.watermark.millis if src.watermark is not None else 0
         self.recent: dict[str, list[Any]] = {}
+        self.counters: dict[str, int] = {}
         self.start_ms: int | None = None
         self.regimes: dict[Any, bool] = {}
         self.regime_fields = u.regime_key.get(src.name, ())
-        self.fields = [(f.name, self._gen(f, src.name)) for f in src.fields]
+        self.pooled = [f.name for f in src.fields if (src.name, f.name) in u.pools]
+        gens = [(f.name, self._gen(f, src.name)) for f in src.fields]
+        # key fields first: the regime of each event (and a price's level) follows its key
+        self.first = [(n, g) for n, g in gens if n in self.pooled]
+        self.rest = [(n, g) for n, g in gens if n not in self.pooled]
+        self.names = [f.name for f in src.fields]
         self.key_fields = src.key if src.topic is not None else ()
+        self.block: Block | None = None
+        self.pos = 0
 
     # -- field generators ---------------------------------------------------------------------------------
     def _gen(self, f: ir.FieldDef, source: str) -> Gen:
         inner = self._gen_type(f.name, f.type, source)
         if f.nullable and f.name != self.src.event_time and (source, f.name) not in self.u.pools:
-            def nullable(c: Ctx, inner: Gen = inner) -> Any:
-                return None if c.rng.random() < NULL_SHARE else inner(c)
+            def nullable(c: Ctx, inner: Gen = inner) -> Col:
+                col = inner(c)
+                nulls = c.g.random(c.n) < NULL_SHARE
+                col.nulls = nulls if nulls.any() else None
+                return col
             return nullable
         return inner
 
@@ -420,216 +495,331 @@ class SourceGen:
             if words and isinstance(t, ir.PrimitiveType) and t.name == "string":
                 self.pools[pid] = Pool(len(words), lambda i: words[i])
             else:
-                self.pools[pid] = Pool(size, lambda i: _pool_value(name, t, i, self.rng))
+                self.pools[pid] = Pool(size, lambda i: _pool_value(name, t, i, self.rng), _avro_of(t))
         return self.pools[pid]
 
-    def _gen_type(self, name: str, t: ir.Type, source: str) -> Gen:
+    def _gen_type(self, name: str, t: ir.Type, source: str) -> Gen:  # noqa: C901 - one branch per type
         key = (source, name)
         if isinstance(t, ir.RecordType):
             subs = [(f.name, self._gen(f, source)) for f in t.fields]
-            return lambda c: {n: g(c) for n, g in subs}
+            return lambda c: Rec([(n, g(c)) for n, g in subs], c.n)
         if isinstance(t, ir.ArrayType):
             item = self._gen_type(name + "_item", t.items, source)
-            return lambda c: [item(c) for _ in range(c.rng.randint(1, 4))]
+
+            def array(c: Ctx) -> Col:
+                lens = c.g.integers(1, 5, c.n)
+                return Arr(item(Ctx(c.g, int(lens.sum()), np.repeat(c.anomalous, lens))), lens)
+            return array
         if isinstance(t, ir.MapType):
             val = self._gen_type(name + "_value", t.values, source)
-            keys = ("a", "b", "c", "d")
-            return lambda c: {k: val(c) for k in c.rng.sample(keys, c.rng.randint(1, 3))}
+            return lambda c: _map(c, val)
         pool = self._pool_for(name, t, source)
         if pool is not None:
-            return lambda c: pool.draw(c.rng)
+            return lambda c: Cat(pool.table, pool.draw(c.g, c.n))
         if key in self.u.dedup and isinstance(t, ir.PrimitiveType) and t.name in ("string", "int", "long"):
-            counter = itertools.count(1)
-            prefix = _prefix(name)
-
-            def make() -> Any:
-                return next(counter) if t.name != "string" else f"{prefix}-{next(counter):08d}"
-            return lambda c: self._fresh(c, name, make, DUPLICATE_SHARE)
+            return self._dedup(name, t.name)
         if isinstance(t, ir.EnumType):
             return self._enum(name, t)
         if isinstance(t, ir.TimestampType):
+            kind = "ts3" if t.precision == 3 else "ts6"
             if name == self.src.event_time:
-                return lambda c: _iso(c.event_ms)
-            return lambda c: _iso(c.event_ms - c.rng.randint(0, 60_000))
+                return lambda c: Time(kind, None, c.n)
+            return lambda c: Time(kind, c.g.integers(0, 60_001, c.n), c.n)
         if isinstance(t, ir.DecimalType):
             num = self._number(name, t, key)
-            return lambda c: round(num(c), t.scale)
+            return lambda c: Num("dec", np.round(num(c), t.scale), t.scale)
         assert isinstance(t, ir.PrimitiveType), t
         return self._primitive(name, t, key)
+
+    def _dedup(self, name: str, kind: str) -> Gen:
+        prefix = _prefix(name)
+
+        def make(c: Ctx, m: int) -> list[Any]:
+            start = self.counters.get(name, 0)
+            self.counters[name] = start + m
+            if kind != "string":
+                return list(range(start + 1, start + m + 1))
+            return [f"{prefix}-{i:08d}" for i in range(start + 1, start + m + 1)]
+
+        if kind == "string":
+            return lambda c: Str(self._fresh(c, name, make, DUPLICATE_SHARE))
+        return lambda c: Num("int", np.array(self._fresh(c, name, make, DUPLICATE_SHARE), dtype=np.int64))
 
     def _enum(self, name: str, t: ir.EnumType) -> Gen:
         weights = dict.fromkeys(t.symbols, 1.0)
         for h in self.src.generate.hints if self.src.generate is not None else ():
             if isinstance(h, ir.WeightsHint) and h.field == name:
                 weights = {w.symbol: float(w.weight.text) for w in h.weights if w.symbol in weights} or weights
-        symbols, ws = list(weights), list(weights.values())
-        return lambda c: c.rng.choices(symbols, ws)[0]
+        table = Table(list(weights))
+        ws = np.array(list(weights.values()))
+        cum = np.cumsum(ws / ws.sum())
+        return lambda c: Cat(table, _pick(cum, c.g, c.n))
 
     def _primitive(self, name: str, t: ir.PrimitiveType, key: tuple[str, str]) -> Gen:
         kind = t.name
         if kind == "uuid":
             share = DUPLICATE_SHARE if key in self.u.dedup else DUPLICATE_SHARE / 10
-
-            def make_uuid(c: Ctx) -> str:
-                return str(uuidlib.UUID(int=c.rng.getrandbits(128), version=4))
-            return lambda c: self._fresh(c, name, lambda: make_uuid(c), share)
+            return lambda c: Str(self._fresh(c, name, _uuids, share))
         if kind == "string":
             return self._string(name, key)
         if kind == "boolean":
             share = 0.7 if name.lower().startswith(("is_", "has_")) else 0.5
-            return lambda c: c.rng.random() < share
+            return lambda c: Cat(BOOLEANS, (c.g.random(c.n) < share).astype(np.intp))
         if kind == "bytes":
-            return lambda c: base64.b64encode(c.rng.randbytes(16)).decode("ascii")
+            return lambda c: Bytes(c.g.integers(0, 256, (c.n, 16), dtype=np.uint8))
         if kind == "date":
-            return lambda c: _iso(c.event_ms - c.rng.randint(0, 30) * 86_400_000)[:10]
+            return lambda c: Time("date", c.g.integers(0, 31, c.n) * DAY_MS, c.n)
         if kind == "time":
-            return lambda c: _iso(c.event_ms)[11:19]
+            return lambda c: Time("time", None, c.n)
         num = self._number(name, t, key)
         if kind in ("int", "long"):
-            return lambda c: int(round(num(c)))
-        return num
+            return lambda c: Num("int", np.rint(num(c)).astype(np.int64))
+        return lambda c: Num("float", num(c))
 
     def _string(self, name: str, key: tuple[str, str]) -> Gen:
         spec_values = list(dict.fromkeys(self.u.strings.get(key, [])))
-        words = _word_list(name)
-        n = name.lower()
-        if words is None:
-            if "email" in n:
-                def base(c: Ctx) -> str:
-                    return f"user{c.rng.randint(1, 500)}@example.com"
-            elif n in ("url", "page", "path", "page_url", "referrer"):
-                def base(c: Ctx) -> str:
-                    return f"/products/{c.rng.randint(1, 300)}"
-            elif n.endswith("ip") or "ip_address" in n:
-                def base(c: Ctx) -> str:
-                    return f"10.{c.rng.randint(0, 255)}.{c.rng.randint(0, 255)}.{c.rng.randint(1, 254)}"
-            elif n.endswith(("_id", "_key", "id")):
-                prefix = _prefix(name)
-                def base(c: Ctx) -> str:
-                    return f"{prefix}-{c.rng.randint(1, 100_000):06d}"
-            elif "name" in n:
-                def base(c: Ctx) -> str:
-                    return f"{c.rng.choice(WORDS['first_name'])} {c.rng.choice(WORDS['last_name'])}"
-            else:
-                def base(c: Ctx) -> str:
-                    return f"{n}-{c.rng.randint(1, 50)}"
-        else:
-            def base(c: Ctx) -> str:
-                return c.rng.choice(words)
+        base, table = _base_strings(name)
         if not spec_values:
             return base
-        return lambda c: c.rng.choice(spec_values) if (c.anomalous or c.rng.random() < 0.4) else base(c)
+        joined = Table(table.values + spec_values) if table is not None else None  # the base's, then the spec's
 
-    def _number(self, name: str, t: ir.Type, key: tuple[str, str]) -> Callable[[Ctx], float]:
+        def mixed(c: Ctx) -> Col:
+            col = base(c)
+            take = c.anomalous | (c.g.random(c.n) < 0.4)
+            pick = c.g.integers(0, len(spec_values), c.n)
+            if isinstance(col, Cat) and joined is not None:
+                return Cat(joined, np.where(take, len(col.table) + pick, col.idx))
+            assert isinstance(col, Str)
+            return Str([spec_values[p] if t else v for v, t, p in zip(col.values, take.tolist(), pick.tolist())])
+        return mixed
+
+    def _number(self, name: str, t: ir.Type, key: tuple[str, str]) -> Callable[[Ctx], np.ndarray]:
         low, high, shape = _numeric_base(name, t)
         for h in self.src.generate.hints if self.src.generate is not None else ():
             if isinstance(h, ir.RangeHint) and h.field == name:
                 low, high, shape = float(h.low), float(h.high), "uniform"
         thresholds = self.u.thresholds.get(key, [])
         if shape == "lognormal" and not thresholds and _is_price(name):
-            return self._level(name, low, high)
+            return self._level(low, high)
         if isinstance(t, ir.PrimitiveType) and t.name in ("int", "long") and (low, high) == (0.0, 100.0) and \
                 thresholds:
             high = max(high, max(abs(v) for _, v in thresholds) * 1.5)
+        ops = np.array([_OPS[op] for op, _ in thresholds], dtype=np.int64)
+        vals = np.array([v for _, v in thresholds], dtype=np.float64)
 
-        def num(c: Ctx) -> float:
-            if thresholds and (c.anomalous or c.rng.random() < CROSS_SHARE):
-                op, v = c.rng.choice(thresholds)
-                if op == "between":
-                    return v + abs(v) * c.rng.random() * 0.1
-                return _crossing(c.rng, op, v)
-            return _draw_number(c.rng, low, high, shape)
+        def num(c: Ctx) -> np.ndarray:
+            base = _draw_numbers(c.g, c.n, low, high, shape)
+            if not thresholds:
+                return base
+            cross = c.anomalous | (c.g.random(c.n) < CROSS_SHARE)
+            pick = c.g.integers(0, len(thresholds), c.n)
+            return np.where(cross, _crossings(c.g, ops[pick], vals[pick]), base)
         return num
 
-    def _level(self, name: str, low: float, high: float) -> Callable[[Ctx], float]:
+    def _level(self, low: float, high: float) -> Callable[[Ctx], np.ndarray]:
         """A price: each key (the row's first pooled field) has a level that drifts slowly, shared by every
         source that has that key, and each quote is within a fraction of a percent of it: bid and ask, or two
         exchanges' quotes of one pair, stay close and only now and then far enough apart to matter."""
-        pooled = [f.name for f in self.src.fields if (self.src.name, f.name) in self.u.pools]
+        pid = self.u.pools.get((self.src.name, self.pooled[0])) if self.pooled else None
 
-        def level(c: Ctx) -> float:
-            k = next((c.row.get(f) for f in pooled if f in c.row), None)
-            pid = self.u.pools.get((self.src.name, pooled[0])) if pooled else None
-            base = self.levels.get((pid, k))
-            if base is None:
-                base = _draw_number(c.rng, low, high, "lognormal")
-            base *= 1 + c.rng.gauss(0, 0.0005)
-            self.levels[(pid, k)] = base
-            return base * (1 + c.rng.gauss(0, 0.002))
+        def level(c: Ctx) -> np.ndarray:
+            col = c.cols.get(self.pooled[0]) if self.pooled else None
+            keys = col.idx.tolist() if isinstance(col, Cat) else [None] * c.n
+            first = _draw_numbers(c.g, c.n, low, high, "lognormal").tolist()
+            drift = (1 + c.g.normal(0, 0.0005, c.n)).tolist()
+            quote = (1 + c.g.normal(0, 0.002, c.n)).tolist()
+            levels = self.levels
+            out = [0.0] * c.n
+            for i, k in enumerate(keys):
+                base = levels.get((pid, k))
+                if base is None:
+                    base = first[i]
+                base *= drift[i]
+                levels[(pid, k)] = base
+                out[i] = base * quote[i]
+            return np.array(out)
         return level
 
-    def _fresh(self, c: Ctx, name: str, make: Callable[[], Any], repeat_share: float) -> Any:
-        """A new value, or (``repeat_share`` of the time) one of the last hundred: duplicates, as an
+    def _fresh(self, c: Ctx, name: str, make: Callable[[Ctx, int], list[Any]], repeat_share: float) -> list[Any]:
+        """New values, or (``repeat_share`` of the time) one of the last hundred new ones: duplicates, as an
         at-least-once producer makes them, for a dedup to remove."""
-        recent = self.recent.setdefault(name, [])
-        if recent and c.rng.random() < repeat_share:
-            return c.rng.choice(recent)
-        value = make()
-        recent.append(value)
-        if len(recent) > 100:
-            del recent[0]
-        return value
+        recent = self.recent.get(name, [])
+        repeat = c.g.random(c.n) < repeat_share
+        if not recent:
+            repeat[0] = False
+        fresh = ~repeat
+        new = make(c, int(fresh.sum()))
+        known = recent + new
+        made = np.cumsum(fresh) - fresh  # new values made before each event
+        last = len(recent) + made  # the index in ``known`` of the next new value
+        avail = np.minimum(100, last)
+        back = (c.g.random(c.n) * avail).astype(np.int64) + 1
+        idx = np.where(repeat, last - back, last)
+        self.recent[name] = known[-100:]
+        return objects(known)[idx].tolist()
 
     # -- events -------------------------------------------------------------------------------------------
-    def event(self, clock_ms: int) -> tuple[dict[str, Any] | None, dict[str, Any], int, bool]:
-        rng = self.rng
-        if self.start_ms is None:
-            self.start_ms = clock_ms
-        # Late only once the watermark is past the windows a late event falls in (not in the first ones).
-        late = (self.late_share > 0 and clock_ms - self.start_ms > self.late_by_ms
-                and rng.random() < self.late_share)
-        if late:  # behind the watermark by more than the longest window: every window has closed on it
-            event_ms = clock_ms - self.watermark_ms - self.late_by_ms - rng.randint(0, self.late_by_ms)
-        elif self.watermark_ms:
-            event_ms = clock_ms - rng.randint(0, self.watermark_ms // 2)
+    def _block(self, n: int = BLOCK) -> Block:
+        g = self.g
+        c = Ctx(g, n, np.zeros(n, dtype=bool))
+        for name, gen in self.first:
+            c.cols[name] = gen(c)
+        c.anomalous = self._regimes(c)
+        for name, gen in self.rest:
+            c.cols[name] = gen(c)
+        self._apply_pairs(c)
+        top = Rec([(name, c.cols[name]) for name in self.names], n)
+        key = Rec([(k, c.cols[k]) for k in self.key_fields], n) if self.key_fields else None
+        return Block(top, key, g.random(n), g.random(n))
+
+    def _regimes(self, c: Ctx) -> np.ndarray:
+        """Each key's regime, event by event: a key starts anomalous with ANOMALY_START, and flips with
+        REGIME_FLIP at each of its events (per key: its first state, then the parity of its flips so far)."""
+        cols = [c.cols[f] for f in self.regime_fields if isinstance(c.cols.get(f), Cat)]
+        n = c.n
+        start = c.g.random(n) < ANOMALY_START
+        flip = c.g.random(n) < REGIME_FLIP
+        if cols:
+            keys, of = np.unique(np.stack([col.idx for col in cols], axis=1), axis=0, return_inverse=True)
+            of = of.reshape(n)
+            names = [tuple(k) if len(cols) > 1 else int(k[0]) for k in keys.tolist()]
         else:
-            event_ms = clock_ms
-        c = Ctx(rng, event_ms, False)
-        row: dict[str, Any] = {}
-        regime_of: Any = None
-        for name, gen in self.fields:
-            c.row = row
-            row[name] = gen(c)
-            if name in self.regime_fields and all(f in row for f in self.regime_fields):
-                regime_of = tuple(row[f] for f in self.regime_fields)
-                c.anomalous = self._regime(regime_of)
-        if not self.regime_fields:
-            c.anomalous = self._regime(None)
-        self._apply_regime(row, c)
-        key = {k: row[k] for k in self.key_fields} if self.key_fields else None
-        return key, row, event_ms, late
+            of, names = np.zeros(n, dtype=np.int64), [None]
+        order = np.argsort(of, kind="stable")
+        group = of[order]
+        first = np.r_[True, group[1:] != group[:-1]]
+        known = np.array([self.regimes.get(k) is not None for k in names])
+        before = np.array([bool(self.regimes.get(k)) for k in names])
+        # a key's first event here: its state flips if the key was seen before, else it is drawn
+        f = flip[order].copy()
+        f[first] &= known[group[first]]
+        base = np.where(known, before, False)
+        base[group[first]] = np.where(known[group[first]], before[group[first]], start[order][first])
+        flips = np.cumsum(f)
+        at_first = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        since = flips - flips[at_first] + f[at_first]
+        state = base[group] ^ (since % 2 == 1)
+        out = np.empty(n, dtype=bool)
+        out[order] = state
+        last = np.r_[first[1:], True]
+        for g_, s_ in zip(group[last].tolist(), state[last].tolist()):
+            self.regimes[names[g_]] = s_
+        return out
 
-    def _regime(self, key: Any) -> bool:
-        state = self.regimes.get(key)
-        if state is None:
-            state = self.rng.random() < ANOMALY_START
-        elif self.rng.random() < REGIME_FLIP:
-            state = not state
-        self.regimes[key] = state
-        return state
-
-    def _apply_regime(self, row: dict[str, Any], c: Ctx) -> None:
-        """Redraw the threshold fields now that the key's regime is known, and set field-to-field comparisons:
-        in the anomalous regime they hold, otherwise mostly not."""
-        if c.anomalous:
-            for name, gen in self.fields:
-                if (self.src.name, name) in self.u.thresholds and name not in self.regime_fields:
-                    row[name] = gen(c)
+    def _apply_pairs(self, c: Ctx) -> None:
+        """Field-to-field comparisons (``a > b``): in the anomalous regime they hold, otherwise mostly not."""
         for (source, a), rules in self.u.pairs.items():
-            if source != self.src.name or a not in row:
+            col = c.cols.get(a)
+            if source != self.src.name or not isinstance(col, Num):
                 continue
             for op, b in rules:
-                if not isinstance(row.get(b), (int, float)) or not isinstance(row[a], (int, float)):
+                other = c.cols.get(b)
+                if not isinstance(other, Num) or op not in (">", ">=", "<", "<="):
                     continue
-                want = c.anomalous or c.rng.random() < CROSS_SHARE
-                target = row[b]
-                if op in (">", ">="):
-                    v = target + abs(target) * 0.05 + 1 if want else target - abs(target) * 0.05 - 1
-                elif op in ("<", "<="):
-                    v = target - abs(target) * 0.05 - 1 if want else target + abs(target) * 0.05 + 1
-                else:
-                    continue
-                row[a] = int(round(v)) if isinstance(row[a], int) and not isinstance(row[a], bool) else v
+                want = c.anomalous | (c.g.random(c.n) < CROSS_SHARE)
+                target = other.values.astype(np.float64)
+                up, down = target + np.abs(target) * 0.05 + 1, target - np.abs(target) * 0.05 - 1
+                v = np.where(want, up, down) if op in (">", ">=") else np.where(want, down, up)
+                if col.kind == "int":
+                    v = np.rint(v).astype(np.int64)
+                elif col.kind == "dec":
+                    v = np.round(v, col.scale)
+                if other.nulls is not None:
+                    v = np.where(other.nulls, col.values, v)
+                col.values = v
+
+    def take(self, clock_ms: int, n: int, late: bool = True) -> list[Batch]:
+        """The next n events at ``clock_ms``, in batches (one per block they come from). An event is late
+        (``late_share`` of them, once the run is past the windows a late event falls in) when ``late``."""
+        if self.start_ms is None:
+            self.start_ms = clock_ms
+        may_be_late = late and self.late_share > 0 and clock_ms - self.start_ms > self.late_by_ms
+        out = []
+        while n > 0:
+            if self.block is None or self.pos >= BLOCK:
+                self.block, self.pos = self._block(), 0
+            lo = self.pos
+            hi = min(BLOCK, lo + n)
+            b = self.block
+            jitter = b.u_jitter[lo:hi]
+            if may_be_late:
+                is_late = b.u_late[lo:hi] < self.late_share
+            else:
+                is_late = np.zeros(hi - lo, dtype=bool)
+            on_time = clock_ms - (jitter * (self.watermark_ms // 2 + 1)).astype(np.int64)
+            if is_late.any():  # behind the watermark by more than the longest window: every window has closed
+                behind = clock_ms - self.watermark_ms - self.late_by_ms - \
+                    (jitter * (self.late_by_ms + 1)).astype(np.int64)
+                event_ms = np.where(is_late, behind, on_time)
+            else:
+                event_ms = on_time
+            out.append(Batch(b, lo, hi, event_ms, is_late))
+            self.pos = hi
+            n -= hi - lo
+        return out
+
+    def event(self, clock_ms: int, late: bool = True) -> tuple[dict[str, Any] | None, dict[str, Any], int, bool]:
+        (b,) = self.take(clock_ms, 1, late)
+        return b.keys()[0], b.rows()[0], int(b.event_ms[0]), bool(b.late[0])
+
+
+def _map(c: Ctx, val: Gen) -> Col:
+    names = ("a", "b", "c", "d")
+    sizes = c.g.integers(1, 4, c.n).tolist()
+    order = np.argsort(c.g.random((c.n, len(names))), axis=1).tolist()
+    keys = [tuple(names[j] for j in o[:s]) for o, s in zip(order, sizes)]
+    lens = np.array(sizes, dtype=np.int64)
+    return Map(keys, val(Ctx(c.g, int(lens.sum()), np.repeat(c.anomalous, lens))))
+
+
+def _uuids(c: Ctx, m: int) -> list[str]:
+    """m random (version 4) uuids as text."""
+    b = c.g.integers(0, 256, (m, 16), dtype=np.uint8)
+    b[:, 6] = (b[:, 6] & 0x0F) | 0x40
+    b[:, 8] = (b[:, 8] & 0x3F) | 0x80
+    h = b.tobytes().hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, len(h), 32)]
+
+
+def _base_strings(name: str) -> tuple[Gen, Table | None]:
+    """The strings of a field by its name: a word list, or values made to look like emails, paths, ips, ids,
+    names; with the table they are drawn from, if they are."""
+    words = _word_list(name)
+    n = name.lower()
+    if words is not None:
+        table = Table(list(words))
+    elif "email" in n:
+        table = Table([f"user{i}@example.com" for i in range(1, 501)])
+    elif n in ("url", "page", "path", "page_url", "referrer"):
+        table = Table([f"/products/{i}" for i in range(1, 301)])
+    elif n.endswith("ip") or "ip_address" in n:
+        def ips(c: Ctx) -> Col:
+            a = c.g.integers(0, 256, (c.n, 2)).tolist()
+            d = c.g.integers(1, 255, c.n).tolist()
+            return Str([f"10.{x}.{y}.{z}" for (x, y), z in zip(a, d)])
+        return ips, None
+    elif n.endswith(("_id", "_key", "id")):
+        prefix = _prefix(name)
+
+        head = np.frombuffer((prefix + "-").encode("utf-8"), dtype=np.uint8)
+
+        def ids(c: Ctx) -> Col:  # prefix-000123, made as one block of characters
+            chars = np.hstack([np.broadcast_to(head, (c.n, len(head))), digits(c.g.integers(1, 100_001, c.n), 6)])
+            return Str(texts(chars), js=texts(quoted(chars)))
+        return ids, None
+    elif "name" in n:
+        table = Table([f"{a} {b}" for a in WORDS["first_name"] for b in WORDS["last_name"]])
+    else:
+        table = Table([f"{n}-{i}" for i in range(1, 51)])
+    return (lambda c: Cat(table, c.g.integers(0, len(table), c.n))), table
+
+
+def _avro_of(t: ir.Type) -> Callable[[Any], Any] | None:
+    """How a pool's value is written as an Avro datum, where it is not as it is in JSON."""
+    if isinstance(t, ir.DecimalType):
+        return lambda v: decimal.Decimal(repr(round(float(v), t.scale)))
+    return None
 
 
 def _is_price(name: str) -> bool:
@@ -677,17 +867,12 @@ class Synth:
         pool_ids = [self.u.pools.get((name, k)) for k in keys]
         if not keys or None in pool_ids:
             return
-        gen.late_share, saved = 0.0, gen.late_share
-        try:
-            for values in itertools.product(*(gen._pool_for(k, _field_type(gen.src, k), name).values
-                                              for k in keys)):
-                key, row, _, _ = gen.event(clock_ms)
-                row.update(zip(keys, values))
-                if gen.src.event_time:
-                    row[gen.src.event_time] = _iso(clock_ms)
-                yield {k: row[k] for k in keys}, row
-        finally:
-            gen.late_share = saved
+        for values in itertools.product(*(gen._pool_for(k, _field_type(gen.src, k), name).values for k in keys)):
+            _, row, _, _ = gen.event(clock_ms, late=False)
+            row = {**row, **dict(zip(keys, values))}
+            if gen.src.event_time:
+                row[gen.src.event_time] = _iso(clock_ms)
+            yield {k: row[k] for k in keys}, row
 
 
 def _field_type(src: ir.Source, name: str) -> ir.Type:
