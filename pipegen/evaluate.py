@@ -228,6 +228,11 @@ def _topn_slots(st: ir.TopN) -> dict[str, Any]:
     return {"top_n": st.limit}
 
 
+@SLOTS.register(ir.Sort)
+def _sort_slots(st: ir.Sort) -> dict[str, Any]:
+    return {}  # rows put in time order fill no slot of the eval cases
+
+
 @SLOTS.register(ir.Pattern)
 def _pattern_slots(st: ir.Pattern) -> dict[str, Any]:
     return {"pattern": True, "aggregates": _aggregate_calls(m.expr for m in st.measures)}

@@ -56,7 +56,8 @@ RULES = _grammar_rules()
 
 def test_the_families_are_the_unions_of_the_ir() -> None:
     assert [c.__name__ for c in FAMILIES["statement"]] == [
-        "Source", "Transform", "Aggregate", "Rolling", "Join", "Dedup", "TopN", "Pattern", "Union", "Unnest", "Sink"]
+        "Source", "Transform", "Aggregate", "Rolling", "Join", "Dedup", "TopN", "Sort", "Pattern", "Union", "Unnest",
+        "Sink"]
     assert set(registry.STAGES) == set(FAMILIES["statement"]) - {ir.Source, ir.Sink}
     assert len(FAMILIES["expression"]) == 16
     assert parser.STATEMENT_KEYWORDS == ("pipeline", *(registry.kind_of(c) for c in FAMILIES["statement"]))

@@ -228,6 +228,7 @@ quantifiers = st.one_of(
 )
 descriptions = optional(texts)
 
+order_items = st.builds(ir.OrderItem, column=columns, direction=st.sampled_from(["asc", "desc"]))
 STATEMENTS = {
     ir.Source: sources(),
     ir.Transform: st.builds(ir.Transform, name=names, input=names, description=descriptions, where=optional(exprs),
@@ -240,9 +241,8 @@ STATEMENTS = {
     ir.Dedup: st.builds(ir.Dedup, name=names, input=names, description=descriptions, key=tuples(names, 1, 3),
               keep=st.sampled_from(["first", "last"])),
     ir.TopN: st.builds(ir.TopN, name=names, input=names, description=descriptions, partition_by=partition,
-              order_by=tuples(st.builds(ir.OrderItem, column=columns,
-                                        direction=st.sampled_from(["asc", "desc"])), 1, 3),
-              limit=small),
+              order_by=tuples(order_items, 1, 3), limit=small),
+    ir.Sort: st.builds(ir.Sort, name=names, input=names, description=descriptions, order_by=tuples(order_items, 1, 3)),
     ir.Pattern: st.builds(ir.Pattern, name=names, input=names, description=descriptions, partition_by=partition,
               sequence=tuples(st.builds(ir.PatternTerm, variable=names, quantifier=quantifiers), 1, 4),
               within=optional(durations), defines=tuples(st.builds(ir.Define, variable=names, condition=exprs), 1, 3),

@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "E304": "join needs a time bound",
     "E305": "temporal join needs a versioned table",
     "E306": "invalid window size",
+    "E307": "sort not ascending on its time",
     "E401": "upsert sink without key",
     "E402": "updating stream into append sink",
     "E403": "invalid key",

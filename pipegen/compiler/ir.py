@@ -578,6 +578,18 @@ class TopN(Node):
 
 
 @node
+class Sort(Node):
+    """The input's rows in time order (ORDER BY): the first key is its time attribute ascending, the rest any
+    columns either way."""
+
+    kind: Literal["sort"] = "sort"
+    name: str
+    input: str
+    description: str | None = None
+    order_by: Annotated[tuple[OrderItem, ...], Check(min_length=1)]
+
+
+@node
 class PatternTerm(Node):
     variable: str
     quantifier: Annotated[str, Check(pattern=r"^(\+|\*|\?|\{[0-9]+,[0-9]*\})$")] | None = None
@@ -640,9 +652,9 @@ class Sink(Node):
     options: tuple[TableOption, ...] = ()
 
 
-Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union | Unnest
+Stage = Transform | Aggregate | Rolling | Join | Dedup | TopN | Sort | Pattern | Union | Unnest
 Statement = Annotated[
-    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Pattern | Union | Unnest | Sink,
+    Source | Transform | Aggregate | Rolling | Join | Dedup | TopN | Sort | Pattern | Union | Unnest | Sink,
     Check(discriminator="kind"),
 ]
 

@@ -466,6 +466,14 @@ class Lowering:
         return (f"SELECT\n{cols}\nFROM (\n  SELECT *,\n    ROW_NUMBER() OVER ({part}ORDER BY {order}) AS {rn}\n"
                 f"  FROM {self.table(st.input)})\nWHERE {rn} <= {st.limit}")
 
+    @query.register(ir.Sort)
+    def _sort(self, st: ir.Sort) -> str:
+        # Flink runs it as a temporal sort: rows are held until the watermark passes their time.
+        cx = self._single_cx(st)
+        cols = ",\n".join(f"  {ident(c.name)}" for c in self.rel(st.input).columns)
+        order = ", ".join(f"{sql(o.column, cx)} {o.direction.upper()}" for o in st.order_by)
+        return f"SELECT\n{cols}\nFROM {self.table(st.input)}\nORDER BY {order}"
+
     @query.register(ir.Pattern)
     def _pattern(self, st: ir.Pattern) -> str:
         inp = self.rel(st.input)

@@ -34,7 +34,7 @@ STATEMENT_KEYWORDS = registry.STATEMENT_KEYWORDS
 BUILDS: dict[type, tuple[str, ...]] = {
     ir.Source: ("source",), ir.Transform: ("transform_stage",), ir.Aggregate: ("aggregate",),
     ir.Rolling: ("rolling",), ir.Join: ("join",), ir.Dedup: ("dedup",), ir.TopN: ("topn",), ir.Pattern: ("pattern",),
-    ir.Union: ("union",), ir.Unnest: ("unnest",), ir.Sink: ("sink",),
+    ir.Sort: ("sort",), ir.Union: ("union",), ir.Unnest: ("unnest",), ir.Sink: ("sink",),
     ir.NumberLit: ("number",), ir.StringLit: ("string",), ir.BoolLit: ("true", "false"), ir.NullLit: ("null",),
     ir.Column: ("path",), ir.Not: ("not_op",), ir.Neg: ("neg",), ir.Binary: ("or_op", "and_op", "compare", "arith"),
     ir.IsNull: ("is_null", "is_not_null"), ir.Between: ("between", "not_between"),
@@ -471,6 +471,11 @@ class ToIR:
         rest = [x for x in c if not isinstance(x, ir.OrderItem) and x is not limit]
         node = self._stage(ir.TopN, meta, rest, order_by=orders, limit=_int(limit))
         return node
+
+    def sort(self, meta, c):
+        orders = tuple(x for x in c if isinstance(x, ir.OrderItem))
+        rest = [x for x in c if not isinstance(x, ir.OrderItem)]
+        return self._stage(ir.Sort, meta, rest, order_by=orders)
 
     def order_item(self, meta, c):
         return self._build(ir.OrderItem, meta, column=c[0], direction=c[1])

@@ -432,10 +432,18 @@ def _dedup(st: ir.Dedup) -> tuple[str, list[str]]:
     return _head(st), [f"key {_names(st.key)}", f"keep {st.keep}"]
 
 
+def _order_by(items: tuple[ir.OrderItem, ...]) -> str:
+    return "order by " + ", ".join(f"{expr(o.column)} {o.direction}" for o in items)
+
+
 @STATEMENT.register(ir.TopN)
 def _topn(st: ir.TopN) -> tuple[str, list[str]]:
-    order = "order by " + ", ".join(f"{expr(o.column)} {o.direction}" for o in st.order_by)
-    return _head(st), [*_partition(st.partition_by), order, f"limit {st.limit}"]
+    return _head(st), [*_partition(st.partition_by), _order_by(st.order_by), f"limit {st.limit}"]
+
+
+@STATEMENT.register(ir.Sort)
+def _sort(st: ir.Sort) -> tuple[str, list[str]]:
+    return _head(st), [_order_by(st.order_by)]
 
 
 @STATEMENT.register(ir.Union)

@@ -173,6 +173,8 @@ def _summary(st: Any) -> str:
     if isinstance(st, ir.Aggregate):
         w = f"{st.window.kind} window" if st.window else "running totals"
         return f"{w} by {', '.join('.'.join(g.path) for g in st.group_by) or 'all rows'}"
+    if isinstance(st, ir.Sort):
+        return "in order of " + ", ".join(f"{printer.expr(o.column)} {o.direction}" for o in st.order_by)
     return st.kind
 
 

@@ -579,6 +579,23 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     return rel
 
 
+@RELATION.register(ir.Sort)
+def _sort(st: ir.Sort, run: Run, types: Types) -> Relation | None:
+    inp = run.relation(st.input)
+    if inp is None:
+        return None
+    scope = Scope({st.input: inp}, [st.input])
+    for o in st.order_by[1:]:  # the first key is the time attribute: the time pass checks it
+        t = types.type_of(o.column, scope, Ctx(what="in order by"))
+        if t is not None and t.base == "MAP":  # Flink 2.3: "Type(MAP<...>) is not an orderable data type"
+            col = ".".join(o.column.path)
+            run.report("E201", f"a sort key cannot be a map (`{col}` is {t.describe()})", o.column.span,
+                       f'sort by one of its values: select it in a transform first, e.g. `v = item({col}, "key")`')
+    # The same rows in time order: the input's columns, time and key; append-only (the time pass asks it).
+    return Relation(st.name, st, list(inp.columns), key=inp.key, constants=inp.constants, pinned=inp.pinned,
+                    **carried_time(inp))
+
+
 UNBOUNDED = 1 << 31
 
 

@@ -112,6 +112,24 @@ def _topn(st: ir.TopN, run: Run, rel: Relation) -> None:
     pass  # a top-N reads any stream; over an updating one it is updating itself
 
 
+@RULES.register(ir.Sort)
+def _sort(st: ir.Sort, run: Run, rel: Relation) -> None:
+    inp = _input(run, st)
+    first = st.order_by[0]
+    path = first.column.path
+    if len(path) > 1:
+        time = inp.event_time or inp.proc_time
+        run.report("E301", f"a sort begins with the time attribute of `{st.input}`, not `{'.'.join(path)}`",
+                   first.column.span, f"begin with `{time} asc`" if time else None)
+    else:
+        need_time(run, inp, path[0], first.column.span, "a sort", processing=True)
+    if first.direction != "asc":
+        run.report("E307", f"a sort of a stream begins with its time ascending, not `{path[-1]} "
+                   f"{first.direction}`", first.span, f"write `{path[-1]} asc` first (Flink sorts a stream only "
+                   "forward in time); the keys after it may be descending")
+    need_append(run, inp, st.pos("input"), "a sort")
+
+
 @RULES.register(ir.Pattern)
 def _pattern(st: ir.Pattern, run: Run, rel: Relation) -> None:
     inp = _input(run, st)
