@@ -160,6 +160,17 @@ class FlinkRest:
         self.vertices = job.get("vertices", [])
         return job.get("state", "UNKNOWN")
 
+    def checkpoints(self) -> tuple[int, int, str]:
+        """(completed, failed, the newest failure's message) of the job's checkpoints."""
+        try:
+            got = self.get(f"/jobs/{self.job_id}/checkpoints")
+        except (OSError, ValueError):
+            return 0, 0, ""
+        counts = got.get("counts") or {}
+        failed = (got.get("latest") or {}).get("failed") or {}
+        message = str(failed.get("failure_message", ""))[:200]
+        return int(counts.get("completed", 0)), int(counts.get("failed", 0)), message
+
     def cause(self) -> str:
         """The newest exception the job reported (its class and first line), or ''."""
         try:
@@ -317,7 +328,9 @@ class Session:
         settings.update({"rest.port": str(rest_port), "rest.address": "127.0.0.1",
                          "rest.bind-address": "127.0.0.1",
                          # the REST API's figures are at most a second old (Flink's default: 10 s)
-                         "metrics.fetcher.update-interval": "1000"})
+                         "metrics.fetcher.update-interval": "1000",
+                         # a trial run on a busy laptop goes on when a checkpoint fails; the summary counts them
+                         "execution.checkpointing.tolerable-failed-checkpoints": "1000000"})
         config = {"statements": [s.sql for s in self.project.statements], "settings": settings, "jars": jars,
                   "log_dir": str(self.dir)}
         cfg = self.dir / "job.json"
@@ -576,6 +589,11 @@ class Session:
 
     def _final_figures(self) -> None:
         self._flink_once()
+        if self.rest is not None:
+            done, failed, cause = self.rest.checkpoints()
+            if failed:
+                self.stats.notes.append(f"{failed} of {done + failed} checkpoints failed (the run goes on past them)"
+                                        + (f"; the last: {cause}" if cause else ""))
         self.reconciliation = reconcile(self.checks, self.stats)
 
     # -- stop ---------------------------------------------------------------------------------------------
