@@ -1,24 +1,29 @@
 """Random well-typed pipeline specs, for the differential test against Flink's planner.
 
 ``generate(seed)`` builds one spec as IR (``pipegen.compiler.ir``) from a seeded ``random.Random``: one or two
-sources, a chain of two to four stages (with the odd branch), one or more sinks. Every statement kind, window,
-over frame, join kind, function and type of the language is drawn, with weights, so that a thousand seeds cover
-them all (``features`` says what a spec holds; the test asserts the union).
+sources, a chain of two to four stages (with the odd branch), one or more sinks. Every statement kind (unions of
+branches and unnests included), window, over frame, join kind (lookup joins of jdbc tables on processing time
+too), origin (Kafka topics in avro, json or debezium_json, files in json or csv, datagen, jdbc), connector option,
+processing time, function of the records, function of the user's own and type of the language is drawn, with
+weights, so that a thousand seeds cover them all (``features`` says what a spec holds; ``REQUIRED_FEATURES``,
+read from the language's registries, is what the test asserts of the union: a part of the language added later
+that the generator does not make fails it).
 
 How it stays well typed:
 
-* the *shape* of each relation a stage reads (its columns and their types, event time, whether it is updating,
-  its key, whether it is a windowed result) is what PipeGen's own analysis says about the statements generated
-  so far (``analyze`` of the partial spec), so the generator never guesses how a stage changes a stream;
+* the *shape* of each relation a stage reads (its columns and their types, event and processing time, whether it
+  is updating, its key, whether it is a windowed result) is what PipeGen's own analysis says about the statements
+  generated so far (``analyze`` of the partial spec), so the generator never guesses how a stage changes a stream;
 * expressions are built *by type* (``Exprs``): each node is chosen for the kind of value wanted (condition,
-  number, whole number, string, timestamp, date...) from the columns in scope and the functions of
-  ``pipegen.compiler.types.FUNCTIONS`` that yield it, with result types from ``types.call_result`` and
-  ``types.numeric_result``; aggregates appear only in measures (outside them only grouped columns), navigation
-  only in patterns;
-* the time and changelog rules are followed: windows, rolling windows, dedup, patterns and interval joins read an
-  append-only stream with event time; a temporal join reads a versioned table (an upsert source with event time,
-  or a ``dedup ... keep last``) and compares its whole key; an updating stream goes to an upsert sink keyed like
-  it.
+  number, whole number, string, timestamp, date, array, map) from the columns in scope and the functions of
+  ``pipegen.compiler.functions.FUNCTIONS`` that yield it (``signatures`` asks each record's typing rule which
+  kinds of arguments it takes), with result types from the records and ``types.numeric_result``; aggregates
+  appear only in measures (outside them only grouped columns), navigation only in patterns;
+* the time and changelog rules are followed: windows, rolling windows, dedup and patterns read an append-only
+  stream with event or processing time; interval joins read two with event time; a temporal join reads a
+  versioned table (an upsert or debezium_json source with event time, or a ``dedup ... keep last``) and compares
+  its whole key; a lookup join reads a jdbc table from a stream with processing time; an updating stream goes to
+  an upsert sink keyed like it (or a debezium_json topic), files take appends only.
 
 Nothing is filtered through the checks: a spec the generator gets wrong is rejected by PipeGen and counted.
 Seeds are plain integers, so a hypothesis strategy is ``st.integers(0, 2**32).map(generate)`` (``specs()``).
@@ -1496,16 +1501,22 @@ def graph_edits(spec: ir.Spec) -> list[ir.Spec]:  # noqa: C901 - one table of ra
     for i, st in enumerate(sts):
         if isinstance(st, ir.Source):
             continue
-        roles = ("left", "right") if isinstance(st, ir.Join) else ("input",)
-        for role in roles:
-            upstream = by.get(getattr(st, role))
+        for n, name in enumerate(ir.statement_inputs(st)):
+            upstream = by.get(name)
             if upstream is None or isinstance(upstream, ir.Source):
                 continue
             for skip_to in ir.statement_inputs(upstream):
                 if skip_to in by:
-                    new = sts[:i] + [_replace(st, **{role: skip_to})] + sts[i + 1:]
+                    new = sts[:i] + [_with_input(st, n, skip_to)] + sts[i + 1:]
                     out.append(prune(ir.Spec(pipeline=spec.pipeline, statements=tuple(new))))
     return out
+
+
+def _with_input(st: Any, n: int, name: str) -> Any:
+    """``st`` reading ``name`` as its ``n``-th input (``ir.statement_inputs`` order)."""
+    if isinstance(st, ir.Union):
+        return _replace(st, inputs=st.inputs[:n] + (name,) + st.inputs[n + 1:])
+    return _replace(st, **{ir.input_roles(st)[n]: name})
 
 
 def node_edits(node: Any) -> list[Any]:
