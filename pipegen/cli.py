@@ -451,7 +451,7 @@ FLINK_URL_HELP = ("The JobManager's REST address (its web UI). Default: $PIPEGEN
                   "flink.web_ui, else http://localhost:8081.")
 
 
-def _deploy_call(fn, *args) -> None:  # noqa: ANN001 - a pipegen.deploy.command function
+def _deploy_call(fn, *args, interrupted: str = "interrupted") -> None:  # noqa: ANN001 - a deploy.command function
     from pipegen.deploy.errors import DeployError
 
     try:
@@ -459,6 +459,9 @@ def _deploy_call(fn, *args) -> None:  # noqa: ANN001 - a pipegen.deploy.command 
     except DeployError as e:
         _err(str(e), e.hint or None)
         raise typer.Exit(e.code) from None
+    except KeyboardInterrupt:
+        typer.echo(interrupted, err=True)
+        raise typer.Exit(130) from None
     raise typer.Exit(code)
 
 
@@ -485,7 +488,8 @@ def deploy(
 
     opts = DeployOptions(project, flink_url, bootstrap_servers, schema_registry, from_savepoint,
                          jars.split(os.pathsep) if jars else None)
-    _deploy_call(run_deploy, opts, typer.echo, lambda line: typer.echo(line, err=True))
+    _deploy_call(run_deploy, opts, typer.echo, lambda line: typer.echo(line, err=True),
+                 interrupted="interrupted: nothing of this deploy is left running on the cluster")
 
 
 @app.command()

@@ -383,6 +383,8 @@ def test_deploy_status_stop_resume_on_a_cluster(tmp_path: Path) -> None:
         timings["deploy"] = time.monotonic() - t0
         assert r.returncode == 0, r.stderr
         first = JOB_ID.search(r.stdout).group()
+        took = re.search(r"submitted in (\d+) s, running (\d+) s later", r.stdout)
+        timings["submitted"], timings["then RUNNING"] = float(took.group(1)), float(took.group(2))
         assert f"{cluster.url}/#/job/running/{first}/overview" in r.stdout
         assert [(j["jid"], j["state"], j["name"]) for j in cluster.jobs()] == [(first, "RUNNING", "click_counts")]
         one_error(cli("deploy", str(project), *flags, env=env), f"job {first} of click_counts is already RUNNING")
@@ -438,6 +440,17 @@ def test_deploy_status_stop_resume_on_a_cluster(tmp_path: Path) -> None:
         one_error(cli("stop", str(project), "--flink-url", cluster.url, env=env), "no job of click_counts is running")
         r = cli("status", str(project), "--flink-url", cluster.url, env=env)
         assert status_row(r.stdout, second)[1] == "CANCELED" and status_row(r.stdout, first)[1] == "FINISHED"
+
+        # Ctrl-C while the job is being submitted: exit 130, no job and no process of the deploy left
+        p = subprocess.Popen([sys.executable, "-m", "pipegen.cli", "deploy", str(project), *flags], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert p.stderr.readline().startswith("submitting click_counts")
+        time.sleep(5)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+        assert not [j for j in cluster.jobs() if j["state"] not in ("FINISHED", "CANCELED", "FAILED")]
+        assert processes_mentioning(str(root / "tmp")) == []
     finally:
         cluster.stop()
         broker.stop()

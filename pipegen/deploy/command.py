@@ -150,10 +150,19 @@ def deploy(opts: DeployOptions, echo: Echo, status: Echo) -> int:
     if savepoint:
         settings["execution.savepoint.path"] = savepoint
     status(f"submitting {name} to Flink {version} at {jm.url}" + (f" from {savepoint}" if savepoint else ""))
-    t0 = time.monotonic()
-    job_id = _submit([s.sql for s in statements], settings, jars, [s.file for s in statements])
+    t0, since_ms = time.monotonic(), int(time.time() * 1000) - 5000
+    try:
+        job_id = _submit([s.sql for s in statements], settings, jars, [s.file for s in statements])
+    except KeyboardInterrupt:
+        # the worker may have submitted already: a job of this deploy is not left behind
+        _cancel_new(jm, name, since_ms)
+        raise
     submitted_s = time.monotonic() - t0
-    state = _wait_running(jm, job_id)
+    try:
+        state = _wait_running(jm, job_id)
+    except KeyboardInterrupt:
+        _cancel_quietly(jm, job_id)
+        raise
     echo(f"deployed {name}: job {job_id} is {state} on {jm.url} (submitted in {submitted_s:.0f} s, "
          f"running {time.monotonic() - t0 - submitted_s:.0f} s later)")
     echo(f"  web UI: {jm.web_link(job_id)}")
@@ -208,6 +217,9 @@ def _submit(statements: list[str], settings: dict[str, str], jars: list[str], fi
                                       start_new_session=True, text=True)
         try:
             line = _read_line(worker, SUBMIT_TIMEOUT)
+        except KeyboardInterrupt:
+            _end(worker, 0)
+            raise
         finally:
             _end(worker)
         if line is None:
@@ -244,12 +256,13 @@ def _read_line(worker: subprocess.Popen, timeout: float) -> str | None:
     return out[0] if out else None
 
 
-def _end(worker: subprocess.Popen) -> None:
+def _end(worker: subprocess.Popen, grace: float = 10.0) -> None:
+    """Wait ``grace`` seconds for the worker to end, then kill it and its JVM."""
     import os
     import signal
 
     try:
-        worker.wait(10)
+        worker.wait(grace)
     except subprocess.TimeoutExpired:
         try:
             os.killpg(worker.pid, signal.SIGKILL)
@@ -279,6 +292,15 @@ def _wait_running(jm: JobManager, job_id: str) -> str:
     _cancel_quietly(jm, job_id)
     raise DeployError(f"job {job_id} did not have every task RUNNING within {RUNNING_TIMEOUT:.0f} s; it was "
                       "cancelled", "check that the cluster has free task slots (pipegen status lists its jobs)")
+
+
+def _cancel_new(jm: JobManager, name: str, since_ms: int) -> None:
+    try:
+        for j in jm.jobs(name):
+            if j.active and j.start_ms >= since_ms:
+                _cancel_quietly(jm, j.job_id)
+    except DeployError:
+        pass
 
 
 def _cancel_quietly(jm: JobManager, job_id: str) -> None:
@@ -313,6 +335,9 @@ def status(project: Path, url: str | None, echo: Echo) -> int:
     for r in rows:
         echo("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     for j in jobs:
+        if j.state in ("FAILING", "FAILED", "RESTARTING"):
+            cause = jm.cause(j.job_id)
+            echo(f"  {j.job_id} is {j.state}" + (f": {cause}" if cause else ""))
         if j.active:
             echo(f"  web UI: {jm.web_link(j.job_id)}")
     return 0
