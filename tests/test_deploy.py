@@ -11,9 +11,9 @@
 - the cluster is stopped in a ``finally`` and no process of the test is left behind.
 
 Measured on the shared 2-core build machine (2026-12-01), printed by the test (``pytest -s``): the cluster is
-up in 35-60 s (``start-cluster.sh`` alone runs its Java config parser several times, 30 s of it) with both
-JVMs at about 530 MB; a deploy takes 15-30 s (PyFlink's JVM starts and plans, then submits), and the job has
-every task RUNNING 3 s after that; a stop with a savepoint takes 1-3 s.
+up in 21-57 s (18-34 s of it ``start-cluster.sh``, which runs its Java config parser several times) with both
+JVMs at 510-530 MB; a deploy takes 23-39 s (PyFlink's JVM starts, plans and submits in 16-32 s), and the job
+has every task RUNNING 3-6 s after that; a stop with a savepoint takes 2-3 s. The whole file: 2.5-3 minutes.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class Cluster:
             (self.conf / name).write_text((self.home / "conf" / name).read_text())
         self.env = dict(os.environ, FLINK_CONF_DIR=str(self.conf), FLINK_LOG_DIR=str(self.log),
                         FLINK_PID_DIR=str(self.pid))
-        self.started_s = 0.0
+        self.started_s = self.script_s = 0.0
 
     @property
     def url(self) -> str:
@@ -199,6 +199,7 @@ class Cluster:
         r = subprocess.run([str(self.home / "bin" / "start-cluster.sh")], env=self.env, capture_output=True,
                            text=True, timeout=timeout)
         assert r.returncode == 0, r.stdout + r.stderr
+        self.script_s = time.monotonic() - t0
         while time.monotonic() - t0 < timeout:
             try:
                 if self.overview().get("slots-total", 0) >= 2:
@@ -366,6 +367,7 @@ def test_deploy_status_stop_resume_on_a_cluster(tmp_path: Path) -> None:
             f.result(15)
         cluster.start()
         timings["cluster start"] = cluster.started_s
+        timings["of it start-cluster.sh"] = cluster.script_s
         timings["cluster RSS MB"] = sum(rss_mb(p) for p in cluster.pids())
         flags = ["--flink-url", cluster.url, "--bootstrap-servers", broker.bootstrap]
 
