@@ -447,6 +447,78 @@ def run(
     raise typer.Exit(code)
 
 
+FLINK_URL_HELP = ("The JobManager's REST address (its web UI). Default: $PIPEGEN_FLINK_URL, else config/local.yaml's "
+                  "flink.web_ui, else http://localhost:8081.")
+
+
+def _deploy_call(fn, *args, interrupted: str = "interrupted") -> None:  # noqa: ANN001 - a deploy.command function
+    from pipegen.deploy.errors import DeployError
+
+    try:
+        code = fn(*args)
+    except DeployError as e:
+        _err(str(e), e.hint or None)
+        raise typer.Exit(e.code) from None
+    except KeyboardInterrupt:
+        typer.echo(interrupted, err=True)
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def deploy(
+    project: Annotated[Path, typer.Argument(help="A compiled project folder (pipegen compile SPEC -o DIR).")
+                       ] = Path("."),
+    flink_url: Annotated[Optional[str], typer.Option("--flink-url", envvar="PIPEGEN_FLINK_URL", help=FLINK_URL_HELP,
+                                                     show_default=False)] = None,
+    bootstrap_servers: Annotated[Optional[str], typer.Option(
+        "--bootstrap-servers", help="The Kafka brokers as the cluster reaches them. Default: config/local.yaml's "
+        "kafka.bootstrap_servers.", show_default=False)] = None,
+    schema_registry: Annotated[Optional[str], typer.Option(
+        "--schema-registry", help="The Schema Registry as the cluster reaches it (Avro topics). Default: "
+        "config/local.yaml's schema_registry.url.", show_default=False)] = None,
+    from_savepoint: Annotated[Optional[str], typer.Option(
+        "--from-savepoint", help="Resume from this savepoint (or the newest one in this folder).",
+        show_default=False)] = None,
+    jars: Annotated[Optional[str], typer.Option("--jars", help="Connector jars or folders, separated by ':', sent "
+                                                "with the job (default: as for validate).", show_default=False)] = None,
+) -> None:
+    """Submit the project's pipeline as one job to a running Flink cluster; print its id and web UI link."""
+    from pipegen.deploy.command import DeployOptions, deploy as run_deploy
+
+    opts = DeployOptions(project, flink_url, bootstrap_servers, schema_registry, from_savepoint,
+                         jars.split(os.pathsep) if jars else None)
+    _deploy_call(run_deploy, opts, typer.echo, lambda line: typer.echo(line, err=True),
+                 interrupted="interrupted: nothing of this deploy is left running on the cluster")
+
+
+@app.command()
+def status(
+    project: Annotated[Path, typer.Argument(help="A compiled project folder.")] = Path("."),
+    flink_url: Annotated[Optional[str], typer.Option("--flink-url", envvar="PIPEGEN_FLINK_URL", help=FLINK_URL_HELP,
+                                                     show_default=False)] = None,
+) -> None:
+    """List the project's jobs on the cluster: state, uptime, records in and out, last checkpoint."""
+    from pipegen.deploy.command import status as run_status
+
+    _deploy_call(run_status, project, flink_url, typer.echo)
+
+
+@app.command()
+def stop(
+    project: Annotated[Path, typer.Argument(help="A compiled project folder.")] = Path("."),
+    flink_url: Annotated[Optional[str], typer.Option("--flink-url", envvar="PIPEGEN_FLINK_URL", help=FLINK_URL_HELP,
+                                                     show_default=False)] = None,
+    savepoint: Annotated[Optional[str], typer.Option(
+        "--savepoint", help="Stop with a savepoint in this folder (resume with deploy --from-savepoint); "
+        "without it the job is cancelled.", show_default=False)] = None,
+) -> None:
+    """Stop the project's running job: cancel it, or stop it with a savepoint."""
+    from pipegen.deploy.command import stop as run_stop
+
+    _deploy_call(run_stop, project, flink_url, savepoint, typer.echo, lambda line: typer.echo(line, err=True))
+
+
 def _describe(describe: str, domain: str | None, provider: str | None, model: str | None, source, out_dir: Path,
               max_repairs: int, timeout: float) -> tuple[str, str, bool, list, bool]:
     """`init --describe`: (the text to write, the spec as generated, whether the checks accept it, its
