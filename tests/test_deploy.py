@@ -456,8 +456,10 @@ def test_deploy_status_stop_resume_on_a_cluster(tmp_path: Path) -> None:
         assert status_row(r.stdout, second)[1] == "CANCELED" and status_row(r.stdout, first)[1] == "FINISHED"
 
         # Ctrl-C while the job is being submitted: exit 130, no job and no process of the deploy left
+        # SIGINT as on a terminal, even where the tests run as a background job (which a shell starts with it ignored)
         p = subprocess.Popen([sys.executable, "-m", "pipegen.cli", "deploy", str(project), *flags], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         assert p.stderr.readline().startswith("submitting click_counts")
         time.sleep(5)
         p.send_signal(signal.SIGINT)

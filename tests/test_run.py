@@ -158,9 +158,15 @@ def test_a_traffic_pattern_is_followed(tmp_path):
     assert all(s["samples"] for s in data["sinks"])
 
 
+def default_sigint() -> None:
+    """In the child: Ctrl-C does what it does on a terminal, even where this test runs as a background job
+    (a shell starts those with SIGINT ignored, and Python then keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_run(out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(cli("run", str(out), "--duration", "5m", *extra), text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=default_sigint)
 
 
 def _wait_for(p: subprocess.Popen, text: str, timeout: float = 300) -> str:
