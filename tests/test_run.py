@@ -14,6 +14,7 @@ build machine, 15 examples in about 5 minutes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -191,7 +192,13 @@ def test_a_stopped_run_cleans_up_and_still_reports(tmp_path, sig):
     started = descendants(p.pid)
     assert len(started) >= 3, started  # the broker, the Flink worker, its JVM
     p.send_signal(sig)
-    stdout, stderr = p.communicate(timeout=120)
+    try:
+        stdout, stderr = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # the stop failed: end what it left, then fail
+        for pid in started | {p.pid}:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raise
     assert p.returncode == 130, stderr
     assert "interrupted: the job was cancelled and the broker stopped" in stdout
     assert "source clicks: produced" in stdout
