@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 
-def _say(out: Any, **event: Any) -> None:
+def say(out: Any, **event: Any) -> None:
     out.write(json.dumps(event) + "\n")
     out.flush()
 
 
-def main(config_path: str) -> int:
-    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+def submit(config: dict[str, Any]) -> tuple[Any, Any, int]:
+    """Start PyFlink with the config's jars and settings, execute its statements, and return (the protocol's
+    stream, the job client, 0); on a failure it has said so on the protocol and returns (stream, None, code).
+    Shared by this worker and a deploy's (``pipegen.deploy.submit``)."""
     log_dir = Path(config["log_dir"])
     # The protocol keeps the real stdout; fds 1 and 2 (which the JVM inherits) go to the log.
     out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -44,8 +46,8 @@ def main(config_path: str) -> int:
     try:
         tenv = planner.table_env
     except FlinkUnavailable as e:
-        _say(out, event="error", message=e.message, hint=e.hint, statement=None)
-        return 2
+        say(out, event="error", message=e.message, hint=e.hint, statement=None)
+        return out, None, 2
     conf = tenv.get_config()
     for key, value in config["settings"].items():
         conf.set(key, value)
@@ -56,14 +58,22 @@ def main(config_path: str) -> int:
             result = tenv.execute_sql(sql)
         except Exception as exc:  # noqa: BLE001 - a Java exception from the planner or the job's submission
             message, line, _ = describe_java_error(exc)
-            _say(out, event="error", message=message, statement=i, line=line)
-            return 1
+            say(out, event="error", message=message, statement=i, line=line)
+            return out, None, 1
         if result.get_job_client() is not None:
             client = result.get_job_client()
     if client is None:
-        _say(out, event="error", message="no statement started a job", statement=None)
-        return 1
-    _say(out, event="running", job_id=str(client.get_job_id()), rest_port=int(config["settings"]["rest.port"]))
+        say(out, event="error", message="no statement started a job", statement=None)
+        return out, None, 1
+    return out, client, 0
+
+
+def main(config_path: str) -> int:
+    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    out, client, code = submit(config)
+    if code:
+        return code
+    say(out, event="running", job_id=str(client.get_job_id()), rest_port=int(config["settings"]["rest.port"]))
 
     done = threading.Event()
 
@@ -79,7 +89,7 @@ def main(config_path: str) -> int:
         client.cancel().result(20)
     except Exception:  # noqa: BLE001, S110 - the job may have ended or failed already
         pass
-    _say(out, event="stopped")
+    say(out, event="stopped")
     out.close()
     os._exit(0)  # the JVM's threads would keep a normal exit waiting
 
