@@ -274,8 +274,10 @@ def _avg(sql: str, args: list[str]) -> str:
 
 
 def timestampdiff(unit: str) -> Render:
+    # Both as TIMESTAMP(3): Flink 2.3 refuses the difference of a TIMESTAMP_LTZ (the cloud target's instants) and a
+    # TIMESTAMP ("TIMESTAMP_LTZ only supports diff between the same type"), as now() or a window's start are.
     def render(sql: str, args: list[str]) -> str:
-        return f"TIMESTAMPDIFF({unit}, {args[0]}, {args[1]})"
+        return f"TIMESTAMPDIFF({unit}, CAST({args[0]} AS TIMESTAMP(3)), CAST({args[1]} AS TIMESTAMP(3)))"
     return render
 
 

@@ -99,6 +99,10 @@ def _binary(e: ir.Binary, cx: ExprContext) -> str:
     if e.op == "%":
         return f"MOD({sql(e.left, cx)}, {sql(e.right, cx)})"
     lv = LEVEL[e.op]
+    if e.op == "+" and isinstance(e.left, ir.IntervalLit):
+        # the same sum, the interval last: Flink 2.3 refuses INTERVAL + a TIMESTAMP_LTZ ("Unsupported temporal
+        # arithmetic", the cloud target's instants) and takes it the other way round
+        return f"{sql(e.right, cx, lv)} + {sql(e.left, cx, lv + 1)}"
     return f"{sql(e.left, cx, lv)} {e.op.upper()} {sql(e.right, cx, lv + 1)}"
 
 

@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS `binance-quotes` (
   `bid_size` DOUBLE NOT NULL,
   `ask_size` DOUBLE NOT NULL,
   `taker_fee_pct` DOUBLE NOT NULL,
-  `quote_time` TIMESTAMP(3) NOT NULL,
+  `quote_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `quote_time` AS `quote_time` - INTERVAL '0.500' SECOND(2, 3)
 )
 WITH (

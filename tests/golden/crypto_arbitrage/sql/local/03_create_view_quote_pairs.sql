@@ -8,7 +8,7 @@ SELECT
   `coinbase_quotes`.`ask_price` AS `coinbase_ask`,
   LEAST(`binance_quotes`.`ask_size`, `binance_quotes`.`bid_size`, `coinbase_quotes`.`ask_size`, `coinbase_quotes`.`bid_size`) AS `max_size`,
   `binance_quotes`.`taker_fee_pct` + `coinbase_quotes`.`taker_fee_pct` AS `fees_pct`,
-  TIMESTAMPDIFF(SECOND, `binance_quotes`.`quote_time`, `coinbase_quotes`.`quote_time`) AS `quote_skew_s`
+  TIMESTAMPDIFF(SECOND, CAST(`binance_quotes`.`quote_time` AS TIMESTAMP(3)), CAST(`coinbase_quotes`.`quote_time` AS TIMESTAMP(3))) AS `quote_skew_s`
 FROM `binance_quotes`
 JOIN `coinbase_quotes`
   ON `binance_quotes`.`pair` = `coinbase_quotes`.`pair`

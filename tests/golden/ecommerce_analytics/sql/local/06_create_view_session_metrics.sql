@@ -5,7 +5,7 @@ SELECT
   `window_time`,
   `session_id`,
   COUNT(DISTINCT `user_id`) AS `user_count`,
-  TIMESTAMPDIFF(SECOND, MIN(`event_time`), MAX(`event_time`)) AS `session_duration_s`,
+  TIMESTAMPDIFF(SECOND, CAST(MIN(`event_time`) AS TIMESTAMP(3)), CAST(MAX(`event_time`) AS TIMESTAMP(3))) AS `session_duration_s`,
   COUNT(*) AS `event_count`,
   SUM(CASE WHEN `event_type` = 'purchase' THEN 1 ELSE 0 END) AS `purchases`,
   MAX(CASE WHEN `event_type` = 'purchase' THEN 1 ELSE 0 END) = 1 AS `converted`

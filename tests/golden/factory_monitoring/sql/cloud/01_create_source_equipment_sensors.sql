@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS `factory-equipment-sensors` (
   `vibration_mm_s` FLOAT NOT NULL,
   `operating_mode` STRING NOT NULL,
   `normal_range` ROW<`temperature_max` FLOAT, `pressure_max` FLOAT, `vibration_max` FLOAT> NOT NULL,
-  `reading_time` TIMESTAMP(3) NOT NULL,
+  `reading_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `reading_time` AS `reading_time` - INTERVAL '15' SECOND
 )
 WITH (

@@ -8,12 +8,13 @@ CREATE TABLE IF NOT EXISTS `payments` (
   `merchant` ROW<`merchant_id` STRING, `category` STRING, `mcc` INT, `country` STRING> NOT NULL,
   `device_fingerprint` BYTES,
   `is_card_present` BOOLEAN NOT NULL,
-  `payment_time` TIMESTAMP(3) NOT NULL,
+  `payment_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `payment_time` AS `payment_time` - INTERVAL '5' SECOND
 )
 DISTRIBUTED BY HASH(`card_id`) INTO 6 BUCKETS
 WITH (
   'changelog.mode' = 'append',
   'key.format' = 'avro-registry',
-  'value.format' = 'avro-registry'
+  'value.format' = 'avro-registry',
+  'value.fields-include' = 'all'
 );

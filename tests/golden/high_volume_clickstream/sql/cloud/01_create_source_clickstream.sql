@@ -8,8 +8,8 @@ CREATE TABLE IF NOT EXISTS `clickstream` (
   `page_url` STRING NOT NULL,
   `order_value` DECIMAL(10, 2),
   `experiments` ARRAY<STRING NOT NULL> NOT NULL,
-  `clicked_at` TIMESTAMP(3) NOT NULL,
-  `received_at` TIMESTAMP(6) NOT NULL,
+  `clicked_at` TIMESTAMP_LTZ(3) NOT NULL,
+  `received_at` TIMESTAMP_LTZ(6) NOT NULL,
   WATERMARK FOR `clicked_at` AS `clicked_at` - INTERVAL '5' SECOND
 )
 WITH (

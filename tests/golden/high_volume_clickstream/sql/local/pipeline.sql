@@ -92,7 +92,7 @@ SELECT
   COUNT(DISTINCT `user_id`) AS `unique_users`,
   SUM(CASE WHEN `action` = 'purchase' THEN 1 ELSE 0 END) AS `purchases`,
   SUM(COALESCE(`order_value`, 0.00)) AS `revenue`,
-  MAX(TIMESTAMPDIFF(SECOND, `clicked_at`, `received_at`)) AS `max_ingest_lag_s`
+  MAX(TIMESTAMPDIFF(SECOND, CAST(`clicked_at` AS TIMESTAMP(3)), CAST(`received_at` AS TIMESTAMP(3)))) AS `max_ingest_lag_s`
 FROM TABLE(
   TUMBLE(TABLE `unique_clicks`, DESCRIPTOR(`clicked_at`), INTERVAL '1' MINUTE))
 GROUP BY `window_start`, `window_end`, `window_time`, `channel`, `platform`;

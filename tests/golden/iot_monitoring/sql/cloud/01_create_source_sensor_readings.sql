@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS `equipment-sensor-readings` (
   `status` STRING NOT NULL,
   `firmware_version` STRING,
   `tags` MAP<STRING NOT NULL, STRING NOT NULL> NOT NULL,
-  `reading_time` TIMESTAMP(3) NOT NULL,
+  `reading_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `reading_time` AS `reading_time` - INTERVAL '10' SECOND
 )
 WITH (

@@ -18,5 +18,5 @@ MATCH_RECOGNIZE (
   PATTERN (`HOT`+ `STILL_HOT`) WITHIN INTERVAL '30' MINUTE
   DEFINE
     `HOT` AS `temperature` > `max_temperature`,
-    `STILL_HOT` AS `temperature` > `max_temperature` AND TIMESTAMPDIFF(SECOND, FIRST(`HOT`.`reading_time`), `reading_time`) > 300
+    `STILL_HOT` AS `temperature` > `max_temperature` AND TIMESTAMPDIFF(SECOND, CAST(FIRST(`HOT`.`reading_time`) AS TIMESTAMP(3)), CAST(`reading_time` AS TIMESTAMP(3))) > 300
 );

@@ -9,7 +9,7 @@ SELECT
   `peak_temperature`,
   `avg_temperature`,
   `readings_above`,
-  TIMESTAMPDIFF(SECOND, `overheat_start`, `alert_time`) AS `duration_s`,
+  TIMESTAMPDIFF(SECOND, CAST(`overheat_start` AS TIMESTAMP(3)), CAST(`alert_time` AS TIMESTAMP(3))) AS `duration_s`,
   CASE WHEN `peak_temperature` > 95 THEN 'critical' ELSE 'warning' END AS `severity`,
   'sustained_overheating' AS `alert_type`
 FROM `overheating`;

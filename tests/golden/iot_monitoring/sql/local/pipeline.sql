@@ -61,7 +61,7 @@ MATCH_RECOGNIZE (
   PATTERN (`HOT`+ `STILL_HOT`) WITHIN INTERVAL '30' MINUTE
   DEFINE
     `HOT` AS `temperature` > `max_temperature`,
-    `STILL_HOT` AS `temperature` > `max_temperature` AND TIMESTAMPDIFF(SECOND, FIRST(`HOT`.`reading_time`), `reading_time`) > 300
+    `STILL_HOT` AS `temperature` > `max_temperature` AND TIMESTAMPDIFF(SECOND, CAST(FIRST(`HOT`.`reading_time`) AS TIMESTAMP(3)), CAST(`reading_time` AS TIMESTAMP(3))) > 300
 );
 
 -- 04_create_view_maintenance_alerts.sql
@@ -76,7 +76,7 @@ SELECT
   `peak_temperature`,
   `avg_temperature`,
   `readings_above`,
-  TIMESTAMPDIFF(SECOND, `overheat_start`, `alert_time`) AS `duration_s`,
+  TIMESTAMPDIFF(SECOND, CAST(`overheat_start` AS TIMESTAMP(3)), CAST(`alert_time` AS TIMESTAMP(3))) AS `duration_s`,
   CASE WHEN `peak_temperature` > 95 THEN 'critical' ELSE 'warning' END AS `severity`,
   'sustained_overheating' AS `alert_type`
 FROM `overheating`;

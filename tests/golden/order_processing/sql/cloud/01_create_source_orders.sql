@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS `orders` (
   `unit_price` DECIMAL(10, 2) NOT NULL,
   `discount_code` STRING,
   `express` BOOLEAN NOT NULL,
-  `order_time` TIMESTAMP(3) NOT NULL,
+  `order_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `order_time` AS `order_time` - INTERVAL '1' SECOND
 )
 WITH (

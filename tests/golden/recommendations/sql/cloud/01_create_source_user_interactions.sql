@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS `user-interactions` (
   `rating` INT,
   `dwell_time_ms` BIGINT NOT NULL,
   `context` MAP<STRING NOT NULL, STRING> NOT NULL,
-  `interacted_at` TIMESTAMP(3) NOT NULL,
+  `interacted_at` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `interacted_at` AS `interacted_at` - INTERVAL '5' SECOND
 )
 WITH (

@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS `card-transactions` (
   `amount` DOUBLE NOT NULL,
   `merchant` ROW<`name` STRING, `category` STRING, `country` STRING> NOT NULL,
   `channel` STRING NOT NULL,
-  `transaction_time` TIMESTAMP(3) NOT NULL,
+  `transaction_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `transaction_time` AS `transaction_time` - INTERVAL '0.100' SECOND(2, 3)
 )
 WITH (

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS `social-posts` (
   `primary_topic` STRING NOT NULL,
   `hashtags` ARRAY<STRING NOT NULL> NOT NULL,
   `sentiment_score` FLOAT NOT NULL,
-  `posted_at` TIMESTAMP(3) NOT NULL,
+  `posted_at` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `posted_at` AS `posted_at` - INTERVAL '30' SECOND
 )
 WITH (

@@ -5,8 +5,8 @@ CREATE TABLE IF NOT EXISTS `stock-ticks` (
   `volume` BIGINT NOT NULL,
   `bid` DOUBLE,
   `ask` DOUBLE,
-  `exchange_ts` TIMESTAMP(6) NOT NULL,
-  `trade_time` TIMESTAMP(3) NOT NULL,
+  `exchange_ts` TIMESTAMP_LTZ(6) NOT NULL,
+  `trade_time` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `trade_time` AS `trade_time` - INTERVAL '1' SECOND
 )
 WITH (

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS `traffic-intersection-sensors` (
   `occupancy_pct` DOUBLE NOT NULL,
   `queue_length_m` DOUBLE,
   `location` ROW<`lat` DOUBLE, `lon` DOUBLE, `district` STRING> NOT NULL,
-  `measured_at` TIMESTAMP(3) NOT NULL,
+  `measured_at` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `measured_at` AS `measured_at` - INTERVAL '10' SECOND
 )
 WITH (

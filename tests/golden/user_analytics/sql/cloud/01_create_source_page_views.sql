@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS `page-views` (
   `referrer` STRING,
   `device_type` STRING NOT NULL,
   `time_on_page_ms` BIGINT NOT NULL,
-  `viewed_at` TIMESTAMP(3) NOT NULL,
+  `viewed_at` TIMESTAMP_LTZ(3) NOT NULL,
   WATERMARK FOR `viewed_at` AS `viewed_at` - INTERVAL '10' SECOND
 )
 WITH (

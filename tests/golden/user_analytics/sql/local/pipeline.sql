@@ -33,7 +33,7 @@ SELECT
   `user_id`,
   MIN(`viewed_at`) AS `session_start`,
   MAX(`viewed_at`) AS `session_end`,
-  TIMESTAMPDIFF(SECOND, MIN(`viewed_at`), MAX(`viewed_at`)) AS `session_duration_s`,
+  TIMESTAMPDIFF(SECOND, CAST(MIN(`viewed_at`) AS TIMESTAMP(3)), CAST(MAX(`viewed_at`) AS TIMESTAMP(3))) AS `session_duration_s`,
   COUNT(*) AS `page_view_count`,
   COUNT(DISTINCT `page_url`) AS `distinct_pages`,
   SUM(`time_on_page_ms`) / 1000 AS `total_time_on_page_s`,

@@ -1,0 +1,1 @@
+ALTER TABLE `binance-quotes` MODIFY WATERMARK FOR `quote_time` AS `quote_time` - INTERVAL '0.500' SECOND(2, 3);

@@ -1,0 +1,1 @@
+ALTER TABLE `binance-quotes` SET ('changelog.mode' = 'append');

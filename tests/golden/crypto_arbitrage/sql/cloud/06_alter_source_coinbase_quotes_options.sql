@@ -1,0 +1,1 @@
+ALTER TABLE `coinbase-quotes` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `crypto-arbitrage-opportunities` SET ('changelog.mode' = 'append');

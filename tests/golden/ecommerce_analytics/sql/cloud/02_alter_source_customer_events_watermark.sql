@@ -1,0 +1,1 @@
+ALTER TABLE `customer-events` MODIFY WATERMARK FOR `event_time` AS `event_time` - INTERVAL '5' SECOND;

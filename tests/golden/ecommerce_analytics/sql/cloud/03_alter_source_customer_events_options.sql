@@ -1,0 +1,1 @@
+ALTER TABLE `customer-events` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `ecommerce-conversion-funnel` SET ('changelog.mode' = 'append');

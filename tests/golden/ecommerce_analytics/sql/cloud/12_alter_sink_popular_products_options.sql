@@ -1,0 +1,1 @@
+ALTER TABLE `ecommerce-top-products` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `ecommerce-session-metrics` SET ('changelog.mode' = 'append');

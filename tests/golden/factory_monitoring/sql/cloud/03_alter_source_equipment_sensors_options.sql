@@ -1,0 +1,1 @@
+ALTER TABLE `factory-equipment-sensors` SET ('changelog.mode' = 'append');

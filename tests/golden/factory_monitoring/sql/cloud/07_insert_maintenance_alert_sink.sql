@@ -1,3 +1,0 @@
-INSERT INTO `factory-maintenance-alerts`
-SELECT `equipment_id`, `production_line`, `production_date`, `reading_time`, `temperature_c`, `temperature_ma`, `pressure_ma`, `vibration_ma`, `anomaly`, `anomaly_score`
-FROM `maintenance_alerts`;

@@ -1,0 +1,1 @@
+ALTER TABLE `factory-maintenance-alerts` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `fraud-alerts` SET ('changelog.mode' = 'append', 'value.fields-include' = 'all');

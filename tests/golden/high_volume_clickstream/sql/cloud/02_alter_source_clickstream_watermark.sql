@@ -1,0 +1,1 @@
+ALTER TABLE `clickstream` MODIFY WATERMARK FOR `clicked_at` AS `clicked_at` - INTERVAL '5' SECOND;

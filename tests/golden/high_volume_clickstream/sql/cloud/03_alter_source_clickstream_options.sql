@@ -1,0 +1,1 @@
+ALTER TABLE `clickstream` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `clickstream-user-segments` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `clickstream-channel-traffic` SET ('changelog.mode' = 'append');

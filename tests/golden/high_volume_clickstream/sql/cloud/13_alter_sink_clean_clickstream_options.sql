@@ -1,0 +1,1 @@
+ALTER TABLE `clickstream-deduplicated` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `equipment-sensor-readings` SET ('changelog.mode' = 'append');

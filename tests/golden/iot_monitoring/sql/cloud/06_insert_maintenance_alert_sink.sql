@@ -1,3 +1,0 @@
-INSERT INTO `maintenance-alerts`
-SELECT `device_id`, `machine_id`, `plant`, `overheat_start`, `alert_time`, `first_temperature`, `peak_temperature`, `avg_temperature`, `readings_above`, `duration_s`, `severity`, `alert_type`
-FROM `maintenance_alerts`;

@@ -1,0 +1,1 @@
+ALTER TABLE `maintenance-alerts` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `web-orders` MODIFY WATERMARK FOR `ts` AS `ts` - INTERVAL '5' SECOND;

@@ -1,0 +1,1 @@
+ALTER TABLE `web-orders` SET ('changelog.mode' = 'append');

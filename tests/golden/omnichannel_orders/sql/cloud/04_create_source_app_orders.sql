@@ -1,0 +1,12 @@
+CREATE TABLE IF NOT EXISTS `app-orders` (
+  `order_id` STRING NOT NULL,
+  `customer` STRING NOT NULL,
+  `amount` DECIMAL(10, 2) NOT NULL,
+  `device` STRING,
+  `ts` TIMESTAMP_LTZ(3) NOT NULL,
+  WATERMARK FOR `ts` AS `ts` - INTERVAL '5' SECOND
+)
+WITH (
+  'changelog.mode' = 'append',
+  'value.format' = 'avro-registry'
+);

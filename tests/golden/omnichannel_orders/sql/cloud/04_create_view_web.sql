@@ -1,8 +1,0 @@
-CREATE VIEW `web` AS
-SELECT
-  `order_id`,
-  `customer`,
-  `amount`,
-  'web' AS `channel`,
-  `ts`
-FROM `web-orders`;

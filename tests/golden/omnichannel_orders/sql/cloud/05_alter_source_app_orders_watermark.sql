@@ -1,0 +1,1 @@
+ALTER TABLE `app-orders` MODIFY WATERMARK FOR `ts` AS `ts` - INTERVAL '5' SECOND;

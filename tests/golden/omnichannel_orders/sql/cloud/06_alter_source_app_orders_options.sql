@@ -1,0 +1,1 @@
+ALTER TABLE `app-orders` SET ('changelog.mode' = 'append');

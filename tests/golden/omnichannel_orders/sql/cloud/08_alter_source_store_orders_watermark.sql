@@ -1,0 +1,1 @@
+ALTER TABLE `store-orders` MODIFY WATERMARK FOR `ts` AS `ts` - INTERVAL '10' SECOND;

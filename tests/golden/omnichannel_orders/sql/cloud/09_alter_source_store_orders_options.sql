@@ -1,0 +1,1 @@
+ALTER TABLE `store-orders` SET ('changelog.mode' = 'append');

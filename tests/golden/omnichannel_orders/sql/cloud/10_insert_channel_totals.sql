@@ -1,3 +1,0 @@
-INSERT INTO `orders-per-channel-minute`
-SELECT `window_start`, `window_end`, `window_time`, `channel`, `orders`, `revenue`
-FROM `channel_minute`;

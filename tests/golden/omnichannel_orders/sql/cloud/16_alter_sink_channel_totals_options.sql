@@ -1,0 +1,1 @@
+ALTER TABLE `orders-per-channel-minute` SET ('changelog.mode' = 'append');

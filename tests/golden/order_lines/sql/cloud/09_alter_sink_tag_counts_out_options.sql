@@ -1,0 +1,1 @@
+ALTER TABLE `orders-per-tag` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `units-per-sku` SET ('changelog.mode' = 'append');

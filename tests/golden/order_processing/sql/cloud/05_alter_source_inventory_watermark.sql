@@ -1,0 +1,1 @@
+ALTER TABLE `inventory` MODIFY WATERMARK FOR `updated_at` AS `updated_at` - INTERVAL '1' SECOND;

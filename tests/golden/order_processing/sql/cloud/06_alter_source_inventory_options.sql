@@ -1,0 +1,1 @@
+ALTER TABLE `inventory` SET ('changelog.mode' = 'upsert', 'value.fields-include' = 'all');

@@ -1,0 +1,1 @@
+ALTER TABLE `customers` SET ('changelog.mode' = 'upsert', 'value.fields-include' = 'all');

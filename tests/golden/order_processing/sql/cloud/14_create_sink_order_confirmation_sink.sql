@@ -1,0 +1,18 @@
+CREATE TABLE IF NOT EXISTS `order-confirmations` (
+  `order_id` STRING,
+  `customer_id` STRING,
+  `product_id` STRING,
+  `quantity` INT,
+  `order_time` TIMESTAMP_LTZ(3),
+  `email` STRING,
+  `subtotal` DECIMAL(19, 2),
+  `shipping_cost` DECIMAL(4, 2),
+  `discount_rate` DECIMAL(3, 2),
+  `discount_amount` DECIMAL(19, 2),
+  `order_total` DECIMAL(19, 2),
+  `status` STRING
+)
+WITH (
+  'changelog.mode' = 'append',
+  'value.format' = 'avro-registry'
+);

@@ -1,0 +1,1 @@
+ALTER TABLE `order-confirmations` SET ('changelog.mode' = 'append');

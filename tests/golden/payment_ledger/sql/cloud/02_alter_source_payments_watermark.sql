@@ -1,0 +1,1 @@
+ALTER TABLE `payments` MODIFY WATERMARK FOR `paid_at` AS `paid_at` - INTERVAL '10' SECOND;

@@ -1,8 +1,0 @@
-CREATE VIEW `ledger` AS
-SELECT
-  `payment_id`,
-  `merchant`,
-  `amount`,
-  `paid_at`
-FROM `payments`
-ORDER BY `paid_at` ASC, `payment_id` ASC;

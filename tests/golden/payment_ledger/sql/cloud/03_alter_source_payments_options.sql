@@ -1,0 +1,1 @@
+ALTER TABLE `payments` SET ('changelog.mode' = 'append');

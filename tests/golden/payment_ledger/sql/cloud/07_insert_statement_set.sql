@@ -1,9 +1,0 @@
-EXECUTE STATEMENT SET
-BEGIN
-INSERT INTO `payments-ledger`
-SELECT `payment_id`, `merchant`, `amount`, `paid_at`
-FROM `ledger`;
-INSERT INTO `merchant-minutes`
-SELECT `window_start`, `window_end`, `window_time`, `merchant`, `n_payments`, `takings`
-FROM `busiest`;
-END;

@@ -1,0 +1,1 @@
+ALTER TABLE `payments-ledger` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `merchant-minutes` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `user-interactions` SET ('changelog.mode' = 'append');

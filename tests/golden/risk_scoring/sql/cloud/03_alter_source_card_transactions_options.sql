@@ -1,0 +1,1 @@
+ALTER TABLE `card-transactions` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `card-accounts` SET ('changelog.mode' = 'append');

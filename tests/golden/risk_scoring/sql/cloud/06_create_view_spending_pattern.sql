@@ -1,0 +1,18 @@
+CREATE VIEW IF NOT EXISTS `risk_scoring_spending_pattern` AS
+SELECT
+  `transaction_id`,
+  `customer_id`,
+  `card_id`,
+  `amount`,
+  `merchant`,
+  `channel`,
+  `transaction_time`,
+  AVG(CAST(`amount` AS DOUBLE)) OVER `w` AS `avg_amount`,
+  STDDEV_SAMP(`amount`) OVER `w` AS `stddev_amount`,
+  MAX(`amount`) OVER `w` AS `max_amount`,
+  COUNT(*) OVER `w` AS `history_size`
+FROM `card-transactions`
+WINDOW `w` AS (
+  PARTITION BY `customer_id`
+  ORDER BY `transaction_time`
+  ROWS BETWEEN 49 PRECEDING AND CURRENT ROW);

@@ -1,3 +1,0 @@
-INSERT INTO `flagged-transactions`
-SELECT `transaction_id`, `customer_id`, `amount`, `transaction_time`, `merchant_country`, `home_country`, `avg_amount`, `z_score`, `risk_score`, `reasons`
-FROM `flagged_transactions`;

@@ -1,0 +1,14 @@
+CREATE VIEW IF NOT EXISTS `risk_scoring_flagged_transactions` AS
+SELECT
+  `transaction_id`,
+  `customer_id`,
+  `amount`,
+  `transaction_time`,
+  `merchant_country`,
+  `home_country`,
+  `avg_amount`,
+  `z_score`,
+  `risk_score`,
+  `reasons`
+FROM `risk_scoring_risk_scores`
+WHERE `risk_score` > 0.8;

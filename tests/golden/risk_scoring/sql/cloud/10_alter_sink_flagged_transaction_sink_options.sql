@@ -1,0 +1,1 @@
+ALTER TABLE `flagged-transactions` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `social-posts` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `social-engagements` SET ('changelog.mode' = 'append');

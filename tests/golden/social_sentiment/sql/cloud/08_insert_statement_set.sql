@@ -1,9 +1,0 @@
-EXECUTE STATEMENT SET
-BEGIN
-INSERT INTO `social-trending-topics`
-SELECT `window_start`, `window_end`, `window_time`, `primary_topic`, `post_count`, `unique_authors`, `avg_sentiment`, `positive_share`, `reach`, `rownum`
-FROM `trending_topics`;
-INSERT INTO `social-viral-content`
-SELECT `window_start`, `window_end`, `window_time`, `post_id`, `likes`, `shares`, `comments`, `engaged_users`, `velocity_per_min`
-FROM `engagement_velocity`;
-END;

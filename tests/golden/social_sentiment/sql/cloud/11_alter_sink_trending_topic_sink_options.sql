@@ -1,0 +1,1 @@
+ALTER TABLE `social-trending-topics` SET ('changelog.mode' = 'append');

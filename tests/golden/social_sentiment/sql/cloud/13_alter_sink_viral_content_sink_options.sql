@@ -1,0 +1,1 @@
+ALTER TABLE `social-viral-content` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `stock-ticks` MODIFY WATERMARK FOR `trade_time` AS `trade_time` - INTERVAL '1' SECOND;

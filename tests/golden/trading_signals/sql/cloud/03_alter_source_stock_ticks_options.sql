@@ -1,0 +1,1 @@
+ALTER TABLE `stock-ticks` SET ('changelog.mode' = 'append');

@@ -1,3 +1,0 @@
-INSERT INTO `trading-signals`
-SELECT `symbol`, `exchange`, `trade_time`, `exchange_ts`, `price`, `sma_5`, `sma_20`, `vwap_5`, `rsi_like`, `signal`, `confidence`, `reasoning`
-FROM `actionable_signals`;

@@ -1,0 +1,1 @@
+ALTER TABLE `trading-signals` SET ('changelog.mode' = 'append');

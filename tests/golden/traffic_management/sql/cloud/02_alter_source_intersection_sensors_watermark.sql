@@ -1,0 +1,1 @@
+ALTER TABLE `traffic-intersection-sensors` MODIFY WATERMARK FOR `measured_at` AS `measured_at` - INTERVAL '10' SECOND;

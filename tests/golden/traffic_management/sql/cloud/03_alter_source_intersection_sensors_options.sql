@@ -1,0 +1,1 @@
+ALTER TABLE `traffic-intersection-sensors` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `traffic-signal-states` SET ('changelog.mode' = 'append');

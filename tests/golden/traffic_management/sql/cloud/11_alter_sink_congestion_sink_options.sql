@@ -1,0 +1,1 @@
+ALTER TABLE `traffic-congestion` SET ('changelog.mode' = 'append');

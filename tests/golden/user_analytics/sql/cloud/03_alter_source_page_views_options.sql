@@ -1,0 +1,1 @@
+ALTER TABLE `page-views` SET ('changelog.mode' = 'append');

@@ -1,0 +1,1 @@
+ALTER TABLE `user-session-analytics` SET ('changelog.mode' = 'append');
