@@ -128,8 +128,8 @@ def test_validate_project_folder(tmp_path: Path) -> None:
 def test_validate_with_flink(flink_jars: list[str]) -> None:
     p = run("validate", str(FRAUD), "--engine", "flink", "--jars", ":".join(flink_jars))
     assert p.returncode == 0, p.stderr
-    assert p.stdout == f"{FRAUD}: ok, Flink planned all 8 statements (4 local and 4 cloud)\n"
-    assert "planning 4 local and 4 cloud statements in Flink" in p.stderr
+    assert p.stdout == f"{FRAUD}: ok, Flink planned all 11 statements (4 local and 7 cloud)\n"
+    assert "planning 4 local and 7 cloud statements in Flink" in p.stderr
     assert "Traceback" not in p.stderr and "at org.apache" not in p.stderr
 
 

@@ -57,6 +57,7 @@ def compiled(text: str = FRAUD) -> api.Compiled:
 GENERATED = re.compile(
     r"^(pipeline\.pgl|README\.md|docker-compose\.yml|\.pipegen\.yaml|config/(local|cloud)\.yaml"
     r"|sql/(local|cloud)/([0-9]{2,}_(create_source|create_view|create_sink|insert)_[A-Za-z_][A-Za-z0-9_]*"
+    r"|[0-9]{2,}_alter_(source|sink)_[A-Za-z_][A-Za-z0-9_]*_(watermark|options)"
     r"|[0-9]{2,}_insert_statement_set|pipeline)\.sql"
     r"|schemas/[A-Za-z_][A-Za-z0-9_]*-(value|key)\.avsc)$")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {f"{d}{i}" for d in ("COM", "LPT") for i in
