@@ -447,6 +447,25 @@ def run(
     raise typer.Exit(code)
 
 
+class DeployTarget(str, Enum):
+    local = "local"
+    cloud = "cloud"
+
+
+TARGET_HELP = ("local: sql/local/ as one job on a Flink cluster (--flink-url); cloud: sql/cloud/ as statements on "
+               "Confluent Cloud for Apache Flink (settings from the CONFLUENT_* variables of config/cloud.yaml).")
+
+
+def _cloud_only(given: dict[str, object]) -> None:
+    """`--target cloud` takes none of a Flink cluster's options: one line naming the first one given."""
+    for flag, value in given.items():
+        if value:
+            _err(f"{flag} is for a Flink cluster, not --target cloud",
+                 "leave it out: Confluent Cloud keeps each statement's state itself (pipegen stop --target cloud "
+                 "deletes the statements)")
+            raise typer.Exit(EXIT_USAGE)
+
+
 FLINK_URL_HELP = ("The JobManager's REST address (its web UI). Default: $PIPEGEN_FLINK_URL, else config/local.yaml's "
                   "flink.web_ui, else http://localhost:8081.")
 
@@ -482,8 +501,17 @@ def deploy(
         show_default=False)] = None,
     jars: Annotated[Optional[str], typer.Option("--jars", help="Connector jars or folders, separated by ':', sent "
                                                 "with the job (default: as for validate).", show_default=False)] = None,
+    target: Annotated[DeployTarget, typer.Option("--target", help=TARGET_HELP)] = DeployTarget.local,
 ) -> None:
-    """Submit the project's pipeline as one job to a running Flink cluster; print its id and web UI link."""
+    """Submit the project's pipeline as one job to a running Flink cluster (or its statements to Confluent Cloud,
+    --target cloud); print its id and links."""
+    if target == DeployTarget.cloud:
+        from pipegen.deploy import cloud
+
+        _cloud_only({"--bootstrap-servers": bootstrap_servers, "--schema-registry": schema_registry,
+                     "--from-savepoint": from_savepoint, "--jars": jars})
+        _deploy_call(cloud.deploy, project, typer.echo, lambda line: typer.echo(line, err=True),
+                     interrupted="interrupted")
     from pipegen.deploy.command import DeployOptions, deploy as run_deploy
 
     opts = DeployOptions(project, flink_url, bootstrap_servers, schema_registry, from_savepoint,
@@ -497,8 +525,14 @@ def status(
     project: Annotated[Path, typer.Argument(help="A compiled project folder.")] = Path("."),
     flink_url: Annotated[Optional[str], typer.Option("--flink-url", envvar="PIPEGEN_FLINK_URL", help=FLINK_URL_HELP,
                                                      show_default=False)] = None,
+    target: Annotated[DeployTarget, typer.Option("--target", help=TARGET_HELP)] = DeployTarget.local,
 ) -> None:
-    """List the project's jobs on the cluster: state, uptime, records in and out, last checkpoint."""
+    """List the project's jobs on the cluster: state, uptime, records in and out, last checkpoint (or its
+    statements on Confluent Cloud, --target cloud: phase and detail)."""
+    if target == DeployTarget.cloud:
+        from pipegen.deploy import cloud
+
+        _deploy_call(cloud.status, project, typer.echo)
     from pipegen.deploy.command import status as run_status
 
     _deploy_call(run_status, project, flink_url, typer.echo)
@@ -512,8 +546,15 @@ def stop(
     savepoint: Annotated[Optional[str], typer.Option(
         "--savepoint", help="Stop with a savepoint in this folder (resume with deploy --from-savepoint); "
         "without it the job is cancelled.", show_default=False)] = None,
+    target: Annotated[DeployTarget, typer.Option("--target", help=TARGET_HELP)] = DeployTarget.local,
 ) -> None:
-    """Stop the project's running job: cancel it, or stop it with a savepoint."""
+    """Stop the project's running job: cancel it, or stop it with a savepoint (or delete its statements on
+    Confluent Cloud, --target cloud)."""
+    if target == DeployTarget.cloud:
+        from pipegen.deploy import cloud
+
+        _cloud_only({"--savepoint": savepoint})
+        _deploy_call(cloud.stop, project, typer.echo, lambda line: typer.echo(line, err=True))
     from pipegen.deploy.command import stop as run_stop
 
     _deploy_call(run_stop, project, flink_url, savepoint, typer.echo, lambda line: typer.echo(line, err=True))
