@@ -71,6 +71,7 @@ class Statements:
         self.throttle = throttle  # how many requests answer 429 first
         self.pending_polls = pending_polls  # reads that still see PENDING after a create
         self.polls: dict[str, int] = {}
+        self.hold = ""  # SQL that starts so (say "INSERT") stays PENDING
         self.throttled_at: list[float] = []
         self.lock = threading.Lock()
         outer = self
@@ -167,7 +168,8 @@ class Statements:
     def advance(self, st: dict) -> dict:
         name = st["name"]
         self.polls[name] = self.polls.get(name, 0) + 1
-        if st["status"]["phase"] == "PENDING" and self.polls[name] > self.pending_polls:
+        held = bool(self.hold) and st["spec"]["statement"].startswith(self.hold)
+        if st["status"]["phase"] == "PENDING" and self.polls[name] > self.pending_polls and not held:
             sql = st["spec"]["statement"]
             failing = next((d for pat, d in self.fail.items() if re.search(pat, sql)), None)
             if failing:
@@ -389,3 +391,30 @@ def test_an_edited_file_is_not_deployed(project: Path) -> None:
         got = run(["deploy", str(project), "--target", "cloud"], cloud_env(cc.url))
         assert got.exit_code == 2 and "is not what pipeline.pgl compiles to" in got.output
         assert cc.requests == []
+
+
+def test_the_real_command_and_ctrl_c(project: Path) -> None:
+    """`pipegen deploy --target cloud` as a process: Ctrl-C while the INSERT is PENDING ends with 130, and the
+    statements it created are deleted."""
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLUENT_")}
+    with Statements(pending_polls=0) as cc:
+        env.update(cloud_env(cc.url), PYTHONPATH=os.pathsep.join([str(root), env.get("PYTHONPATH", "")]))
+        cc.hold = "INSERT"
+        p = subprocess.Popen([sys.executable, "-m", "pipegen.cli", "deploy", str(project), "--target", "cloud"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 60
+        while "pipegen-cloud-orders-insert-big-out" not in cc.posted() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 130, (out, err)
+        assert "interrupted: the 7 statement(s) this deploy created were deleted" in err
+        assert "Traceback" not in err and SECRET not in out + err
+        assert cc.statements == {}

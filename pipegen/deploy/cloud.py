@@ -391,8 +391,11 @@ def _deploy_one(run: _Run, s: CloudStatement, old: dict[str, Any] | None, props:
         # a record of an earlier deploy (other SQL, or failed, or stopped): statements are immutable, so it goes;
         # a view it made is dropped too, as CREATE VIEW IF NOT EXISTS would keep the old one
         run.api.delete(s.name)
+        if s.sql.startswith("CREATE TABLE") and _sql_of(old) != s.sql:
+            run.status(f"  note: {s.file} differs from the statement of an earlier deploy; CREATE TABLE IF NOT EXISTS "
+                       "keeps the table as it is (change it with ALTER TABLE; DROP TABLE deletes its topic)")
         if s.drop and _sql_of(old) != s.sql:
-            drop = f"{s.name}-drop"[:63]
+            drop = f"{s.name[:63 - len('-drop')].rstrip('-')}-drop"
             run.api.delete(drop)
             got = run.submit(drop, s.drop, props, f"{s.drop} (statement {drop})")
             run.wait(drop, got, False, f"{s.drop} (statement {drop})")
