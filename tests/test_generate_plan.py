@@ -381,3 +381,62 @@ def test_processing_time_windows_when_the_request_asks_for_them(request_text: st
     (agg,) = [s for s in spec.statements if s.kind == "aggregate"]
     assert src.processing_time == "proc_time" and agg.window.column == "proc_time"
     assert "processing" not in [f.name for f in src.fields] and all(g.path != ("processing",) for g in agg.group_by)
+
+
+# ----------------------------------------------------------------- the row before (lag) and time order (sort)
+
+
+@pytest.mark.parametrize("request_text, lagged, partition, where", [
+    ("For each reading from readings (sensor_id, temperature, ts), compute the change in temperature since the "
+     "previous reading of the same sensor", "temperature", "sensor_id", None),
+    ("Flag ticks (symbol, price, tick_time) where the price jumped more than 5 compared to the previous tick of the "
+     "same symbol", "price", "symbol", "price - previous_price > 5"),
+    ("Detect when the price of a stock drops by more than 3% between consecutive quotes, from quotes (symbol, price, "
+     "quoted_at)", "price", "symbol", "previous_price - price > abs(previous_price) * 0.03"),
+    ("Compare each order's total with the customer's previous order and flag increases over 100, from orders "
+     "(order_id, customer_id, total, ordered_at)", "total", "customer_id", "total - previous_total > 100"),
+    ("Alert when a device's status changes, from device_events (device_id, status, reported_at)", "status",
+     "device_id", "previous_status is not null and status != previous_status"),
+    ("meter_readings (meter_id, kwh, read_at): emit every reading whose kwh is higher than the last reading of its "
+     "meter", "kwh", "meter_id", "kwh > previous_kwh"),
+])
+def test_a_comparison_with_the_row_before_is_a_lag(request_text: str, lagged: str, partition: str,
+                                                  where: str | None) -> None:
+    text = best(request_text)
+    spec = api.parse(text)
+    (rolling,) = [s for s in spec.statements if s.kind == "rolling"]
+    assert rolling.over is None and [c.path[-1] for c in rolling.partition_by] == [partition]
+    assert f"previous_{lagged} = lag({lagged})" in text
+    wheres = [line.strip()[6:] for line in text.splitlines() if line.strip().startswith("where ")]
+    assert wheres == ([where] if where else []), text
+
+
+@pytest.mark.parametrize("request_text", [
+    "for every trade from trades (trade_id, symbol, price, ts), attach the moving average price of the previous 10 "
+    "trades of the same symbol",
+    "every 30 seconds, the average latency_ms per endpoint over the previous 5 minutes, from api_calls (endpoint, "
+    "latency_ms, called_at)",
+    "Keep only the last reading per device from readings (device_id, temp, ts)",
+])
+def test_the_previous_n_rows_or_minutes_and_the_last_per_key_are_no_lag(request_text: str) -> None:
+    assert "lag(" not in best(request_text)
+
+
+@pytest.mark.parametrize("request_text, order", [
+    ("Emit trades (trade_id, symbol, price, ts) sorted by time, and by price descending within the same "
+     "timestamp", "ts asc, price desc"),
+    ("Re-order the out-of-order sensor events by event time before writing them out, from sensor_events "
+     "(sensor_id, value, event_ts), which arrive up to 30 seconds late", "event_ts asc"),
+    ("write payments (payment_id, amount, paid_at) above 100 to big_payments in event-time order", "paid_at asc"),
+])
+def test_time_order_is_a_sort(request_text: str, order: str) -> None:
+    text = best(request_text)
+    spec = api.parse(text)
+    (sort,) = [s for s in spec.statements if s.kind == "sort"]
+    assert f"order by {order}" in text
+    (sink,) = [s for s in spec.statements if s.kind == "sink"]
+    assert sink.input == sort.name
+
+
+def test_counting_by_date_is_no_sort() -> None:
+    assert "sort " not in best("count orders by date from orders (order_id, amount, created_at)")
