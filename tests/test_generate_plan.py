@@ -440,3 +440,35 @@ def test_time_order_is_a_sort(request_text: str, order: str) -> None:
 
 def test_counting_by_date_is_no_sort() -> None:
     assert "sort " not in best("count orders by date from orders (order_id, amount, created_at)")
+
+
+@pytest.mark.parametrize("request_text, holder, extracted, source_fields", [
+    ("events (event_id, payload, ts): payload is a JSON string with user_id and amount; sum amount per user_id "
+     "every minute", "payload", ['user_id = json_value(payload, "$.user_id")',
+                                 'amount = json_value(payload, "$.amount" returning double)'],
+     ["event_id", "payload", "ts"]),
+    ("From the raw_orders topic (order_key, body, created_at), extract customer_id, total and status from the json "
+     "body and keep orders whose total is above 100", "body",
+     ['customer_id = json_value(body, "$.customer_id")', 'total = json_value(body, "$.total" returning double)',
+      'status = json_value(body, "$.status")'], ["order_key", "body", "created_at"]),
+    ("Parse the JSON in doc and pull out $.device.id and $.reading.temp from it, from telemetry (doc, ts), and "
+     "compute the average reading_temp per device_id every 5 minutes", "doc",
+     ['device_id = json_value(doc, "$.device.id")', 'reading_temp = json_value(doc, "$.reading.temp" returning '
+      'double)'], ["doc", "ts"]),
+])
+def test_keys_read_from_json_text_are_columns_of_a_transform_after_the_source(
+        request_text: str, holder: str, extracted: list[str], source_fields: list[str]) -> None:
+    text = best(request_text)
+    spec = api.parse(text)
+    (source,) = [s for s in spec.statements if s.kind == "source"]
+    assert [f.name for f in source.fields] == source_fields
+    parsed = next(s for s in spec.statements if s.kind == "transform" and s.input == source.name)
+    assert all(line in text for line in extracted), text
+    readers = [s for s in spec.statements if getattr(s, "input", None) == source.name]
+    assert readers == [parsed]  # every later stage reads the keys from the transform
+
+
+def test_a_field_called_total_compared_with_a_number_is_a_filter() -> None:
+    text = best("From the raw_orders topic (order_key, customer_id, total, status, created_at), keep orders whose "
+                "total is above 100")
+    assert "where total > 100" in text and "sum(" not in text

@@ -679,6 +679,8 @@ def _number_condition(r: Reading, n: words.Found, fields: list[TField], numeric:
     agg_before = re.search(r"\b(total|sum|average|mean|avg|count|number of|max(?:imum)?|min(?:imum)?|peak|"
                            r"highest|lowest)\b(?:\s+\w+){0,3}\s*(?:is\s+|was\s+|goes\s+|exceeds?\s*|exceeded\s*|"
                            r"of\s+)?(?:" + _CMP_ALT + r")\s*\S*\s*$", ctx_before[-70:])
+    if agg_before and any(f.name == agg_before.group(1) for f in fields):
+        agg_before = None  # "orders whose total is above 100" of a field called `total` compares the field
     post_agg = _post_aggregate(ctx_before, agg_before, keys, fields, numeric)
     if post_agg is not None:
         return Condition(ir.Binary(op=op, left=col(post_agg.name), right=_value(n.value)), True,  # type: ignore[arg-type]
@@ -1516,6 +1518,10 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     union = len(inputs) >= 2 and not joined and r.has(UNION_CUES)
     notes: list[str] = []
     primary, allow_new, rest = _primary_source(r, inputs, template, source, joined)
+    # keys read out of a field of JSON text are columns of the events to the stages (see _json_extraction)
+    jf = json_reading(r, primary) if not joined and not union else None
+    if jf is not None:
+        primary = _with_json_keys(primary, jf)
     if allow_new and source is None:
         primary = _identifiers_as_fields(r, primary)
     primary, keys, ms, conds = _computation(r, primary, shape, allow_new, source)
@@ -1556,6 +1562,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
             built = _two_outputs(r, built, primary, outputs, ins.taken.copy())
         if union and merged is None:
             built = _union_sinks(built, ins.sources[1:], outputs, p, ins.taken.copy())
+        if jf is not None:
+            built = _json_extraction(built, primary.name, jf, ins.taken.copy())
         candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
     plan.candidates = candidates
     return plan
@@ -2261,3 +2269,105 @@ def _previous_partitions(src: SourceTemplate, keys: list[str]) -> list[tuple[str
               and not f.name.endswith(("_at", "_ts", "_time"))]
     entity.sort(key=lambda n: 0 if n.endswith("_id") else 1)
     return [*((k,) for k in entity[:2]), ()]
+
+
+# ------------------------------------------------------------------ JSON text in a field
+
+# A field that carries JSON text, and the keys the request reads out of it: "payload is a JSON string with
+# user_id and amount", "extract order_id and total from the json body". The stages read the keys as columns:
+# the planner treats them as fields of the events, then ``_json_extraction`` declares the JSON field in the
+# source instead and reads each key in a transform right after it (``json_value(payload, "$.amount" returning
+# double)``).
+_JSON_HOLDERS = ("payload", "body", "data", "json", "message", "document", "doc", "raw", "details", "attributes",
+                 "properties", "metadata", "extra", "context", "content", "record")
+_KEY = r"`?\$?\.?[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*`?"
+_KEY_LIST = rf"({_KEY}(?:\s*(?:,|\band\b|,\s*and\b)\s*{_KEY})*)"
+JSON_CUES = r"\bjson\b"
+
+
+@dataclass(frozen=True)
+class JsonField:
+    """The field with JSON text, and the keys read from it (paths as the request writes them, and as columns)."""
+
+    field: str
+    keys: tuple[tuple[str, str], ...]  # (column name, JSON path)
+
+
+def json_reading(r: Reading, src: SourceTemplate) -> JsonField | None:
+    """The JSON field of the events and the keys the request reads from it, or None."""
+    if not r.has(JSON_CUES):
+        return None
+    names = [f.name for f in src.fields if f.type.rstrip("?") == "string"]
+    holder = None
+    for m in re.finditer(JSON_CUES, r.low):
+        near = re.findall(r"`?([a-z_][a-z0-9_]*)`?", r.low[max(0, m.start() - 30):m.end() + 30])
+        holder = next((w for w in near if w in names), None)
+        if holder:
+            break
+    if holder is None:
+        holder = next((n for n in names if n in _JSON_HOLDERS), None)
+    found: list[str] = []
+    for pat in (rf"\b(?:extract|parse|pull(?: out)?|read|get|take|unpack|flatten|lift|expose)s?\s+(?:out\s+)?"
+                rf"(?:the\s+)?(?:json\s+)?(?:fields?\s+|keys?\s+|values?\s+|properties\s+|attributes\s+)?{_KEY_LIST}"
+                rf"\s+(?:out\s+)?(?:of|from)\b",
+                rf"\bjson\b[^.;]{{0,40}}?\b(?:with|containing|holding|that (?:has|holds|contains|carries)|carrying|"
+                rf"having|of)\s+(?:the\s+)?(?:fields?\s+|keys?\s+|properties\s+)?{_KEY_LIST}",
+                rf"\b(?:keys|properties|attributes|json fields)\s+{_KEY_LIST}"):
+        for m in re.finditer(pat, r.low):
+            for k in re.split(r"\s*(?:,|\band\b)\s*", m.group(1)):
+                k = k.strip("` ")
+                if k and k not in words.FUNCTION_WORDS and k not in found and k not in _JSON_HOLDERS and k != "json":
+                    found.append(k)
+    known = {f.name for f in src.fields}
+    keys = []
+    for k in found:
+        path = k if k.startswith("$") else "$." + k.lstrip(".")
+        column = snake(path[2:].replace(".", "_"))
+        # a time read from the text would be no time attribute: the event time stays a field of its own
+        if column and column not in known and column != holder and words.role_of(
+                words.type_from_name(column)) != "time" and words.type_from_name(column) != "date":
+            keys.append((column, path))
+    if not keys:
+        return None
+    return JsonField(holder or "payload", tuple(keys))
+
+
+def _with_json_keys(src: SourceTemplate, j: JsonField) -> SourceTemplate:
+    """The events as the stages see them: the keys as fields (typed by their names), the JSON field too."""
+    if all(f.name != j.field for f in src.fields):
+        src = add_field(src, TField(j.field, "string", "key", "JSON text"))
+    for column, _path in j.keys:
+        typ = words.type_from_name(column)
+        src = add_field(src, TField(column, typ, words.role_of(typ), ""))
+    return src
+
+
+def _json_extraction(statements: list[ir.Statement], src_name: str, j: JsonField,
+                     taken: set[str]) -> list[ir.Statement]:
+    """The source declares the JSON field and not the keys; a transform after it reads each key from the JSON
+    text, and what read the source reads the transform."""
+    keys = {c for c, _p in j.keys}
+    name = _unique("parsed", taken | {s.name for s in statements})
+    out: list[ir.Statement] = []
+    for st in statements:
+        if isinstance(st, ir.Source) and st.name == src_name:
+            types = {f.name: f.type for f in st.fields}
+            out.append(replace(st, fields=tuple(f for f in st.fields if f.name not in keys)))
+            items = []
+            for column, path in j.keys:
+                t = types[column]
+                returning = None
+                if isinstance(t, ir.PrimitiveType) and t.name in ("int", "double", "boolean"):
+                    returning = t
+                elif isinstance(t, ir.PrimitiveType) and t.name in ("long", "float") or isinstance(t, ir.DecimalType):
+                    returning = ir.PrimitiveType(name="double" if not (isinstance(t, ir.PrimitiveType) and
+                                                                       t.name == "long") else "int")
+                value: ir.Expr = ir.Call(name="json_value", args=(col(j.field), ir.StringLit(value=path)),
+                                         returning=returning)
+                items.append(ir.SelectItem(alias=column, expr=value))
+            out.append(ir.Transform(name=name, input=src_name, select=ir.Select(star=True, items=tuple(items))))
+        elif getattr(st, "input", None) == src_name:
+            out.append(replace(st, input=name))  # type: ignore[arg-type]
+        else:
+            out.append(st)
+    return out

@@ -170,7 +170,7 @@ NAME_TYPES: tuple[tuple[str, str], ...] = (
      "string"),
     (r"(^|_)(qty|quantity|count|cnt|units|num|n|clicks|views|items|seats|floor|hits|retries|attempts|kills|"
      r"deaths|goals|points|steps|beds|stock|inventory|rank|position|age|year|lap|round|bytes|packets|calls|"
-     r"visits|likes|shares|installs|errors|failures|orders|passengers)$", "int"),
+     r"visits|likes|shares|installs|errors|failures|orders|passengers|cents|pence)$", "int"),
     (r"(^|_)(amount|amt|price|px|vwap|cost|total|value|revenue|rate|fee|fees|balance|score|temp|temperature|humidity|"
      r"pressure|speed|lat|lng|lon|latitude|longitude|distance|km|kwh|wh|volt|voltage|volts|power|energy|watts|"
      r"weight|kg|duration|latency|ms|pct|percent|ratio|level|bpm|spo2|usd|eur|gbp|c|f|celsius|fahrenheit|"
