@@ -4,7 +4,7 @@ The gateway's jar (flink-sql-gateway) is not in PyPI's apache-flink package (its
 client and the gateway's API classes only, not ``org.apache.flink.table.gateway.SqlGateway``), so no real
 gateway can be started here. The stand-in below is a loopback ``http.server`` that answers as the gateway's
 documented REST API does (apache/flink docs/static/generated/rest_v3_sql_gateway.yml, and the serializers of
-its answers): ``/api_versions``, ``/v3/info``, sessions opened with properties and closed, statements taken as
+its answers): ``/v1/api_versions``, ``/v4/info``, sessions opened with properties and closed, statements taken as
 operations that are RUNNING, then FINISHED (or ERROR), results with ``resultType``, ``isQueryResult``,
 ``jobID``, ``resultKind``, ``results`` and ``nextResultUri``, an ERROR's exception as an HTTP 500
 ``{"errors": ["Internal server error.", "<Exception on server side: ...>"]}``, a request to a closed session
@@ -133,11 +133,11 @@ class StandIn:
         path, _, query = h.path.partition("?")
         self.requests.append((method, path))
         parts = path.strip("/").split("/")
-        if method == "GET" and parts == ["api_versions"]:
-            return self.send(h, 200, {"versions": ["V1", "V2", "V3", "V4"]})
         if not parts or parts[0] not in ("v1", "v2", "v3", "v4"):
             return self.send(h, 404, {"errors": [f"Not found: {path}"]})
         v, rest = parts[0], parts[1:]
+        if method == "GET" and rest == ["api_versions"]:
+            return self.send(h, 200, {"versions": ["V1", "V2", "V3", "V4"]})
         if method == "GET" and rest == ["info"]:
             return self.send(h, 200, {"productName": "Apache Flink", "version": "2.3.0"})
         if method == "POST" and rest == ["sessions"]:
@@ -275,7 +275,7 @@ def test_deploy_through_the_gateway(project: Path) -> None:
     assert sum(s.lstrip().startswith(("INSERT", "EXECUTE")) for s in gw.statements) == 1
     # every operation polled to its end (RUNNING first); the newest API version both know
     assert all(op["polls"] >= 2 for op in gw.ops.values())
-    assert all(p.startswith("/v4/") for m, p in gw.requests if p != "/api_versions")
+    assert all(p.startswith("/v4/") for m, p in gw.requests if p != "/v1/api_versions")
 
 
 def test_resume_from_a_savepoint_is_a_session_property(project: Path, tmp_path: Path) -> None:
@@ -323,7 +323,7 @@ def test_something_else_at_the_url(project: Path) -> None:
             pass
 
         def do_GET(self):  # noqa: N802
-            StandIn.send(self, 404, {"errors": ["Not found: /api_versions"]})
+            StandIn.send(self, 404, {"errors": [f"Not found: {self.path}"]})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -11,7 +11,7 @@ A failure closes the session, so nothing half-submitted is left: a statement bef
 session objects (temporary tables and views). An interrupt while the insert runs cancels it, and stops the job
 when it had started (``STOP JOB``); where that cannot be done the error names the job and how to stop it.
 
-The REST API (v1 to v4: ``/api_versions``, ``/info``, ``/sessions``, ``.../statements``,
+The REST API (v1 to v4: ``/v1/api_versions``, ``/info``, ``/sessions``, ``.../statements``,
 ``.../operations/{op}/status``, ``.../operations/{op}/result/{token}``, ``.../operations/{op}/cancel``) is
 Flink's own: docs/static/generated/rest_v3_sql_gateway.yml in apache/flink. An error answer is
 ``{"errors": ["Internal server error.", "<Exception on server side: ... stack ...>"]}``; its message is the
@@ -100,11 +100,11 @@ class Gateway:
     # -- the gateway ----------------------------------------------------------------------------------------
     def connect(self) -> str:
         """Check that a SQL Gateway answers, take the newest API version both know; Flink's version."""
-        got = self._call("GET", "/api_versions")
+        got = self._call("GET", "/v1/api_versions")  # served by every version of the gateway
         versions = [str(v).lower() for v in got.get("versions", [])] if isinstance(got, dict) else []
         usable = [v for v in KNOWN_VERSIONS if v in versions]
         if not usable:
-            raise DeployError(f"{self.url} is not a Flink SQL Gateway (its /api_versions lists no version)",
+            raise DeployError(f"{self.url} is not a Flink SQL Gateway (its /v1/api_versions lists no version)",
                               GATEWAY_HINT)
         self.version = usable[-1]
         info = self._call("GET", f"/{self.version}/info")
