@@ -259,10 +259,11 @@ def free_port() -> int:
 # ------------------------------------------------------------------------------------------- tests
 def test_deploy_through_the_gateway(project: Path) -> None:
     with StandIn() as gw:
-        r = cli("deploy", str(project), "--sql-gateway", gw.url, "--flink-url", "http://127.0.0.1:1")
+        r = cli("deploy", str(project), "--sql-gateway", gw.url)
     assert r.returncode == 0, r.stderr
     assert f"deployed click_counts: job {JOB_ID} submitted through the SQL Gateway at {gw.url}" in r.stdout
-    assert f"pipegen status {project} --flink-url http://127.0.0.1:1" in r.stdout
+    # status and stop: the JobManager of config/local.yaml (the stack's, whose gateway this is) unless given
+    assert f"pipegen status {project} --flink-url http://localhost:8082" in r.stdout
     # one session, with the project's settings as its properties, closed at the end
     assert len(gw.sessions) == 1
     (session,) = gw.sessions.values()
@@ -334,6 +335,35 @@ def test_something_else_at_the_url(project: Path) -> None:
         server.shutdown()
         server.server_close()
     one_error(r, f"{url} is not a Flink SQL Gateway", "404")
+
+
+def test_a_running_job_of_the_project_is_refused_when_the_cluster_is_given(project: Path) -> None:
+    """With --flink-url (the gateway's cluster; here a loopback stand-in for its JobManager's /overview and
+    /jobs/overview) a job of the project that runs already is refused before any session is opened."""
+    class JobManager(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # noqa: ANN002
+            pass
+
+        def do_GET(self):  # noqa: N802
+            if self.path == "/overview":
+                return StandIn.send(self, 200, {"flink-version": "2.3.0", "taskmanagers": 1})
+            if self.path == "/jobs/overview":
+                return StandIn.send(self, 200, {"jobs": [{"jid": JOB_ID, "name": "click_counts", "state": "RUNNING",
+                                                          "start-time": 1, "duration": 5}]})
+            return StandIn.send(self, 404, {"errors": ["Not found"]})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), JobManager)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        jm = f"http://127.0.0.1:{server.server_address[1]}"
+        with StandIn() as gw:
+            r = cli("deploy", str(project), "--sql-gateway", gw.url, "--flink-url", jm)
+    finally:
+        server.shutdown()
+        server.server_close()
+    one_error(r, f"job {JOB_ID} of click_counts is already RUNNING on {jm}")
+    assert f"pipegen stop {project} --flink-url {jm}" in r.stderr
+    assert gw.sessions == {}
 
 
 def test_jars_do_not_go_through_a_gateway(project: Path) -> None:

@@ -235,6 +235,8 @@ def deploy(opts: Any, url: str, echo: Echo, status: Echo) -> int:
         properties["execution.savepoint.path"] = savepoint
     jobmanager = flink_url(opts.flink_url, opts.project)  # the gateway's cluster, for status and stop
     stop_hint = f"pipegen stop {opts.project} --flink-url {jobmanager}"
+    if opts.flink_url:
+        _refuse_a_second_job(jobmanager, name, opts.project)
     version = gw.connect()
     status(f"submitting {name} through the SQL Gateway at {gw.url} (Flink {version}, REST API {gw.version})"
            + (f" from {savepoint}" if savepoint else ""))
@@ -259,6 +261,20 @@ def deploy(opts: Any, url: str, echo: Echo, status: Echo) -> int:
     echo(f"  watch it: pipegen status {opts.project} --flink-url {jobmanager}")
     echo("  (status and stop use the JobManager REST API of the gateway's cluster: give its address as --flink-url)")
     return 0
+
+
+def _refuse_a_second_job(url: str, name: str, project: Any) -> None:
+    """With ``--flink-url`` (the gateway's cluster) given, deploy refuses a second job of the project, as a
+    deploy to the JobManager does; without it the gateway's cluster is not known here."""
+    from pipegen.deploy.rest import JobManager
+
+    jm = JobManager(url)
+    jm.overview()
+    running = [j for j in jm.jobs(name) if j.active]
+    if running:
+        j = running[0]
+        raise DeployError(f"job {j.job_id} of {name} is already {j.state} on {jm.url}",
+                          f"stop it first: pipegen stop {project} --flink-url {jm.url} [--savepoint DIR]")
 
 
 def _run(gw: Gateway, session: str, statements: list[Any], status: Echo, stop_hint: str) -> str | None:
