@@ -84,9 +84,12 @@ STACK = ("<Exception on server side:\norg.apache.flink.table.gateway.api.utils.S
 class StandIn:
     """A loopback stand-in for the SQL Gateway's REST endpoint (see the module's docstring)."""
 
-    def __init__(self, fail_on: str | None = None, expire_after: int | None = None):
+    def __init__(self, fail_on: str | None = None, expire_after: int | None = None, closed_status: int = 500):
         self.fail_on = fail_on  # a statement containing this ends in ERROR
         self.expire_after = expire_after  # the session is gone after this many statements
+        # Flink's handlers answer a request to a closed session with 500 (the SqlGatewayException of an unknown
+        # session is not a RestHandlerException); a proxy in front of it, or another version, may say 404
+        self.closed_status = closed_status
         self.sessions: dict[str, dict] = {}  # handle -> {"properties", "name", "closed"}
         self.statements: list[str] = []
         self.ops: dict[str, dict] = {}  # handle -> {"sql", "polls", "final"}
@@ -181,7 +184,7 @@ class StandIn:
         return self.send(h, 404, {"errors": [f"Not found: {path}"]})
 
     def handle_closed(self, h: BaseHTTPRequestHandler, handle: str) -> None:
-        return self.send(h, 500, {"errors": ["Internal server error.", (
+        return self.send(h, self.closed_status, {"errors": ["Internal server error.", (
             "<Exception on server side:\norg.apache.flink.table.gateway.api.utils.SqlGatewayException: "
             "Failed to executeStatement.\nCaused by: org.apache.flink.table.gateway.service.utils."
             f"SqlExecutionException: Session '{handle}' does not exist.\n\nEnd of exception on server side>")]})
@@ -304,8 +307,9 @@ def test_a_statement_in_error_closes_the_session_and_submits_nothing_after(proje
     assert not any(s.startswith(("INSERT", "EXECUTE")) for s in gw.statements)
 
 
-def test_a_session_the_gateway_closed_is_one_line(project: Path) -> None:
-    with StandIn(expire_after=2) as gw:
+@pytest.mark.parametrize("closed_status", [500, 404])
+def test_a_session_the_gateway_closed_is_one_line(project: Path, closed_status: int) -> None:
+    with StandIn(expire_after=2, closed_status=closed_status) as gw:
         r = cli("deploy", str(project), "--sql-gateway", gw.url)
     one_error(r, f"the SQL Gateway at {gw.url} closed the session of this deploy", "does not exist")
     assert len(gw.statements) == 3
