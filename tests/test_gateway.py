@@ -90,6 +90,7 @@ class StandIn:
         # Flink's handlers answer a request to a closed session with 500 (the SqlGatewayException of an unknown
         # session is not a RestHandlerException); a proxy in front of it, or another version, may say 404
         self.closed_status = closed_status
+        self.insert_status_fails = False  # the gateway fails while the insert runs
         self.sessions: dict[str, dict] = {}  # handle -> {"properties", "name", "closed"}
         self.statements: list[str] = []
         self.ops: dict[str, dict] = {}  # handle -> {"sql", "polls", "final"}
@@ -173,6 +174,9 @@ class StandIn:
         if len(rest) >= 5 and rest[2] == "operations" and rest[3] in self.ops:
             op = self.ops[rest[3]]
             if method == "GET" and rest[4] == "status":
+                if self.insert_status_fails and op["sql"].startswith("EXECUTE STATEMENT SET"):
+                    return self.send(h, 503, {"errors": ["Service temporarily unavailable due to an ongoing "
+                                                         "leader election. Please refresh."]})
                 op["polls"] += 1
                 return self.send(h, 200, {"status": "RUNNING" if op["polls"] == 1 else op["final"]})
             if method == "POST" and rest[4] == "cancel":
@@ -305,6 +309,18 @@ def test_a_statement_in_error_closes_the_session_and_submits_nothing_after(proje
     assert session["closed"]
     assert gw.statements[-1].startswith("CREATE TABLE `all_clicks`")
     assert not any(s.startswith(("INSERT", "EXECUTE")) for s in gw.statements)
+
+
+def test_a_gateway_failing_during_the_insert_says_a_job_may_run(project: Path) -> None:
+    with StandIn() as gw:
+        gw.insert_status_fails = True
+        r = cli("deploy", str(project), "--sql-gateway", gw.url)
+    one_error(r, f"the SQL Gateway at {gw.url} refused the status of sql/local/05_insert_statement_set.sql: "
+                 "Service temporarily unavailable")
+    assert (f"the insert may have started a job: pipegen status {project} --flink-url http://localhost:8082 "
+            f"lists it, pipegen stop {project} --flink-url http://localhost:8082 stops it") in r.stderr
+    (session,) = gw.sessions.values()
+    assert session["closed"]
 
 
 @pytest.mark.parametrize("closed_status", [500, 404])

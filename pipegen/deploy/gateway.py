@@ -129,8 +129,9 @@ class Gateway:
                               GATEWAY_HINT)
         return str(op)
 
-    def status(self, session: str, op: str) -> str:
-        got = self._call("GET", f"/{self.version}/sessions/{session}/operations/{op}/status")
+    def status(self, session: str, op: str, what: str = "") -> str:
+        got = self._call("GET", f"/{self.version}/sessions/{session}/operations/{op}/status",
+                         what=f"the status of {what}" if what else "")
         return str(got.get("status", "UNKNOWN")).upper()
 
     def cancel(self, session: str, op: str) -> None:
@@ -140,7 +141,7 @@ class Gateway:
         """Until the operation is FINISHED; its error as a DeployError when it is not."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = self.status(session, op)
+            state = self.status(session, op, what)
             if state == "FINISHED":
                 return
             if state == "ERROR":
@@ -241,16 +242,10 @@ def deploy(opts: Any, url: str, echo: Echo, status: Echo) -> int:
     status(f"submitting {name} through the SQL Gateway at {gw.url} (Flink {version}, REST API {gw.version})"
            + (f" from {savepoint}" if savepoint else ""))
     session = gw.open_session(f"pipegen-{name}", properties)
-    job_id = None
     try:
         job_id = _run(gw, session, statements, status, stop_hint)
-    except KeyboardInterrupt:
-        _close_quietly(gw, session)
-        raise
-    except DeployError:
-        _close_quietly(gw, session)
-        raise
-    _close_quietly(gw, session)
+    finally:
+        _close_quietly(gw, session)  # a job the insert started runs on; the session's tables and views go
     if job_id is None:
         raise DeployError(f"the insert was accepted but the SQL Gateway at {gw.url} gave no job id",
                           f"pipegen status {opts.project} --flink-url {jobmanager} lists the project's jobs "
@@ -292,6 +287,12 @@ def _run(gw: Gateway, session: str, statements: list[Any], status: Echo, stop_hi
             job_id = gw.job_id(session, op, what)
         except KeyboardInterrupt:
             _undo_insert(gw, session, op, what, stop_hint)
+            raise
+        except DeployError as e:
+            if not str(e).startswith("Flink refused"):  # not an insert in ERROR: it may have started the job
+                status_hint = stop_hint.replace("pipegen stop", "pipegen status", 1)
+                e.hint = (f"the insert may have started a job: {status_hint} lists it, {stop_hint} stops it; "
+                          + e.hint)
             raise
     return job_id
 
