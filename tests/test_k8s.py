@@ -208,6 +208,27 @@ def test_a_jdbc_source_brings_the_jdbc_jars() -> None:
     assert "postgresql-42.7.3.jar" in files["k8s/Dockerfile"]
 
 
+def test_a_comment_marker_inside_quotes_is_told_in_the_readme(tmp_path: Path) -> None:
+    """The runner example removes ``--`` to the end of a line even inside a string: its split of such a
+    script is not the project's statements, and k8s/README.md says so."""
+    text = (ROOT / "specs" / "order_processing.pgl").read_text(encoding="utf-8")
+    assert 'topic "orders"' in text
+    spec = tmp_path / "dashes.pgl"
+    spec.write_text(text.replace('topic "orders"', 'topic "orders--eu"', 1), encoding="utf-8")
+    files = compiled(spec)
+    assert "'topic' = 'orders--eu'" in files["sql/local/pipeline.sql"]
+    assert k8s.runner_hazard(files["sql/local/pipeline.sql"])
+    assert "keeps `--` and `/*` inside quotes" in files["k8s/README.md"]
+    ran = parse_statements(files["sql/local/pipeline.sql"])
+    assert not any("'orders--eu'" in s for s in ran)  # what the example's runner would have made of it
+    for _, clean in (project_files(s) for s in SPECS[:3]):
+        assert "inside quotes" not in clean["k8s/README.md"]
+
+
+def project_files(spec: Path) -> tuple[Path, dict[str, str]]:
+    return spec, compiled(spec)
+
+
 def test_only_projects_with_local_sql_get_k8s() -> None:
     files = compiled(SPECS[0], ("cloud",))
     assert not [f for f in files if f.startswith("k8s/")]

@@ -131,7 +131,7 @@ def files(spec: ir.Spec, pipeline_sql: str) -> dict[str, str]:
         "k8s/pipeline-sql.yaml": HEADER + yamlout.dump(config_map, literal=True),
         "k8s/flinkdeployment.yaml": HEADER + yamlout.dump(deployment),
         "k8s/Dockerfile": _dockerfile(jars),
-        "k8s/README.md": _readme(spec, deployment, jars),
+        "k8s/README.md": _readme(spec, deployment, jars, pipeline_sql),
     }
 
 
@@ -149,7 +149,14 @@ def _dockerfile(jars: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _readme(spec: ir.Spec, deployment: dict[str, Any], jars: list[str]) -> str:
+def runner_hazard(pipeline_sql: str) -> bool:
+    """Whether a statement holds ``--`` or ``/*`` (in a quoted name or string): the SQL runner example removes
+    everything from ``--`` to the end of the line, and ``/* ... */``, wherever they stand. pipeline.sql's own
+    comments are whole lines that start with ``--``."""
+    return any(("--" in ln and not ln.startswith("--")) or "/*" in ln for ln in pipeline_sql.splitlines())
+
+
+def _readme(spec: ir.Spec, deployment: dict[str, Any], jars: list[str], pipeline_sql: str) -> str:
     name = deployment["metadata"]["name"]
     conf = deployment["spec"]["flinkConfiguration"]
     out = [
@@ -181,8 +188,13 @@ def _readme(spec: ir.Spec, deployment: dict[str, Any], jars: list[str]) -> str:
         "5. The addresses the cluster reaches: the tables in `sql/local/` use `config/local.yaml`'s (the",
         "   docker-compose stack's). Edit that file and compile again before you apply.",
     ]
+    extra = []
     if spec.pipeline.functions:
-        out.append("6. Your functions: their jar (or, for Python ones, PyFlink and their files) in the image too.")
+        extra.append("Your functions: their jar (or, for Python ones, PyFlink and their files) in the image too.")
+    if runner_hazard(pipeline_sql):
+        extra.append("A SQL runner that keeps `--` and `/*` inside quotes: the example's removes them as comments "
+                     "wherever they stand, and a statement of this project has one in a quoted name or string.")
+    out += [f"{i}. {line}" for i, line in enumerate(extra, start=6)]
     out += [
         "",
         "## Apply",
