@@ -399,6 +399,10 @@ def test_processing_time_windows_when_the_request_asks_for_them(request_text: st
      "device_id", "previous_status is not null and status != previous_status"),
     ("meter_readings (meter_id, kwh, read_at): emit every reading whose kwh is higher than the last reading of its "
      "meter", "kwh", "meter_id", "kwh > previous_kwh"),
+    ("Alert when a card is used in a different country than the previous transaction within 1 hour, from "
+     "card_payments (card_id, country, amount, paid_at)", "country", "card_id",
+     "previous_country is not null and country != previous_country and seconds_between(previous_paid_at, paid_at) "
+     "<= 3600"),
 ])
 def test_a_comparison_with_the_row_before_is_a_lag(request_text: str, lagged: str, partition: str,
                                                   where: str | None) -> None:
@@ -417,6 +421,9 @@ def test_a_comparison_with_the_row_before_is_a_lag(request_text: str, lagged: st
     "every 30 seconds, the average latency_ms per endpoint over the previous 5 minutes, from api_calls (endpoint, "
     "latency_ms, called_at)",
     "Keep only the last reading per device from readings (device_id, temp, ts)",
+    "Join each order (order_id, customer_id, total, ts) with the customer's last known address from addresses "
+    "(customer_id, address, updated_at), an upsert topic keyed by customer_id",
+    "Count logins per user compared to the previous hour, from logins (user_id, ok, at)",
 ])
 def test_the_previous_n_rows_or_minutes_and_the_last_per_key_are_no_lag(request_text: str) -> None:
     assert "lag(" not in best(request_text)

@@ -2096,7 +2096,8 @@ def _union_sinks(statements: list[ir.Statement], others: list[SourceTemplate], o
 # A comparison of each row with the one before it in its partition (LAG): "the change since the previous
 # reading", "higher than its last price", "between consecutive readings", "when the status changes", "jumps by
 # more than 5". Not "the previous 20 trades" (a rolling window over rows) nor "the previous hour" (over time).
-_ROW_BEFORE = (r"(?:previous|prior|preceding|last|earlier|former|most recent) (?!\d)(?!(?:seconds?|minutes?|hours?|"
+_ROW_BEFORE = (r"(?:previous|prior|preceding|last|earlier|former|most recent) (?!\d)"
+               r"(?!(?:known|seen|reported|seconds?|minutes?|hours?|"
                r"days?|weeks?|months?|years?|window|period|interval|batch)\b)(?:[a-z_]+ ){0,2}?[a-z_]+")
 PREVIOUS_CUES = (
     rf"\b(?:since|from|to|with|than|vs\.?|versus|against|over|relative to|compared (?:to|with)|as opposed to|"
@@ -2215,9 +2216,20 @@ def _build_previous(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken
     row = [e for e in row if not (bound is not None and isinstance(e, ir.Binary) and _label_number(e.right) == bound)]
     if row:
         d.add(ir.Transform(name=_unique("filtered", taken), input=d.head, where=_and(row)))
+    lags = [ir.Measure(name=prev, expr=call("lag", col(f.name)))]
+    # "... than the previous transaction within 1 hour": the row before counts only that close in time
+    within = next((x for x in r.durations for m in found if 0 <= x.start - m.end() <= 40
+                   and re.search(r"\bwithin\s*(?:an?\s+|the\s+)?$", r.low[max(0, x.start - 12):x.start])), None)
+    et = src.event_time
+    if within is not None and et and et in d.columns and cond is not None:
+        prev_t = _unique(f"previous_{et}", {*d.columns, prev})
+        lags.append(ir.Measure(name=prev_t, expr=call("lag", col(et))))
+        close = ir.Binary(op="<=", left=call("seconds_between", col(prev_t), col(et)),
+                          right=num(str(millis(within.value) // 1000)))  # type: ignore[arg-type]
+        cond = ir.Binary(op="and", left=cond, right=close)
     d.add(ir.Rolling(name=_unique("with_previous", taken), input=d.head, partition_by=tuple(col(k) for k in v.keys),
-                     measures=(ir.Measure(name=prev, expr=call("lag", col(f.name))),)),
-          [*d.columns, prev])
+                     measures=tuple(lags)),
+          [*d.columns, *(m.name for m in lags)])
     items: tuple[ir.SelectItem, ...] = ()
     if is_numeric(f):
         change = _unique(f"{f.name}_change", set(d.columns))
