@@ -6,6 +6,9 @@ the run compiles ``pipeline.pgl`` again for the loopback broker and refuses to s
 differ from the files (the project was edited or compiled by another version). Only the tables' connector
 options differ: the loopback broker's address, and JSON values (no ``avro-confluent`` format jar for Flink
 can be had without Maven; the Avro schemas are still checked, on the rows read back).
+
+On the user's own Kafka (``kafka``) the session starts no broker: the schemas are registered, the topics
+found or created, and the job's sources and the sinks' reader start at the offsets the topics had then.
 """
 
 from __future__ import annotations
