@@ -130,7 +130,8 @@ def test_a_run_on_your_kafka_end_to_end(tmp_path, broker):
     produce(broker.bootstrap, "clicks", old_clicks)
     produce(broker.bootstrap, "all-clicks", [b"a row from before", b"another"])
 
-    r = subprocess.run(cli("run", str(out), "--duration", "20s", "--bootstrap-servers"),
+    report = tmp_path / "report.html"
+    r = subprocess.run(cli("run", str(out), "--duration", "20s", "--report", str(report), "--bootstrap-servers"),
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
@@ -145,6 +146,11 @@ def test_a_run_on_your_kafka_end_to_end(tmp_path, broker):
     assert not re.search(r"[1-9][\d,]* failed the schema check", r.stdout), r.stdout
     lines = [x for x in r.stdout.splitlines() if "reconciliation" in x]
     assert len(lines) == 2 and all("reconciliation holds" in x for x in lines), r.stdout
+    # the same report as the embedded run's, saying where the topics were
+    data = json.loads(re.search(r"const EMBEDDED = (\{.*?\});\n", report.read_text(), re.S).group(1)
+                      .replace("<\\/", "</"))
+    assert any(f"your Kafka at {broker.bootstrap}" in line for line in data["config"])
+    assert {s["name"] for s in data["sinks"]} == {"all_clicks", "page_count_sink"} and data["sources"]
 
     # nothing deleted: the topics, and the messages from before, are still there beside the run's
     assert {"clicks", "all-clicks", "page-counts"} <= topic_names(broker.bootstrap)
@@ -324,7 +330,7 @@ def test_avro_events_in_the_confluent_wire_format_with_registered_schemas(tmp_pa
             {"name": "total", "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 10,
                                                  "scale": 2}], "default": None}]}
         sink_id = kafka.Registry(registry.url).register("totals-value", schema)
-        reader = kafka.Codec(kafka.Registry(registry.url), {"totals": (None, None, None, None)})
+        reader = kafka.Codec(kafka.Registry(registry.url), {"totals": kafka.Avro()})
         buf = io.BytesIO()
         fastavro.schemaless_writer(buf, fastavro.parse_schema(schema), {
             "id": "a", "window_end": dt.datetime(2026, 12, 1, 12, 0, 10, 123000, tzinfo=dt.UTC),

@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipegen.compiler import ir
 from pipegen.run.errors import RunError
@@ -301,11 +301,20 @@ def from_offsets(statements: list[Any], start: dict[str, dict[int, int]]) -> lis
 
 
 # ------------------------------------------------------------------------------------------- values
+class Avro(NamedTuple):
+    """An Avro table's schemas and the ids the registry gave them (a sink's: None, Flink registers them)."""
+
+    value_id: int | None = None
+    value: dict[str, Any] | None = None
+    key_id: int | None = None
+    key: dict[str, Any] | None = None
+
+
 class Codec:
     """How a run's messages are written and read back: JSON, and Avro in Confluent's wire format for the
-    tables listed in ``avro`` (name -> (value schema id, value schema, key schema id, key schema))."""
+    tables (sources and sinks, by name) in ``avro``."""
 
-    def __init__(self, registry: Registry | None = None, avro: dict[str, tuple] | None = None):
+    def __init__(self, registry: Registry | None = None, avro: dict[str, Avro] | None = None):
         self.registry = registry
         self.avro = avro or {}
 
@@ -313,17 +322,17 @@ class Codec:
         got = self.avro.get(source)
         if got is None:
             return batch.json()
-        head = frame(got[0])
-        return [head + b for b in batch.avro(got[1])]
+        head = frame(got.value_id)
+        return [head + b for b in batch.avro(got.value)]
 
     def keys(self, source: str, batch: Any) -> list[Any] | None:
         got = self.avro.get(source)
-        if got is None or got[2] is None:
+        if got is None or got.key_id is None:
             return batch.json_keys()
         from pipegen.run.columns import avro_bytes
 
-        head = frame(got[2])
-        return [head + b for b in avro_bytes(got[3], batch.block.key, batch.lo, batch.hi, batch.event_ms)]
+        head = frame(got.key_id)
+        return [head + b for b in avro_bytes(got.key, batch.block.key, batch.lo, batch.hi, batch.event_ms)]
 
     def table_row(self, source: str, key: Any, row: Any) -> tuple[bytes, bytes | None]:
         from pipegen.run.synth import encode
@@ -331,7 +340,8 @@ class Codec:
         got = self.avro.get(source)
         if got is None:
             return encode(row), (encode(key) if key else None)
-        return _avro_datum(got[0], got[1], row), (_avro_datum(got[2], got[3], key) if key and got[2] else None)
+        return (_avro_datum(got.value_id, got.value, row),
+                _avro_datum(got.key_id, got.key, key) if key and got.key_id is not None else None)
 
     def sink_row(self, sink: str, raw: bytes) -> Any:
         """A sink's message as the JSON row Flink's json format writes (timestamps ISO-8601); ValueError when
@@ -389,16 +399,16 @@ def register(user: UserKafka, spec: ir.Spec, project: Path) -> Codec:
         return Codec()
     assert user.registry_url is not None
     registry = Registry(user.registry_url)
-    ids: dict[str, tuple] = {}
+    tables: dict[str, Avro] = {}
     for t in avro:
         if isinstance(t, ir.Sink):
-            ids[t.name] = (None, None, None, None)  # read back by the ids Flink registers
+            tables[t.name] = Avro()  # read back by the ids Flink registers
             continue
         value = _schema(project, f"{t.name}-value.avsc")
         key = _schema(project, f"{t.name}-key.avsc") if t.key else None
-        ids[t.name] = (registry.register(f"{t.topic}-value", value), value,
-                       registry.register(f"{t.topic}-key", key) if key else None, key)
-    return Codec(registry, ids)
+        tables[t.name] = Avro(registry.register(f"{t.topic}-value", value), value,
+                              registry.register(f"{t.topic}-key", key) if key else None, key)
+    return Codec(registry, tables)
 
 
 def _schema(project: Path, name: str) -> dict[str, Any]:
