@@ -375,3 +375,33 @@ def test_settings_from_config_and_flags_over_them(tmp_path):
     conf.write_text(conf.read_text().replace("kafka:\n", "kafka:\n  partitions: 6\n  replication_factor: 3\n"))
     got = kafka.resolve(out, "config", None, False)
     assert (got.partitions, got.replication) == (6, 3)
+
+
+def test_a_broker_that_goes_away_mid_run_ends_it_in_one_line_with_no_job_left(tmp_path, broker):
+    from test_run import alive, descendants
+
+    out = compile_to(COUNTS, tmp_path / "counts")
+    p = subprocess.Popen(cli("run", str(out), "--duration", "5m", "--bootstrap-servers", broker.bootstrap),
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        seen = []
+        while not any("produced" in x for x in seen[-1:]):  # traffic is flowing
+            line = p.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        started = descendants(p.pid)
+        assert started  # the Flink worker and its JVM
+        broker.stop()
+        stdout, stderr = p.communicate(timeout=180)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert lines[-2] == (f"error: the run did not complete: your Kafka at {broker.bootstrap} stopped answering "
+                         "(1/1 brokers are down)"), stderr
+    assert lines[-1] == f"  = hint: check that your Kafka at {broker.bootstrap} is up, then run again (the job was " \
+                        "cancelled)"
+    assert "Traceback" not in stderr and "source clicks: produced" in stdout
+    time.sleep(1)
+    assert not alive(started), "left behind: " + ", ".join(str(x) for x in alive(started))

@@ -94,8 +94,10 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
     if opts.keep_data:
         echo(f"run data kept in {session.dir}")
     if stats.errors and not interrupted:
-        raise RunError(f"the run did not complete: {stats.errors[0]}",
-                       f"run again with --keep-data to keep the logs ({session.dir})")
+        hint = f"run again with --keep-data to keep the logs ({session.dir})"
+        if session.broker_lost and user is not None:
+            hint = f"check that your Kafka at {user.bootstrap} is up, then run again (the job was cancelled)"
+        raise RunError(f"the run did not complete: {stats.errors[0]}", hint)
     failed = sum(s.failed for s in stats.sinks.values())
     if failed:
         echo(f"error: {failed} sink rows failed their Avro schema check: the SQL and the schemas PipeGen wrote "

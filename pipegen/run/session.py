@@ -230,6 +230,7 @@ class Session:
                  keep_data: bool = False, data_dir: Path | None = None, kafka: UserKafka | None = None):
         self.project = project
         self.kafka = kafka  # the user's Kafka, else None: the embedded broker
+        self.broker_lost = False
         self.codec = Codec()
         self.topics = Topics()
         self.plan = plan
@@ -413,6 +414,7 @@ class Session:
         # linger.ms 5 and librdkafka's default batches (10,000 messages, 1 MB): measured against the loopback
         # broker in bench/results/run.md, longer lingers and larger batches were no faster
         return Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5, "log_level": 0,
+                         "error_cb": self._kafka_error,
                          "queue.buffering.max.messages": 1_000_000, "enable.idempotence": False})
 
     def _write_tables(self) -> None:
@@ -468,7 +470,27 @@ class Session:
                         st.late_ms.frombytes(late.astype("=i8").tobytes())
             producer.poll(0)
             time.sleep(max(0.0, TICK - (time.time() - now)))
-        producer.flush(30)
+        deadline = time.time() + 30
+        while producer.flush(0.5) and not self.broker_lost and time.time() < deadline:
+            pass
+
+    def _kafka_error(self, err: Any) -> None:
+        """A client's error that is not about one message: all brokers down ends the run with that as its error,
+        once a fresh metadata request has failed too (a closed idle connection is not a broker gone)."""
+        from confluent_kafka import KafkaError
+        from confluent_kafka.admin import AdminClient
+
+        if err.code() != KafkaError._ALL_BROKERS_DOWN or self.broker_lost or self.stop_all.is_set():
+            return
+        try:
+            AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0}).list_topics(timeout=5)
+            return
+        except Exception:  # noqa: BLE001 - a KafkaException: it is gone
+            pass
+        self.broker_lost = True
+        where = f"your Kafka at {self.bootstrap}" if self.kafka is not None else "the run's broker"
+        self.stats.error(f"{where} stopped answering ({err.str()})")
+        self.stop_traffic.set()
 
     # -- reading the sinks --------------------------------------------------------------------------------
     def _consume(self) -> None:
@@ -476,7 +498,7 @@ class Session:
 
         spec = self.project.spec
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"pipegen-read-{os.getpid()}",
-                             "enable.auto.commit": False, "log_level": 0})
+                             "enable.auto.commit": False, "log_level": 0, "error_cb": self._kafka_error})
         by_topic: dict[str, list[ir.Sink]] = {}
         for k in sinks(spec):
             by_topic.setdefault(k.topic, []).append(k)
@@ -608,7 +630,7 @@ class Session:
                 t.join(35)
         start = time.time()
         last_count, quiet_since = -1, time.time()
-        while time.time() - start < DRAIN_MAX:
+        while time.time() - start < DRAIN_MAX and not self.broker_lost:
             count = sum(s.rows + s.deletes for s in self.stats.sinks.values())
             behind = any(s.read_by_flink is not None and s.read_by_flink < s.produced + s.table_rows
                          for s in self.stats.sources.values())
