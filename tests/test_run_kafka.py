@@ -136,7 +136,8 @@ def test_a_run_on_your_kafka_end_to_end(tmp_path, broker):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
     assert f"broker: your Kafka at {broker.bootstrap} (topics created when missing, never deleted)" in r.stderr
-    assert "topics: created page-counts; kept all-clicks, clicks (5 messages from before, not read)" in r.stderr
+    assert ("topics: created page-counts (1 partition each); kept all-clicks, clicks (5 messages from before, not "
+            "read)") in r.stderr
     produced = figure(r.stdout, r"source clicks: produced ([\d,]+)")
     assert produced > 500
     assert figure(r.stdout, r"source clicks: produced [\d,]+ \([\d,]+ late\); read by Flink ([\d,]+)") == produced
@@ -348,6 +349,7 @@ def test_topics_are_created_with_the_configured_partitions_and_recreated_only_wh
     user = kafka.UserKafka(broker.bootstrap, partitions=3)
     first = kafka.prepare_topics(user, ["a", "b"])
     assert first.created == ["a", "b"] and first.start == {"a": {0: 0, 1: 0, 2: 0}, "b": {0: 0, 1: 0, 2: 0}}
+    assert first.describe() == "topics: created a, b (3 partitions each)"
     from confluent_kafka import Producer
 
     p = Producer({"bootstrap.servers": broker.bootstrap, "log_level": 0})
@@ -405,3 +407,33 @@ def test_a_broker_that_goes_away_mid_run_ends_it_in_one_line_with_no_job_left(tm
     assert "Traceback" not in stderr and "source clicks: produced" in stdout
     time.sleep(1)
     assert not alive(started), "left behind: " + ", ".join(str(x) for x in alive(started))
+
+
+def test_ctrl_c_on_your_kafka_cancels_the_job_and_keeps_the_topics(tmp_path, broker):
+    import signal
+
+    from test_run import alive, default_sigint, descendants
+
+    out = compile_to(COUNTS, tmp_path / "counts")
+    p = subprocess.Popen(cli("run", str(out), "--duration", "5m", "--bootstrap-servers", broker.bootstrap),
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                         preexec_fn=default_sigint)
+    try:
+        seen = []
+        while not any("produced" in x for x in seen[-1:]):
+            line = p.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        started = descendants(p.pid)
+        p.send_signal(signal.SIGINT)
+        stdout, stderr = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, stderr
+    assert "interrupted: the job was cancelled; the topics on your Kafka are kept" in stdout
+    assert "source clicks: produced" in stdout and "Traceback" not in stderr
+    time.sleep(1)
+    assert not alive(started), "left behind: " + ", ".join(str(x) for x in alive(started))
+    assert {"clicks", "all-clicks", "page-counts"} <= topic_names(broker.bootstrap)
+    assert read_all(broker.bootstrap, "clicks")  # the events produced are still there

@@ -189,7 +189,12 @@ class Topics:
     def describe(self) -> str:
         out = []
         if self.created:
-            out.append("created " + ", ".join(self.created))
+            counts = {len(self.start[t]) for t in self.created}
+            each = ""
+            if len(counts) == 1:
+                n = counts.pop()
+                each = f" ({n} partition{'s' if n > 1 else ''} each)"
+            out.append("created " + ", ".join(self.created) + each)
         if self.kept:
             before = sum(sum(self.start[t].values()) for t in self.kept)
             out.append("kept " + ", ".join(self.kept) + (f" ({before:,} messages from before, not read)"
