@@ -494,12 +494,21 @@ def deploy(
         show_default=False)] = None,
     jars: Annotated[Optional[str], typer.Option("--jars", help="Connector jars or folders, separated by ':', sent "
                                                 "with the job (default: as for validate).", show_default=False)] = None,
+    sql_gateway: Annotated[Optional[str], typer.Option(
+        "--sql-gateway", help="Submit through this Flink SQL Gateway (its REST address, e.g. http://HOST:8083) "
+        "instead of the JobManager; status and stop still use the JobManager (--flink-url).",
+        show_default=False)] = None,
 ) -> None:
     """Submit the project's pipeline as one job to a running Flink cluster; print its id and web UI link."""
     from pipegen.deploy.command import DeployOptions, deploy as run_deploy
 
     opts = DeployOptions(project, flink_url, bootstrap_servers, schema_registry, from_savepoint,
                          jars.split(os.pathsep) if jars else None)
+    if sql_gateway:
+        from pipegen.deploy.gateway import deploy as gateway_deploy
+
+        _deploy_call(gateway_deploy, opts, sql_gateway, typer.echo, lambda line: typer.echo(line, err=True),
+                     interrupted="interrupted: the session was closed and no job of this deploy is left running")
     _deploy_call(run_deploy, opts, typer.echo, lambda line: typer.echo(line, err=True),
                  interrupted="interrupted: nothing of this deploy is left running on the cluster")
 
