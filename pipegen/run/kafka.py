@@ -155,7 +155,7 @@ def check(user: UserKafka, spec: ir.Spec, jars: list[str]) -> None:
     if not user.registry_url:
         raise RunError(f"{names} carr{'ies' if len(avro) == 1 else 'y'} Avro, and no Schema Registry is given",
                        "give it: --schema-registry URL (or schema_registry.host_url in config/local.yaml)")
-    Registry(user.registry_url)._call("GET", "/subjects", what="the list of subjects")
+    Registry(user.registry_url).check()
 
 
 def admin(user: UserKafka) -> Any:

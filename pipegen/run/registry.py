@@ -90,6 +90,10 @@ class Registry:
         return RunError(f"the Schema Registry at {self.url} answered {what or 'a request'} with an error{said}",
                         "check that the URL is the registry's, then run again")
 
+    def check(self) -> None:
+        """A RunError unless the registry answers (``GET /subjects``)."""
+        self._call("GET", "/subjects", what="the list of subjects")
+
     def register(self, subject: str, schema: dict[str, Any]) -> int:
         """The id of ``schema`` under ``subject``: registered when it is new, found when it is there."""
         quoted = urllib.parse.quote(subject, safe="")
