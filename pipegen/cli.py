@@ -429,8 +429,19 @@ def run(
         "--report", show_default=False,
         help="Write one self-contained HTML report at the end (default file: run-report.html in the project).")
     ] = None,
+    bootstrap_servers: Annotated[Optional[str], typer.Option(
+        "--bootstrap-servers", show_default=False,
+        help="Run on your Kafka at HOST:PORT instead of the embedded broker (alone: config/local.yaml's "
+        "kafka.host_bootstrap_servers). Topics are created when missing, never deleted.")] = None,
+    schema_registry: Annotated[Optional[str], typer.Option(
+        "--schema-registry", show_default=False,
+        help="Your Schema Registry, for Avro topics (default: config/local.yaml's schema_registry.host_url).")
+    ] = None,
+    recreate_topics: Annotated[bool, typer.Option(
+        "--recreate-topics", help="On your Kafka: delete the spec's topics and create them again first.")] = False,
 ) -> None:
-    """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker."""
+    """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker, or
+    your own Kafka."""
     from pipegen.run.command import RunOptions, execute
     from pipegen.run.errors import RunError
 
@@ -438,7 +449,8 @@ def run(
     if report is not None:
         report_path = project / report if report == "run-report.html" else Path(report)
     opts = RunOptions(project, duration, message_rate, traffic_pattern, speed, seed, late, dry_run, keep_data,
-                      jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path)
+                      jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path,
+                      bootstrap_servers, schema_registry, recreate_topics)
     try:
         code = execute(opts, typer.echo, lambda line: typer.echo(line, err=True))
     except RunError as e:
@@ -751,6 +763,8 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _optional_value(sys.argv, "--report", "run-report.html")
+    if sys.argv[1:2] == ["run"]:
+        _optional_value(sys.argv, "--bootstrap-servers", "config")
     from typer.exceptions import Abort
 
     try:  # typer 0.2x carries its own copy of click (pinned below 0.29 in pyproject.toml)
