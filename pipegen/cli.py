@@ -429,8 +429,19 @@ def run(
         "--report", show_default=False,
         help="Write one self-contained HTML report at the end (default file: run-report.html in the project).")
     ] = None,
+    bootstrap_servers: Annotated[Optional[str], typer.Option(
+        "--bootstrap-servers", show_default=False,
+        help="Run on your Kafka at HOST:PORT instead of the embedded broker (alone: config/local.yaml's "
+        "kafka.host_bootstrap_servers). Topics are created when missing, never deleted.")] = None,
+    schema_registry: Annotated[Optional[str], typer.Option(
+        "--schema-registry", show_default=False,
+        help="Your Schema Registry, for Avro topics (default: config/local.yaml's schema_registry.host_url).")
+    ] = None,
+    recreate_topics: Annotated[bool, typer.Option(
+        "--recreate-topics", help="On your Kafka: delete the spec's topics and create them again first.")] = False,
 ) -> None:
-    """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker."""
+    """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker, or
+    your own Kafka."""
     from pipegen.run.command import RunOptions, execute
     from pipegen.run.errors import RunError
 
@@ -438,7 +449,8 @@ def run(
     if report is not None:
         report_path = project / report if report == "run-report.html" else Path(report)
     opts = RunOptions(project, duration, message_rate, traffic_pattern, speed, seed, late, dry_run, keep_data,
-                      jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path)
+                      jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path,
+                      bootstrap_servers, schema_registry, recreate_topics)
     try:
         code = execute(opts, typer.echo, lambda line: typer.echo(line, err=True))
     except RunError as e:
@@ -501,6 +513,10 @@ def deploy(
         show_default=False)] = None,
     jars: Annotated[Optional[str], typer.Option("--jars", help="Connector jars or folders, separated by ':', sent "
                                                 "with the job (default: as for validate).", show_default=False)] = None,
+    sql_gateway: Annotated[Optional[str], typer.Option(
+        "--sql-gateway", help="Submit through this Flink SQL Gateway (its REST address, e.g. http://HOST:8083) "
+        "instead of the JobManager; status and stop still use the JobManager (--flink-url).",
+        show_default=False)] = None,
     target: Annotated[DeployTarget, typer.Option("--target", help=TARGET_HELP)] = DeployTarget.local,
 ) -> None:
     """Submit the project's pipeline as one job to a running Flink cluster (or its statements to Confluent Cloud,
@@ -509,13 +525,18 @@ def deploy(
         from pipegen.deploy import cloud
 
         _cloud_only({"--bootstrap-servers": bootstrap_servers, "--schema-registry": schema_registry,
-                     "--from-savepoint": from_savepoint, "--jars": jars})
+                     "--from-savepoint": from_savepoint, "--jars": jars, "--sql-gateway": sql_gateway})
         _deploy_call(cloud.deploy, project, typer.echo, lambda line: typer.echo(line, err=True),
                      interrupted="interrupted")
     from pipegen.deploy.command import DeployOptions, deploy as run_deploy
 
     opts = DeployOptions(project, flink_url, bootstrap_servers, schema_registry, from_savepoint,
                          jars.split(os.pathsep) if jars else None)
+    if sql_gateway:
+        from pipegen.deploy.gateway import deploy as gateway_deploy
+
+        _deploy_call(gateway_deploy, opts, sql_gateway, typer.echo, lambda line: typer.echo(line, err=True),
+                     interrupted="interrupted: the session was closed and no job of this deploy is left running")
     _deploy_call(run_deploy, opts, typer.echo, lambda line: typer.echo(line, err=True),
                  interrupted="interrupted: nothing of this deploy is left running on the cluster")
 
@@ -783,6 +804,8 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _optional_value(sys.argv, "--report", "run-report.html")
+    if sys.argv[1:2] == ["run"]:
+        _optional_value(sys.argv, "--bootstrap-servers", "config")
     from typer.exceptions import Abort
 
     try:  # typer 0.2x carries its own copy of click (pinned below 0.29 in pyproject.toml)

@@ -369,3 +369,83 @@ class Subprocess:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# -- a Schema Registry -----------------------------------------------------------------------------
+
+
+class _RegistryHandler(_Handler):
+    """Confluent Schema Registry's REST API, as documented (docs.confluent.io, "Schema Registry API
+    Reference"): the calls a run makes, with the registry's own error bodies."""
+
+    def _error(self, status: int, code: int, message: str) -> None:
+        self._json(status, {"error_code": code, "message": message})
+
+    def do_GET(self) -> None:
+        owner: RegistryServer = self.server_owner
+        owner.record(self, None)
+        if self.path == "/subjects":
+            return self._json(200, sorted(owner.subjects))
+        if self.path.startswith("/schemas/ids/"):
+            schema_id = int(self.path.rsplit("/", 1)[1])
+            with owner.lock:
+                text = owner.by_id.get(schema_id)
+            if text is None:
+                return self._error(404, 40403, f"Schema {schema_id} not found")
+            return self._json(200, {"schema": text})
+        return self._error(404, 404, "HTTP 404 Not Found")
+
+    def do_POST(self) -> None:
+        import urllib.parse
+
+        owner: RegistryServer = self.server_owner
+        body = self._body()
+        owner.record(self, body)
+        parts = self.path.split("/")
+        if len(parts) != 4 or parts[1] != "subjects" or parts[3] != "versions":
+            return self._error(404, 404, "HTTP 404 Not Found")
+        subject = urllib.parse.unquote(parts[2])
+        text = body.get("schema")
+        try:
+            json.loads(text)
+        except (TypeError, ValueError):
+            return self._error(422, 42201, "Either the input schema or one of its references is invalid")
+        if subject in owner.incompatible:
+            return self._error(409, 409, f"Schema being registered is incompatible with an earlier schema for "
+                                         f"subject \"{subject}\", details: [{{errorType:'READER_FIELD_MISSING_"
+                                         "DEFAULT_VALUE', description:'The field 'x' at path '/fields/0' in the new "
+                                         "schema has no default value and is missing in the old schema'}]")
+        canonical = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+        with owner.lock:
+            schema_id = owner.ids.get(canonical)
+            if schema_id is None:  # ids are the registry's, one per schema across subjects
+                schema_id = owner.ids[canonical] = len(owner.ids) + 1
+                owner.by_id[schema_id] = text
+            versions = owner.subjects.setdefault(subject, [])
+            if schema_id not in versions:
+                versions.append(schema_id)
+        return self._json(200, {"id": schema_id})
+
+
+class RegistryServer(_Server):
+    """A stand-in for a Confluent Schema Registry (none can run here: it is a Java service that is not on
+    PyPI); it answers as the documented REST API does: ``POST /subjects/{subject}/versions`` -> ``{"id": N}``
+    (the same id for a schema registered before), ``GET /schemas/ids/{id}`` -> ``{"schema": "..."}``,
+    ``GET /subjects``; 409 for the subjects in ``incompatible``, 422 for a schema that is not JSON, 404 with
+    error code 40403 for an unknown id."""
+
+    handler_class = _RegistryHandler
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+        self.subjects: dict[str, list[int]] = {}
+        self.ids: dict[str, int] = {}
+        self.by_id: dict[int, str] = {}
+        self.incompatible: set[str] = set()
+        self.requests: list[dict[str, Any]] = []
+
+    def record(self, handler: BaseHTTPRequestHandler, body: dict | None) -> None:
+        with self.lock:
+            self.requests.append({"method": handler.command, "path": handler.path, "body": body,
+                                  "content_type": handler.headers.get("Content-Type")})

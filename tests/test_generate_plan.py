@@ -381,3 +381,101 @@ def test_processing_time_windows_when_the_request_asks_for_them(request_text: st
     (agg,) = [s for s in spec.statements if s.kind == "aggregate"]
     assert src.processing_time == "proc_time" and agg.window.column == "proc_time"
     assert "processing" not in [f.name for f in src.fields] and all(g.path != ("processing",) for g in agg.group_by)
+
+
+# ----------------------------------------------------------------- the row before (lag) and time order (sort)
+
+
+@pytest.mark.parametrize("request_text, lagged, partition, where", [
+    ("For each reading from readings (sensor_id, temperature, ts), compute the change in temperature since the "
+     "previous reading of the same sensor", "temperature", "sensor_id", None),
+    ("Flag ticks (symbol, price, tick_time) where the price jumped more than 5 compared to the previous tick of the "
+     "same symbol", "price", "symbol", "price - previous_price > 5"),
+    ("Detect when the price of a stock drops by more than 3% between consecutive quotes, from quotes (symbol, price, "
+     "quoted_at)", "price", "symbol", "previous_price - price > abs(previous_price) * 0.03"),
+    ("Compare each order's total with the customer's previous order and flag increases over 100, from orders "
+     "(order_id, customer_id, total, ordered_at)", "total", "customer_id", "total - previous_total > 100"),
+    ("Alert when a device's status changes, from device_events (device_id, status, reported_at)", "status",
+     "device_id", "previous_status is not null and status != previous_status"),
+    ("meter_readings (meter_id, kwh, read_at): emit every reading whose kwh is higher than the last reading of its "
+     "meter", "kwh", "meter_id", "kwh > previous_kwh"),
+    ("Alert when a card is used in a different country than the previous transaction within 1 hour, from "
+     "card_payments (card_id, country, amount, paid_at)", "country", "card_id",
+     "previous_country is not null and country != previous_country and seconds_between(previous_paid_at, paid_at) "
+     "<= 3600"),
+])
+def test_a_comparison_with_the_row_before_is_a_lag(request_text: str, lagged: str, partition: str,
+                                                  where: str | None) -> None:
+    text = best(request_text)
+    spec = api.parse(text)
+    (rolling,) = [s for s in spec.statements if s.kind == "rolling"]
+    assert rolling.over is None and [c.path[-1] for c in rolling.partition_by] == [partition]
+    assert f"previous_{lagged} = lag({lagged})" in text
+    wheres = [line.strip()[6:] for line in text.splitlines() if line.strip().startswith("where ")]
+    assert wheres == ([where] if where else []), text
+
+
+@pytest.mark.parametrize("request_text", [
+    "for every trade from trades (trade_id, symbol, price, ts), attach the moving average price of the previous 10 "
+    "trades of the same symbol",
+    "every 30 seconds, the average latency_ms per endpoint over the previous 5 minutes, from api_calls (endpoint, "
+    "latency_ms, called_at)",
+    "Keep only the last reading per device from readings (device_id, temp, ts)",
+    "Join each order (order_id, customer_id, total, ts) with the customer's last known address from addresses "
+    "(customer_id, address, updated_at), an upsert topic keyed by customer_id",
+    "Count logins per user compared to the previous hour, from logins (user_id, ok, at)",
+])
+def test_the_previous_n_rows_or_minutes_and_the_last_per_key_are_no_lag(request_text: str) -> None:
+    assert "lag(" not in best(request_text)
+
+
+@pytest.mark.parametrize("request_text, order", [
+    ("Emit trades (trade_id, symbol, price, ts) sorted by time, and by price descending within the same "
+     "timestamp", "ts asc, price desc"),
+    ("Re-order the out-of-order sensor events by event time before writing them out, from sensor_events "
+     "(sensor_id, value, event_ts), which arrive up to 30 seconds late", "event_ts asc"),
+    ("write payments (payment_id, amount, paid_at) above 100 to big_payments in event-time order", "paid_at asc"),
+])
+def test_time_order_is_a_sort(request_text: str, order: str) -> None:
+    text = best(request_text)
+    spec = api.parse(text)
+    (sort,) = [s for s in spec.statements if s.kind == "sort"]
+    assert f"order by {order}" in text
+    (sink,) = [s for s in spec.statements if s.kind == "sink"]
+    assert sink.input == sort.name
+
+
+def test_counting_by_date_is_no_sort() -> None:
+    assert "sort " not in best("count orders by date from orders (order_id, amount, created_at)")
+
+
+@pytest.mark.parametrize("request_text, holder, extracted, source_fields", [
+    ("events (event_id, payload, ts): payload is a JSON string with user_id and amount; sum amount per user_id "
+     "every minute", "payload", ['user_id = json_value(payload, "$.user_id")',
+                                 'amount = json_value(payload, "$.amount" returning double)'],
+     ["event_id", "payload", "ts"]),
+    ("From the raw_orders topic (order_key, body, created_at), extract customer_id, total and status from the json "
+     "body and keep orders whose total is above 100", "body",
+     ['customer_id = json_value(body, "$.customer_id")', 'total = json_value(body, "$.total" returning double)',
+      'status = json_value(body, "$.status")'], ["order_key", "body", "created_at"]),
+    ("Parse the JSON in doc and pull out $.device.id and $.reading.temp from it, from telemetry (doc, ts), and "
+     "compute the average reading_temp per device_id every 5 minutes", "doc",
+     ['device_id = json_value(doc, "$.device.id")', 'reading_temp = json_value(doc, "$.reading.temp" returning '
+      'double)'], ["doc", "ts"]),
+])
+def test_keys_read_from_json_text_are_columns_of_a_transform_after_the_source(
+        request_text: str, holder: str, extracted: list[str], source_fields: list[str]) -> None:
+    text = best(request_text)
+    spec = api.parse(text)
+    (source,) = [s for s in spec.statements if s.kind == "source"]
+    assert [f.name for f in source.fields] == source_fields
+    parsed = next(s for s in spec.statements if s.kind == "transform" and s.input == source.name)
+    assert all(line in text for line in extracted), text
+    readers = [s for s in spec.statements if getattr(s, "input", None) == source.name]
+    assert readers == [parsed]  # every later stage reads the keys from the transform
+
+
+def test_a_field_called_total_compared_with_a_number_is_a_filter() -> None:
+    text = best("From the raw_orders topic (order_key, customer_id, total, status, created_at), keep orders whose "
+                "total is above 100")
+    assert "where total > 100" in text and "sum(" not in text

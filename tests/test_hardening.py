@@ -59,7 +59,8 @@ GENERATED = re.compile(
     r"|sql/(local|cloud)/([0-9]{2,}_(create_source|create_view|create_sink|insert)_[A-Za-z_][A-Za-z0-9_]*"
     r"|[0-9]{2,}_alter_(source|sink)_[A-Za-z_][A-Za-z0-9_]*_(watermark|options)"
     r"|[0-9]{2,}_insert_statement_set|pipeline)\.sql"
-    r"|schemas/[A-Za-z_][A-Za-z0-9_]*-(value|key)\.avsc)$")
+    r"|schemas/[A-Za-z_][A-Za-z0-9_]*-(value|key)\.avsc"
+    r"|k8s/(Dockerfile|README\.md|flinkdeployment\.yaml|pipeline-sql\.yaml))$")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {f"{d}{i}" for d in ("COM", "LPT") for i in
                                                                          range(1, 10)}
 NAMES = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,40}\Z").filter(lambda n: n not in parser.keywords())

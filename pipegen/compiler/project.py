@@ -193,6 +193,10 @@ def build_files(analysis: Analysis, spec_text: str, targets: tuple[str, ...], se
         stmts, preamble = statements[name]
         for fname, text in sql_files(stmts, preamble, spec, name).items():
             files[f"sql/{name}/{fname}"] = text
+    if "local" in targets:
+        from . import k8s
+
+        files.update(k8s.files(spec, files["sql/local/pipeline.sql"]))
     schema_rows = []
     for st in spec.statements:
         rel = analysis.relations[st.name]

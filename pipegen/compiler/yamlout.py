@@ -17,21 +17,27 @@ from typing import Any
 
 
 @cache
-def _dumper() -> type:
+def _dumper(literal: bool = False) -> type:
     import yaml
 
     class Dumper(yaml.SafeDumper):
         pass
 
     def represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"' if "\x85" in text else None)
+        if "\x85" in text:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+        # a text of several lines as a block (``|``), where PyYAML can write it as one; else its own choice
+        style = "|" if literal and "\n" in text.rstrip("\n") else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
     Dumper.add_representer(str, represent_str)
     return Dumper
 
 
-def dump(data: Any) -> str:
-    """``yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)``, a NEL aside."""
+def dump(data: Any, literal: bool = False) -> str:
+    """``yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)``, a NEL aside;
+    ``literal``: strings of several lines as literal blocks (``|``), e.g. a SQL script in a ConfigMap."""
     import yaml
 
-    return yaml.dump(data, Dumper=_dumper(), sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(data, Dumper=_dumper(literal), sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=10_000 if literal else None)

@@ -64,7 +64,8 @@ SHAPE_RULES = (
                         r"\bthe first\b(?! \d)|\bthe first \w+ (?:per|for each|of each|by)\b|"
                         r"\bexactly once\b|\bresen[dt]s?\b|\btwice\b|\bonly once\b|\bunique (?:events|messages)\b", 80),
     Rule("dedup_last", r"\blatest\b|\bnewest\b|\bmost recent\b|\blast (?:one|event|snapshot|update|record|value|"
-                       r"version|reported)\b|\bcurrent (?:status|state|value|position|price|location|"
+                       r"version|reported|reading|position|location|state|status|price|row|message)\b|"
+                       r"\bcurrent (?:status|state|value|position|price|location|"
                        r"balance|level|stock|score)\b|\blast known\b|\blast reported\b|\blast seen\b", 78),
     Rule("rolling", r"\bmoving (?:average|avg|sum|max|min|total|mean)\b|\blast \d+ (?:\w+ )?(?:readings|events|rows|"
                     r"values|records|ticks|trades|measurements|samples|orders|transactions|pings|messages|payments|"
@@ -678,6 +679,8 @@ def _number_condition(r: Reading, n: words.Found, fields: list[TField], numeric:
     agg_before = re.search(r"\b(total|sum|average|mean|avg|count|number of|max(?:imum)?|min(?:imum)?|peak|"
                            r"highest|lowest)\b(?:\s+\w+){0,3}\s*(?:is\s+|was\s+|goes\s+|exceeds?\s*|exceeded\s*|"
                            r"of\s+)?(?:" + _CMP_ALT + r")\s*\S*\s*$", ctx_before[-70:])
+    if agg_before and any(f.name == agg_before.group(1) for f in fields):
+        agg_before = None  # "orders whose total is above 100" of a field called `total` compares the field
     post_agg = _post_aggregate(ctx_before, agg_before, keys, fields, numeric)
     if post_agg is not None:
         return Condition(ir.Binary(op=op, left=col(post_agg.name), right=_value(n.value)), True,  # type: ignore[arg-type]
@@ -1496,6 +1499,14 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     p = snake(name) if name else (snake(description.split(",")[0])[:32] or "pipeline")
     template = pick_template(description, domain)
     shape = labels(SHAPE_RULES, r.low)
+    previous = previous_phrases(r)
+    if previous:
+        # the words of a comparison with the row before ("since the last update", "between consecutive
+        # readings") are not a dedup or a pattern of their own
+        blank = r.low
+        for m in previous:
+            blank = blank[:m.start()] + " " * (m.end() - m.start()) + blank[m.end():]
+        shape = labels(SHAPE_RULES, blank) | {"previous"}
     inputs = [s for s in r.streams if not s.output]
     outputs = [s for s in r.streams if s.output]
     # The stream of events comes first; a table (upsert, changelog, keyed by) is what they are looked up in.
@@ -1507,6 +1518,10 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
     union = len(inputs) >= 2 and not joined and r.has(UNION_CUES)
     notes: list[str] = []
     primary, allow_new, rest = _primary_source(r, inputs, template, source, joined)
+    # keys read out of a field of JSON text are columns of the events to the stages (see _json_extraction)
+    jf = json_reading(r, primary) if not joined and not union else None
+    if jf is not None:
+        primary = _with_json_keys(primary, jf)
     if allow_new and source is None:
         primary = _identifiers_as_fields(r, primary)
     primary, keys, ms, conds = _computation(r, primary, shape, allow_new, source)
@@ -1547,6 +1562,8 @@ def plan_request(description: str, domain: str | None, source: SourceTemplate | 
             built = _two_outputs(r, built, primary, outputs, ins.taken.copy())
         if union and merged is None:
             built = _union_sinks(built, ins.sources[1:], outputs, p, ins.taken.copy())
+        if jf is not None:
+            built = _json_extraction(built, primary.name, jf, ins.taken.copy())
         candidates.append(ir.Spec(pipeline=pipeline, statements=tuple(built)))
     plan.candidates = candidates
     return plan
@@ -1727,7 +1744,7 @@ def _union_sources(rest: list[Stream], ins: _Inputs, template: SourceTemplate) -
 class Variant:
     """One reading of the request's computation."""
 
-    shape: str  # filter | aggregate | topn | dedup_first | dedup_last | rolling | pattern
+    shape: str  # filter | aggregate | topn | dedup_first | dedup_last | rolling | pattern | previous
     keys: tuple[str, ...]
     measures: tuple[MeasureSpec, ...]
     window: ir.Window | None = None
@@ -1744,6 +1761,8 @@ def _shapes(r: Reading, shape: set[str], ms: list[MeasureSpec], keys: list[str],
     aggregating = explicit_window or bool(ms) or any(c.on_aggregate for c in conds) or bool(
         keys and r.has(r"\bper\b|\bby\b|\bfor each\b|\beach\b|\bgroup")) and bool(AGG_RE.search(r.low))
     out: list[str] = []
+    if "previous" in shape:
+        out.append("previous")
     if "pattern" in shape:
         out.append("pattern")
     if "dedup_last" in shape and not r.has(r"\blast \d+\b"):
@@ -1786,6 +1805,10 @@ def _variants(r: Reading, shapes: list[str], src: SourceTemplate, keys: list[str
         out = _grouped_variants(main, windows, key_options, measure_options)
     elif main == "rolling":
         out = _rolling_variants(r, et, durs, key_options, ms, numeric)
+    elif main == "previous":
+        target = _previous_target(r, src, (), previous_phrases(r))
+        out = [Variant(main, k, ()) for k in _previous_partitions(src, [k for k in keys if target is None
+                                                                         or k != target.name])]
     elif main in ("dedup_first", "dedup_last"):
         ids = _dedup_keys(r, src, keys)
         then = main == "dedup_first" and (bool(ms) or "aggregate" in shapes)
@@ -1860,6 +1883,8 @@ def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str
         built = _build_aggregate(r, v, d, src, taken, row, having)
     elif v.shape == "rolling":
         built = _build_rolling(v, d, taken)
+    elif v.shape == "previous":
+        built = _build_previous(r, v, d, src, taken, row)
     elif v.shape in ("dedup_first", "dedup_last"):
         if row:
             d.add(ir.Transform(name=_unique("filtered", taken), input=d.head, where=_and(row)))
@@ -1874,6 +1899,8 @@ def _build(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str
         d.add(replace(pat, name=_unique("alerts", taken)))
     if not built:
         return None
+    if v.shape in ("filter", "previous", "rolling", "dedup_first") and r.has(SORT_CUES):
+        _add_sort(r, d, src, taken)
     if d.head == src.name:
         # nothing but the source: pass every event through
         d.add(ir.Transform(name=_unique("events", taken), input=d.head, select=ir.Select(star=True)))
@@ -2061,4 +2088,298 @@ def _union_sinks(statements: list[ir.Statement], others: list[SourceTemplate], o
         out.append(ir.Sink(name=_unique(f"{o.name}_out", taken), input=o.name, topic=f"{sink.topic}-{o.topic}",
                            description="Its fields differ from the first stream's, so it is not merged into it: "
                                        "it is written to its own topic"))
+    return out
+
+
+# ------------------------------------------------------------------ the row before, and time order
+
+# A comparison of each row with the one before it in its partition (LAG): "the change since the previous
+# reading", "higher than its last price", "between consecutive readings", "when the status changes", "jumps by
+# more than 5". Not "the previous 20 trades" (a rolling window over rows) nor "the previous hour" (over time).
+_ROW_BEFORE = (r"(?:previous|prior|preceding|last|earlier|former|most recent) (?!\d)"
+               r"(?!(?:known|seen|reported|seconds?|minutes?|hours?|"
+               r"days?|weeks?|months?|years?|window|period|interval|batch)\b)(?:[a-z_]+ ){0,2}?[a-z_]+")
+PREVIOUS_CUES = (
+    rf"\b(?:since|from|to|with|than|vs\.?|versus|against|over|relative to|compared (?:to|with)|as opposed to|"
+    rf"beside|alongside|next to|and) (?:the|its|their|each|a|his|her)(?: \w+'s)? {_ROW_BEFORE}\b"
+    r"|\bbetween (?:two |each pair of )?(?:consecutive|successive|subsequent|adjacent|back-to-back) \w+"
+    r"|\b(?:attach|add|include|carry|show|keep|emit)\w* (?:the|its|their|each \w+'s) (?:previous|prior|preceding) "
+    r"(?!\d)\w+"
+    r"|\b(?:changes?|changed|changing|jumps?|jumped|drops?|dropped|rises?|rose|falls?|fell|moves?|moved|spikes?|"
+    r"spiked|increases?|increased|decreases?|decreased|climbs?|climbed|swings?|swung|differs?) by (?:more than |over |"
+    r"at least |above |beyond )?-?\d"
+    r"|\b(?:status|state|level|mode|phase|stage|tier|category|zone|region|location|owner|assignee|plan|grade|"
+    r"rating|color|colour|position) (?:changes|changed|flips|flipped|switches|switched|transitions?|transitioned)\b"
+    r"|\b(?:status|state|mode|phase|stage|tier|zone|plan|grade|rating) changes?\b"
+)
+_UP = r"\b(?:rises?|rose|risen|increase[sd]?|increasing|climb(?:s|ed)?|jump(?:s|ed)?|spike[sd]?|surge[sd]?|" \
+      r"grow(?:s|n)?|" \
+      r"grew|higher|up|gain(?:s|ed)?)\b"
+_DOWN = r"\b(?:drops?|dropped|falls?|fell|fallen|decrease[sd]?|decreasing|declin\w+|plunge[sd]?|sinks?|sank|lower|" \
+        r"down|shrinks?|shrank|lose[sd]?|lost)\b"
+SORT_CUES = (r"\b(?:sort(?:s|ed|ing)?|arrange[sd]?|re-?order(?:s|ed|ing)?) "
+             r"(?:them |it |the (?:[\w'-]+ ){0,3}|all (?:\w+ )?|"
+             r"events |rows |records )?(?:by|on|in) (?:(?:their|its|the|event|increasing|ascending) )*(?:time|"
+             r"timestamp|event[- ]time|\w*_(?:at|ts|time)|ts|date|order|chronological)\b"
+             r"|\b(?:ordered|order) by (?:(?:their|its|the|event) )*(?:time|timestamp|event[- ]time|"
+             r"\w*_(?:at|ts|time)|ts)\b"
+             r"|\bin (?:event[- ]time|time|timestamp|chronological|time[- ]stamp|temporal|arrival) order\b"
+             r"|\bchronologically\b|\btime-ordered\b|\bin order of (?:their |its |the )?(?:time|timestamp|"
+             r"event[- ]time|"
+             r"\w*_(?:at|ts|time))\b"
+             r"|\bre-?order(?:s|ed|ing)? (?:the |them\b|it\b|all )?(?:[\w'-]+ ){0,2}(?:events|rows|records|"
+             r"messages|readings|"
+             r"stream)\b|\bsort(?:ed|ing)? (?:them|it|the \w+|events|rows|records)\b(?! of\b)"
+             r"|\b(?:put|get|emit|deliver) (?:them |it |the \w+ )?(?:back )?in order\b(?! to\b)")
+
+
+def previous_phrases(r: Reading) -> list[re.Match[str]]:
+    """Where the request compares a row with the one before it."""
+    return list(re.finditer(PREVIOUS_CUES, r.low))
+
+
+def _previous_target(r: Reading, src: SourceTemplate, keys: tuple[str, ...],
+                     found: list[re.Match[str]]) -> TField | None:
+    """The field compared with its value on the row before: the one the phrase names, nearest first, else
+    the first measure of the events."""
+    # not an id: "the previous order" names the row before, not a field to compare
+    fields = [f for f in src.fields if f.name not in keys and f.role not in ("time", "id")
+              and not f.name.endswith("_id")]
+    for m in found:
+        near = r.low[max(0, m.start() - 60):m.end() + 30]
+        ws = re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", near)
+        # the words closest to the cue first
+        center = len(re.findall(r"`[^`]+`|[a-z_][a-z0-9_]*", r.low[max(0, m.start() - 60):m.start()]))
+        for w in sorted(set(ws), key=lambda w: min(abs(i - center) for i, x in enumerate(ws) if x == w)):
+            if w in words.STOP or w in ("previous", "prior", "preceding", "last", "change", "changes", "reading",
+                                        "readings", "value", "values", "row", "event", "events", "one"):
+                continue
+            hit = resolve(w, fields, None, 80)
+            if hit:
+                return next(f for f in fields if f.name == hit)
+    nums = numeric_fields(fields)
+    if nums:
+        return nums[0]
+    labelled = [f for f in fields if f.role in ("key", "label")]
+    return labelled[0] if labelled else None
+
+
+def _previous_condition(r: Reading, f: TField, prev: str,
+                        found: list[re.Match[str]]) -> tuple[ir.Expr | None, str | None]:
+    """The filter the request puts on the comparison (None: every row, with its change), and the number it
+    uses (a bound of the change, not of the field)."""
+    x, p = col(f.name), col(prev)
+    span = " ".join(r.low[max(0, m.start() - 50):m.end() + 50] for m in found)
+    if not is_numeric(f):
+        if re.search(r"\bchang|\bdiffer|\bflip|\bswitch|\btransition|\bnot (?:the )?same\b|\bnew\b", span):
+            return ir.Binary(op="and", left=ir.IsNull(operand=p, negated=True),
+                             right=ir.Binary(op="!=", left=x, right=p)), None
+        return None, None
+    number = next((n for n in re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(%|percent\b| per ?cent\b)?", span)), None)
+    up, down = re.search(_UP, span), re.search(_DOWN, span)
+    diff: ir.Expr = ir.Binary(op="-", left=x, right=p)
+    if number is None:
+        if re.search(r"\b(?:higher|greater|more|above|up|larger|bigger)\b than\b|\b(?:rises?|increase[sd]?|"
+                     r"climb(?:s|ed)?|went up|goes up|grows?|grew)\b", span) and not down:
+            return ir.Binary(op=">", left=x, right=p), None
+        if re.search(r"\b(?:lower|less|below|down|smaller|fewer)\b than\b|\b(?:drops?|dropped|falls?|fell|"
+                     r"decrease[sd]?|went down|goes down|declin\w+)\b", span) and not up:
+            return ir.Binary(op="<", left=x, right=p), None
+        # "when the price changes" filters; "how much it changed", "the change in it" measure
+        if re.search(r"\b(?:when|whenever|if|only|where|each time|every time|once)\b[^.;]{0,40}\b(?:differs?|"
+                     r"changes|changed|is not the same|is different)\b", span) and not re.search(
+                r"\bhow much\b|\bby how\b|\bchanges? (?:in|of|since|from)\b|\bthe change\b", span):
+            return ir.Binary(op="!=", left=x, right=p), None
+        return None, None
+    bound: ir.Expr = num(number.group(1))
+    if number.group(2):  # a share of the value before
+        share = num(str(float(number.group(1)) / 100).rstrip("0").rstrip("."))
+        bound = ir.Binary(op="*", left=call("abs", p), right=share)
+    if up and not down:
+        return ir.Binary(op=">", left=diff, right=bound), number.group(1)
+    if down and not up:
+        return ir.Binary(op=">", left=ir.Binary(op="-", left=p, right=x), right=bound), number.group(1)
+    return ir.Binary(op=">", left=call("abs", diff), right=bound), number.group(1)
+
+
+def _build_previous(r: Reading, v: Variant, d: Draft, src: SourceTemplate, taken: set[str],
+                    row: list[ir.Expr]) -> bool:
+    """A rolling stage with the value of the row before (``lag``) and a transform with the change (and the
+    filter the request puts on it); False when no field can be compared."""
+    found = previous_phrases(r)
+    f = _previous_target(r, src, v.keys, found)
+    if f is None or f.name not in d.columns:
+        return False
+    prev = _unique(f"previous_{f.name}", set(d.columns))
+    cond, bound = _previous_condition(r, f, prev, found)
+    # the number that bounds the change is no filter of the field itself
+    row = [e for e in row if not (bound is not None and isinstance(e, ir.Binary) and _label_number(e.right) == bound)]
+    if row:
+        d.add(ir.Transform(name=_unique("filtered", taken), input=d.head, where=_and(row)))
+    lags = [ir.Measure(name=prev, expr=call("lag", col(f.name)))]
+    # "... than the previous transaction within 1 hour": the row before counts only that close in time
+    within = next((x for x in r.durations for m in found if 0 <= x.start - m.end() <= 40
+                   and re.search(r"\bwithin\s*(?:an?\s+|the\s+)?$", r.low[max(0, x.start - 12):x.start])), None)
+    et = src.event_time
+    if within is not None and et and et in d.columns and cond is not None:
+        prev_t = _unique(f"previous_{et}", {*d.columns, prev})
+        lags.append(ir.Measure(name=prev_t, expr=call("lag", col(et))))
+        close = ir.Binary(op="<=", left=call("seconds_between", col(prev_t), col(et)),
+                          right=num(str(millis(within.value) // 1000)))  # type: ignore[arg-type]
+        cond = ir.Binary(op="and", left=cond, right=close)
+    d.add(ir.Rolling(name=_unique("with_previous", taken), input=d.head, partition_by=tuple(col(k) for k in v.keys),
+                     measures=tuple(lags)),
+          [*d.columns, *(m.name for m in lags)])
+    items: tuple[ir.SelectItem, ...] = ()
+    if is_numeric(f):
+        change = _unique(f"{f.name}_change", set(d.columns))
+        items = (ir.SelectItem(alias=change, expr=ir.Binary(op="-", left=col(f.name), right=col(prev))),)
+    if cond is not None or items:
+        name = "alerts" if r.has(r"\balert|\bflag|\bwarn|\bnotify|\bdetect") and cond is not None else "changes"
+        d.add(ir.Transform(name=_unique(name, taken), input=d.head, where=cond,
+                           select=ir.Select(star=True, items=items) if items else None),
+              [*d.columns, *(i.alias for i in items if i.alias)])
+    return True
+
+
+def _sort_order(r: Reading, src: SourceTemplate, time: str, columns: list[str]) -> tuple[ir.OrderItem, ...]:
+    """Time first, ascending (the only way Flink sorts a stream), then the other columns the request sorts by."""
+    out = [ir.OrderItem(column=col(time), direction="asc")]
+    for m in re.finditer(r"\b(?:then |and )?by (?:the |its |their )?(`?[a-z_][a-z0-9_]*`?)(?: (?:\w+ ){0,3}?"
+                         r"(desc\w*|asc\w*|highest first|largest first|biggest first|lowest first|smallest first|"
+                         r"newest first|oldest first))?", r.low):
+        hit = resolve(m.group(1), [f for f in src.fields if f.name in columns and f.name != time], None, 80)
+        if hit and all(o.column.path != (hit,) for o in out):
+            way = m.group(2) or ""
+            desc = way.startswith("desc") or way.split(" ")[0] in ("highest", "largest", "biggest", "newest")
+            out.append(ir.OrderItem(column=col(hit), direction="desc" if desc else "asc"))
+    return tuple(out)
+
+
+def _add_sort(r: Reading, d: Draft, src: SourceTemplate, taken: set[str]) -> None:
+    """The rows in time order before the sink, when the request asks for it and the stream keeps its time."""
+    time = src.event_time or ""
+    if not time or time not in d.columns:
+        return
+    last = d.statements[-1]
+    if (isinstance(last, ir.Transform) and last.where is None and last.select is not None and last.select.star
+            and not last.select.items and last.input == src.name):
+        d.statements.pop()  # a pass-through before the sort says nothing
+        d.head = src.name
+    d.add(ir.Sort(name=_unique("in_time_order", taken), input=d.head,
+                  order_by=_sort_order(r, src, time, d.columns)))
+
+
+def _previous_partitions(src: SourceTemplate, keys: list[str]) -> list[tuple[str, ...]]:
+    """The partitions to compare a row with the one before in: the keys the request names, else the events'
+    entity keys (not an id of the event itself, ``trade_id`` of trades, whose every row is a partition of its
+    own), else the whole stream."""
+    if keys:
+        return [tuple(keys)]
+    own = singular(snake(src.name).split("_")[-1])
+    entity = [f.name for f in src.fields if f.role in ("key", "id") and f.name != f"{own}_id" and f.name != "id"
+              and not f.name.endswith(("_at", "_ts", "_time"))]
+    entity.sort(key=lambda n: 0 if n.endswith("_id") else 1)
+    return [*((k,) for k in entity[:2]), ()]
+
+
+# ------------------------------------------------------------------ JSON text in a field
+
+# A field that carries JSON text, and the keys the request reads out of it: "payload is a JSON string with
+# user_id and amount", "extract order_id and total from the json body". The stages read the keys as columns:
+# the planner treats them as fields of the events, then ``_json_extraction`` declares the JSON field in the
+# source instead and reads each key in a transform right after it (``json_value(payload, "$.amount" returning
+# double)``).
+_JSON_HOLDERS = ("payload", "body", "data", "json", "message", "document", "doc", "raw", "details", "attributes",
+                 "properties", "metadata", "extra", "context", "content", "record")
+_KEY = r"`?\$?\.?[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*`?"
+_KEY_LIST = rf"({_KEY}(?:\s*(?:,|\band\b|,\s*and\b)\s*{_KEY})*)"
+JSON_CUES = r"\bjson\b"
+
+
+@dataclass(frozen=True)
+class JsonField:
+    """The field with JSON text, and the keys read from it (paths as the request writes them, and as columns)."""
+
+    field: str
+    keys: tuple[tuple[str, str], ...]  # (column name, JSON path)
+
+
+def json_reading(r: Reading, src: SourceTemplate) -> JsonField | None:
+    """The JSON field of the events and the keys the request reads from it, or None."""
+    if not r.has(JSON_CUES):
+        return None
+    names = [f.name for f in src.fields if f.type.rstrip("?") == "string"]
+    holder = None
+    for m in re.finditer(JSON_CUES, r.low):
+        near = re.findall(r"`?([a-z_][a-z0-9_]*)`?", r.low[max(0, m.start() - 30):m.end() + 30])
+        holder = next((w for w in near if w in names), None)
+        if holder:
+            break
+    if holder is None:
+        holder = next((n for n in names if n in _JSON_HOLDERS), None)
+    found: list[str] = []
+    for pat in (rf"\b(?:extract|parse|pull(?: out)?|read|get|take|unpack|flatten|lift|expose)s?\s+(?:out\s+)?"
+                rf"(?:the\s+)?(?:json\s+)?(?:fields?\s+|keys?\s+|values?\s+|properties\s+|attributes\s+)?{_KEY_LIST}"
+                rf"\s+(?:out\s+)?(?:of|from)\b",
+                rf"\bjson\b[^.;]{{0,40}}?\b(?:with|containing|holding|that (?:has|holds|contains|carries)|carrying|"
+                rf"having|of)\s+(?:the\s+)?(?:fields?\s+|keys?\s+|properties\s+)?{_KEY_LIST}",
+                rf"\b(?:keys|properties|attributes|json fields)\s+{_KEY_LIST}"):
+        for m in re.finditer(pat, r.low):
+            for k in re.split(r"\s*(?:,|\band\b)\s*", m.group(1)):
+                k = k.strip("` ")
+                if k and k not in words.FUNCTION_WORDS and k not in found and k not in _JSON_HOLDERS and k != "json":
+                    found.append(k)
+    known = {f.name for f in src.fields}
+    keys = []
+    for k in found:
+        path = k if k.startswith("$") else "$." + k.lstrip(".")
+        column = snake(path[2:].replace(".", "_"))
+        # a time read from the text would be no time attribute: the event time stays a field of its own
+        if column and column not in known and column != holder and words.role_of(
+                words.type_from_name(column)) != "time" and words.type_from_name(column) != "date":
+            keys.append((column, path))
+    if not keys:
+        return None
+    return JsonField(holder or "payload", tuple(keys))
+
+
+def _with_json_keys(src: SourceTemplate, j: JsonField) -> SourceTemplate:
+    """The events as the stages see them: the keys as fields (typed by their names), the JSON field too."""
+    if all(f.name != j.field for f in src.fields):
+        src = add_field(src, TField(j.field, "string", "key", "JSON text"))
+    for column, _path in j.keys:
+        typ = words.type_from_name(column)
+        src = add_field(src, TField(column, typ, words.role_of(typ), ""))
+    return src
+
+
+def _json_extraction(statements: list[ir.Statement], src_name: str, j: JsonField,
+                     taken: set[str]) -> list[ir.Statement]:
+    """The source declares the JSON field and not the keys; a transform after it reads each key from the JSON
+    text, and what read the source reads the transform."""
+    keys = {c for c, _p in j.keys}
+    name = _unique("parsed", taken | {s.name for s in statements})
+    out: list[ir.Statement] = []
+    for st in statements:
+        if isinstance(st, ir.Source) and st.name == src_name:
+            types = {f.name: f.type for f in st.fields}
+            out.append(replace(st, fields=tuple(f for f in st.fields if f.name not in keys)))
+            items = []
+            for column, path in j.keys:
+                t = types[column]
+                returning = None
+                if isinstance(t, ir.PrimitiveType) and t.name in ("int", "double", "boolean"):
+                    returning = t
+                elif isinstance(t, ir.PrimitiveType) and t.name in ("long", "float") or isinstance(t, ir.DecimalType):
+                    returning = ir.PrimitiveType(name="double" if not (isinstance(t, ir.PrimitiveType) and
+                                                                       t.name == "long") else "int")
+                value: ir.Expr = ir.Call(name="json_value", args=(col(j.field), ir.StringLit(value=path)),
+                                         returning=returning)
+                items.append(ir.SelectItem(alias=column, expr=value))
+            out.append(ir.Transform(name=name, input=src_name, select=ir.Select(star=True, items=tuple(items))))
+        elif getattr(st, "input", None) == src_name:
+            out.append(replace(st, input=name))  # type: ignore[arg-type]
+        else:
+            out.append(st)
     return out

@@ -15,13 +15,16 @@ A spec has a pipeline block, sources, processing stages and sinks. Stages:
   `session(ts, 30 min)` (activity sessions), `cumulate(ts, step 1 min, size 1 h)` (growing totals); no window =
   running totals per key (the sink is then `mode upsert` with a `key`). `group by` key fields,
   `measures { name = count(*) ... }`, optional `having`.
-- rolling: moving aggregates per row, `window range(ts, 5 min)` or `window rows(ts, 20)`.
+- rolling: moving aggregates per row, `window range(ts, 5 min)` or `window rows(ts, 20)`; with no window,
+  `lag(price)` is the value of the row before in the partition (to compare each row with the previous one).
+- sort: the rows in time order (`order by ts asc, amount desc`; the time attribute first, ascending).
 - pattern: a condition that holds over time, or one event followed by another.
 - dedup: keep the first (or last) event per key. topn: the top N rows by a measure.
 - join: regular, interval (within a time) or temporal (a versioned table as of the event's time).
 - union: every row of several streams with the same columns (`union all_orders from web, app`).
 Functions include count sum avg min max stddev, string functions (upper, concat, regexp_extract, split_index),
-dates (year, hour, seconds_between, from_epoch_millis, to_timestamp), arrays and maps (item, cardinality).
+dates (year, hour, seconds_between, from_epoch_millis, to_timestamp), arrays and maps (item, cardinality),
+JSON text (`json_value(payload, "$.id" returning int)`, json_exists, json_query, json_object).
 Use the streams and fields the request names, exactly as it names them, and the window kind, sizes, keys,
 measures and thresholds it asks for."""
 
@@ -48,6 +51,12 @@ EXAMPLES = (
      "  }\n}\n"),
     ("Forward every payment above 5000 with its id and amount",
      "transform alerts from payments {\n  where amount > 5000\n  select {\n    payment_id\n    amount\n  }\n}\n"),
+    ("Flag a price drop of more than 5 from the previous tick of the same symbol",
+     "rolling with_previous from price_ticks {\n  partition by symbol\n  measures {\n"
+     "    previous_price = lag(price)\n  }\n}\n\ntransform alerts from with_previous {\n"
+     "  where previous_price - price > 5\n}\n"),
+    ("Write the events sorted by event time",
+     "sort in_time_order from events {\n  order by event_time asc\n}\n"),
     ("Drop duplicate order events and keep the first one",
      "dedup unique_events from orders {\n  key order_id\n  keep first\n}\n"),
 )

@@ -158,6 +158,9 @@ def _type_text(word: str) -> str:
 NAME_TYPES: tuple[tuple[str, str], ...] = (
     (r"(^|_)(ts|timestamp|datetime|time|at)$|^(ts|time|timestamp)$|_(ts|time|at)_", "timestamp(3)"),
     (r"(^|_)(date|day|dt)$", "date"),
+    # a measure per unit ("price_per_litre", "cost_per_km", "revenue_in_eur") is a number whatever the unit
+    (r"(^|_)(price|cost|amount|fee|rate|revenue|spend|value|speed|consumption|usage|count|distance)_(per|in)_",
+     "double"),
     (r"^(is|has|was|can|should)_|(^|_)(flag|flagged|enabled|active|ok|success|succeeded|fraud|valid)$", "boolean"),
     (r"(^|_)(id|ids|code|key|uuid|sku|ref|number|no|name|type|kind|status|state|email|url|uri|ip|iban|isbn|"
      r"country|currency|city|region|zone|category|channel|mode|tier|segment|label|symbol|ticker|pair|host|path|"
@@ -167,14 +170,14 @@ NAME_TYPES: tuple[tuple[str, str], ...] = (
      "string"),
     (r"(^|_)(qty|quantity|count|cnt|units|num|n|clicks|views|items|seats|floor|hits|retries|attempts|kills|"
      r"deaths|goals|points|steps|beds|stock|inventory|rank|position|age|year|lap|round|bytes|packets|calls|"
-     r"visits|likes|shares|installs|errors|failures|orders|passengers)$", "int"),
+     r"visits|likes|shares|installs|errors|failures|orders|passengers|cents|pence)$", "int"),
     (r"(^|_)(amount|amt|price|px|vwap|cost|total|value|revenue|rate|fee|fees|balance|score|temp|temperature|humidity|"
      r"pressure|speed|lat|lng|lon|latitude|longitude|distance|km|kwh|wh|volt|voltage|volts|power|energy|watts|"
      r"weight|kg|duration|latency|ms|pct|percent|ratio|level|bpm|spo2|usd|eur|gbp|c|f|celsius|fahrenheit|"
      r"load|usage|cpu|memory|mem|rpm|vibration|heart_rate|glucose|delay|minutes|seconds|secs|hours|min|mins|sec|"
      r"hrs|mph|kmh|"
      r"margin|profit|discount|tax|tip|bid|ask|spread|volume|size|depth|altitude|reading|measurement|dose|"
-     r"mg|ml|liters|litres|flow|current|amps|signal|strength|rssi|battery|charge|fuel|odometer|mileage)$",
+     r"mg|ml|liters|litres|liter|litre|gallon|gallons|tonnes|grams|flow|current|amps|signal|strength|rssi|battery|charge|fuel|odometer|mileage)$",
      "double"),
 )
 

@@ -34,6 +34,9 @@ class RunOptions:
     jars: list[str] | None = None
     dashboard_port: int | None = None
     report: Path | None = None
+    bootstrap_servers: str | None = None  # the user's Kafka ("config": config/local.yaml's); None: embedded
+    schema_registry: str | None = None
+    recreate_topics: bool = False
 
 
 def _java_ok() -> bool:
@@ -46,17 +49,23 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
     from pipegen.run.live import plan_lines, summary_lines
     from pipegen.run.session import Session
 
+    from pipegen.run import kafka
+
     project, plan = _prepare(opts)
+    user = kafka.resolve(opts.project, opts.bootstrap_servers, opts.schema_registry, opts.recreate_topics)
+    broker = user.describe(project.spec) if user is not None else None
     _check_report_path(opts.report)
     if opts.dry_run:
-        for line in plan_lines(plan, str(opts.project)):
+        for line in plan_lines(plan, str(opts.project), broker):
             echo(line)
         return 0
     _check_engine()
-    for line in plan_lines(plan, str(opts.project)):
+    if user is not None:  # the cluster answers, and its Avro topics can be run, before anything is made
+        kafka.check(user, project.spec, _jars(opts.jars))
+    for line in plan_lines(plan, str(opts.project), broker):
         status_err(line)
-    session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data)
-    metrics = _metrics(session, plan, project)
+    session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data, kafka=user)
+    metrics = _metrics(session, plan, project, broker)
     board = _dashboard(opts, project, metrics, status_err)
     interrupted = False
 
@@ -77,15 +86,18 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
             board.stop()
     stats = session.stats
     if interrupted:
-        echo("interrupted: the job was cancelled and the broker stopped")
+        echo("interrupted: the job was cancelled and the broker stopped" if user is None
+             else "interrupted: the job was cancelled; the topics on your Kafka are kept")
     for line in summary_lines(stats, plan, session.reconciliation):
         echo(line)
     _write_report(opts.report, project, metrics, echo)
     if opts.keep_data:
         echo(f"run data kept in {session.dir}")
     if stats.errors and not interrupted:
-        raise RunError(f"the run did not complete: {stats.errors[0]}",
-                       f"run again with --keep-data to keep the logs ({session.dir})")
+        hint = f"run again with --keep-data to keep the logs ({session.dir})"
+        if session.broker_lost and user is not None:
+            hint = f"check that your Kafka at {user.bootstrap} is up, then run again (the job was cancelled)"
+        raise RunError(f"the run did not complete: {stats.errors[0]}", hint)
     failed = sum(s.failed for s in stats.sinks.values())
     if failed:
         echo(f"error: {failed} sink rows failed their Avro schema check: the SQL and the schemas PipeGen wrote "
@@ -119,13 +131,22 @@ def _check_engine() -> None:
         raise RunError("PyFlink is not installed", "install the extra: pip install 'pipegen[flink]'") from None
 
 
-def _metrics(session, plan, project) -> Callable[[], dict]:  # noqa: ANN001
+def _jars(explicit: list[str] | None) -> list[str]:
+    from pipegen.engine.flink import FlinkUnavailable, connector_jars
+
+    try:
+        return [str(j) for j in connector_jars(explicit)]
+    except FlinkUnavailable as e:
+        raise RunError(e.message, e.hint) from None
+
+
+def _metrics(session, plan, project, broker=None) -> Callable[[], dict]:  # noqa: ANN001
     from pipegen.run.dashboard import pipeline_graph
 
     from pipegen.run.live import plan_lines
 
     graph = pipeline_graph(project.spec)
-    config = plan_lines(plan, str(project.path))
+    config = plan_lines(plan, str(project.path), broker)
 
     def metrics() -> dict:
         m = session.stats.snapshot()

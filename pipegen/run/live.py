@@ -20,7 +20,9 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else (f"{v * 1000:.0f} ms" if v < 10 else f"{v:.1f} s")
 
 
-def plan_lines(plan: RunPlan, project: str) -> list[str]:
+def plan_lines(plan: RunPlan, project: str, broker: list[str] | None = None) -> list[str]:
+    """The plan, as printed before the run; ``broker``: the lines that say where the topics are, when they are
+    not on the embedded broker."""
     out = [f"run of {project}: {show_time(plan.duration)} of traffic, seed {plan.seed}",
            f"event time: {plan.speed:g}x the wall clock ({plan.speed_reason})",
            f"late events: {plan.late_share:.1%} written behind the watermark"]
@@ -43,8 +45,12 @@ def plan_lines(plan: RunPlan, project: str) -> list[str]:
     out.append("sinks:")
     for name, where in plan.sinks:
         out.append(f"  {name:<24} {where}")
-    out.append("engine: Apache Flink, local execution in one JVM, parallelism 1; broker: Tansu on 127.0.0.1")
-    out.append(WIRE_NOTE)
+    if broker is None:
+        out.append("engine: Apache Flink, local execution in one JVM, parallelism 1; broker: Tansu on 127.0.0.1")
+        out.append(WIRE_NOTE)
+    else:
+        out.append("engine: Apache Flink, local execution in one JVM, parallelism 1")
+        out += broker
     return out
 
 

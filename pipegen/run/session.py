@@ -6,10 +6,14 @@ the run compiles ``pipeline.pgl`` again for the loopback broker and refuses to s
 differ from the files (the project was edited or compiled by another version). Only the tables' connector
 options differ: the loopback broker's address, and JSON values (no ``avro-confluent`` format jar for Flink
 can be had without Maven; the Avro schemas are still checked, on the rows read back).
+
+On the user's own Kafka (``kafka``) the session starts no broker: the schemas are registered, the topics
+found or created, and the job's sources and the sinks' reader start at the offsets the topics had then.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -28,6 +32,7 @@ from typing import Any
 from pipegen.compiler import ir
 from pipegen.run.broker import INSTALL_HINT, Broker, free_port
 from pipegen.run.errors import RunError
+from pipegen.run.kafka import Codec, Topics, UserKafka
 from pipegen.run.plan import RunPlan, sinks, sources
 from pipegen.run.reconcile import checks as reconcile_checks
 from pipegen.run.reconcile import reconcile
@@ -51,15 +56,18 @@ class RunProject:
     schemas: dict[str, dict[str, Any]]  # sink name -> value schema
 
 
-def load_project(path: Path, bootstrap: str = "127.0.0.1:9092", group: str = "pipegen-run") -> RunProject:
+def load_project(path: Path, bootstrap: str = "127.0.0.1:9092", group: str = "pipegen-run",
+                 registry_url: str | None = None) -> RunProject:
+    """The project, its tables for ``bootstrap``: with JSON values, or with a ``registry_url`` Avro ones."""
     from pipegen.compiler.project import build_statements
     from pipegen.compiler.targets.base import Settings
 
     spec_file, result = _read_project(path)
     spec = result.spec
     _check_origins(spec)
-    settings = Settings({"bootstrap_servers": bootstrap, "schema_registry_url": "http://127.0.0.1:1"})
-    stmts, _preamble = build_statements(result.analysis, ("local",), settings, planning=True)["local"]
+    settings = Settings({"bootstrap_servers": bootstrap, "schema_registry_url": registry_url or "http://127.0.0.1:1"})
+    stmts, _preamble = build_statements(result.analysis, ("local",), settings,
+                                        planning=registry_url is None)["local"]
     _check_unchanged(path, spec_file, stmts)
     run_settings = {"pipeline.name": spec.pipeline.name, "parallelism.default": "1"}
     if spec.pipeline.checkpoint is not None:
@@ -219,8 +227,12 @@ class Session:
     """``Session(project, plan).run(view)``; ``view(stats)`` is called about once a second."""
 
     def __init__(self, project: RunProject, plan: RunPlan, *, jars: list[str] | None = None,
-                 keep_data: bool = False, data_dir: Path | None = None):
+                 keep_data: bool = False, data_dir: Path | None = None, kafka: UserKafka | None = None):
         self.project = project
+        self.kafka = kafka  # the user's Kafka, else None: the embedded broker
+        self.broker_lost = False
+        self.codec = Codec()
+        self.topics = Topics()
         self.plan = plan
         self.jars = jars
         self.keep_data = keep_data
@@ -274,11 +286,14 @@ class Session:
         except ImportError:
             raise RunError("confluent-kafka is not installed", INSTALL_HINT) from None
         self.dir.mkdir(parents=True, exist_ok=True)
-        status("starting the broker")
-        self.broker = Broker(self.dir / "broker.log")
-        self.broker.start()
-        self._create_topics()
-        self.project = load_project(self.project.path, self.broker.bootstrap, f"pipegen-run-{os.getpid()}")
+        if self.kafka is None:
+            status("starting the broker")
+            self.broker = Broker(self.dir / "broker.log")
+            self.broker.start()
+            self._create_topics()
+            self.project = load_project(self.project.path, self.broker.bootstrap, f"pipegen-run-{os.getpid()}")
+        else:
+            self._user_kafka(status)
         status("starting Flink (one JVM) and submitting the job")
         self._start_job()
         status("job running: writing versioned tables")
@@ -301,6 +316,22 @@ class Session:
                 self.stats.error(f"{fn.__name__.strip('_')}: {type(e).__name__}: {e}")
                 self.stop_traffic.set()
         return run
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka.bootstrap if self.kafka is not None else self.broker.bootstrap
+
+    def _user_kafka(self, status: Callable[[str], None]) -> None:
+        """Schemas registered, topics found or created, the job's sources from the topics' offsets now."""
+        from pipegen.run import kafka
+
+        self.codec = kafka.register(self.kafka, self.project.spec, self.project.path)
+        self.topics = kafka.prepare_topics(self.kafka, kafka.topics(self.project.spec))
+        status(self.topics.describe())
+        project = load_project(self.project.path, self.kafka.bootstrap, f"pipegen-run-{os.getpid()}",
+                               self.kafka.registry_url if self.codec.avro else None)
+        self.project = dataclasses.replace(project, statements=kafka.from_offsets(project.statements,
+                                                                                   self.topics.start))
 
     def _create_topics(self) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -382,12 +413,11 @@ class Session:
 
         # linger.ms 5 and librdkafka's default batches (10,000 messages, 1 MB): measured against the loopback
         # broker in bench/results/run.md, longer lingers and larger batches were no faster
-        return Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5, "log_level": 0,
+        return Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5, "log_level": 0,
+                         "error_cb": self._kafka_error,
                          "queue.buffering.max.messages": 1_000_000, "enable.idempotence": False})
 
     def _write_tables(self) -> None:
-        from pipegen.run.synth import encode
-
         plans = {p.name: p for p in self.plan.sources}
         producer = self._producer()
         for s in sources(self.project.spec):
@@ -397,7 +427,8 @@ class Session:
             if plans[s.name].table:
                 n = 0
                 for key, row in self.synth.table_rows(s.name, self.et0_ms - 1000):
-                    _send(producer, s.topic, [encode(row)], [encode(key)] if key else None)
+                    value, key = self.codec.table_row(s.name, key, row)
+                    _send(producer, s.topic, [value], [key] if key else None)
                     n += 1
                     if n % 10_000 == 0:
                         producer.poll(0)
@@ -430,7 +461,7 @@ class Session:
                 n = int(owed[i])
                 owed[i] -= n
                 for batch in gen.take(clock, n):
-                    _send(producer, topic[p.name], batch.json(), batch.json_keys())
+                    _send(producer, topic[p.name], self.codec.values(p.name, batch), self.codec.keys(p.name, batch))
                     st.event_ms.frombytes(batch.event_ms.astype("=i8").tobytes())
                     st.produced += batch.n
                     if batch.late.any():
@@ -439,19 +470,42 @@ class Session:
                         st.late_ms.frombytes(late.astype("=i8").tobytes())
             producer.poll(0)
             time.sleep(max(0.0, TICK - (time.time() - now)))
-        producer.flush(30)
+        deadline = time.time() + 30
+        while producer.flush(0.5) and not self.broker_lost and time.time() < deadline:
+            pass
+
+    def _kafka_error(self, err: Any) -> None:
+        """A client's error that is not about one message: all brokers down ends the run with that as its error,
+        once a fresh metadata request has failed too (a closed idle connection is not a broker gone)."""
+        from confluent_kafka import KafkaError
+        from confluent_kafka.admin import AdminClient
+
+        if err.code() != KafkaError._ALL_BROKERS_DOWN or self.broker_lost or self.stop_all.is_set():
+            return
+        try:
+            AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0}).list_topics(timeout=5)
+            return
+        except Exception:  # noqa: BLE001 - a KafkaException: it is gone
+            pass
+        self.broker_lost = True
+        where = f"your Kafka at {self.bootstrap}" if self.kafka is not None else "the run's broker"
+        self.stats.error(f"{where} stopped answering ({err.str()})")
+        self.stop_traffic.set()
 
     # -- reading the sinks --------------------------------------------------------------------------------
     def _consume(self) -> None:
         from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
         spec = self.project.spec
-        consumer = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": f"pipegen-read-{os.getpid()}",
-                             "enable.auto.commit": False, "log_level": 0})
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"pipegen-read-{os.getpid()}",
+                             "enable.auto.commit": False, "log_level": 0, "error_cb": self._kafka_error})
         by_topic: dict[str, list[ir.Sink]] = {}
         for k in sinks(spec):
             by_topic.setdefault(k.topic, []).append(k)
-        consumer.assign([TopicPartition(t, 0, OFFSET_BEGINNING) for t in by_topic])
+        # the user's topics from where they were when the run began; the embedded broker's from the start
+        start = self.topics.start
+        consumer.assign([TopicPartition(t, p, o) for t in by_topic for p, o in sorted(start[t].items())]
+                        if self.kafka is not None else [TopicPartition(t, 0, OFFSET_BEGINNING) for t in by_topic])
         checkers = {k.name: SinkChecker(self.project.schemas[k.name]) for k in sinks(spec)}
         timing = {k.name: self._timing(k) for k in sinks(spec)}
         try:
@@ -491,9 +545,9 @@ class Session:
                 st.deletes += 1
                 return
         try:
-            row = json.loads(raw)
+            row = self.codec.sink_row(k.name, raw)
         except ValueError as e:
-            reason = f"not JSON: {e}"
+            reason = str(e)
             row = None
         else:
             reason = checker.check(row)
@@ -576,7 +630,7 @@ class Session:
                 t.join(35)
         start = time.time()
         last_count, quiet_since = -1, time.time()
-        while time.time() - start < DRAIN_MAX:
+        while time.time() - start < DRAIN_MAX and not self.broker_lost:
             count = sum(s.rows + s.deletes for s in self.stats.sinks.values())
             behind = any(s.read_by_flink is not None and s.read_by_flink < s.produced + s.table_rows
                          for s in self.stats.sources.values())

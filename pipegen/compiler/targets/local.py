@@ -20,6 +20,19 @@ DEFAULTS = {
 }
 
 
+def pipeline_settings(p: ir.Pipeline) -> list[tuple[str, str]]:
+    """Flink's settings for the spec's pipeline block: the SET lines of pipeline.sql, a SQL Gateway session's
+    properties (``pipegen deploy --sql-gateway``) and the Kubernetes manifest's ``flinkConfiguration``."""
+    sets = [("pipeline.name", p.name)]
+    if p.parallelism is not None:
+        sets.append(("parallelism.default", str(p.parallelism)))
+    if p.checkpoint is not None:
+        sets.append(("execution.checkpointing.interval", f"{p.checkpoint.millis} ms"))
+    if p.state_ttl is not None:
+        sets.append(("table.exec.state.ttl", f"{p.state_ttl.millis} ms"))
+    return sets
+
+
 class LocalTarget(Target):
     name = "local"
 
@@ -82,12 +95,5 @@ class LocalTarget(Target):
         return f"CREATE TABLE {self.table(st.name)} (\n{self.table_body(st, rel)}\n){parts} WITH (\n{options}\n)"
 
     def preamble(self) -> list[str]:
-        p = self.a.spec.pipeline
-        sets = [("pipeline.name", p.name)]
-        if p.parallelism is not None:
-            sets.append(("parallelism.default", str(p.parallelism)))
-        if p.checkpoint is not None:
-            sets.append(("execution.checkpointing.interval", f"{p.checkpoint.millis} ms"))
-        if p.state_ttl is not None:
-            sets.append(("table.exec.state.ttl", f"{p.state_ttl.millis} ms"))
+        sets = pipeline_settings(self.a.spec.pipeline)
         return [f"SET {lit(k)} = {lit(v)}" for k, v in sets]
