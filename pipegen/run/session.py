@@ -247,7 +247,7 @@ class Session:
         self.threads: list[threading.Thread] = []
         from pipegen.run.synth import Synth  # numpy: the flink extra's
 
-        self.synth = Synth(project.spec, plan.seed, plan.late_share, late_by_ms=self._late_by_ms())
+        self.synth = Synth(project.spec, plan.seed, plan.late_share, late_by_ms=self._late_by_ms(), plan=plan)
         self.wall0 = 0.0
         self.et0_ms = 0
         self.reconciliation: list[str] = []
