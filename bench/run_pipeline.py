@@ -3,6 +3,8 @@
     python -m bench.run_pipeline                     # producer, then the fraud example at rising rates
     python -m bench.run_pipeline --only producer
     python -m bench.run_pipeline --rates 1000,2000,4000 --seconds 20
+    python -m bench.run_pipeline --only fraud --rates 2000 --compare      # Kafka's and Flink's defaults, then the run's
+    python -m bench.run_pipeline --only fraud --rates 20000 --parallelism 1,2
 
 1. **producer** - events of the fraud example's `payments` source made by `pipegen.run.synth` in one process
    (one core), in batches of 1,000 (what one 10 ms tick of the run's producer makes at 100,000/s): the
@@ -20,7 +22,11 @@
    process with the producer, Flink's worker and JVM, the broker). The highest steady rate is the highest at
    which the producer kept its rate (95%) and Flink kept up: it had read every event within 3 s of the
    traffic's end (its REST figures are up to 2 s old). Targets: 50,000 events/s on 2 cores; p99 under 1 s at
-   half that rate.
+   half that rate. The latency is also given for the first window that closed (the JVM still warming up) and
+   for the later ones. ``--parallelism 1,2`` runs each rate at each parallelism (the topics get as many
+   partitions); ``--compare`` runs each rate first with Kafka's and Flink's defaults for the settings the run
+   changes for latency (``session.FETCH_WAIT_MS``, ``SOURCE_OPTIONS``, ``LATENCY_SETTINGS``), then with the
+   run's own.
 
 Figures drift with the machine's load: the table says the load average when it ran.
 """
@@ -28,6 +34,7 @@ Figures drift with the machine's load: the table says the load average when it r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
@@ -129,10 +136,35 @@ def _tree(pid: int) -> dict[int, tuple[int, float, str]]:
     return out
 
 
-def fraud(rate: int, seconds: float) -> dict:
+DEFAULTS = {"FETCH_WAIT_MS": 500, "SOURCE_OPTIONS": {}, "LATENCY_SETTINGS": {}}  # Kafka's and Flink's own
+
+
+@contextlib.contextmanager
+def _defaults(on: bool):
+    """The run with Kafka's and Flink's defaults for what ``pipegen.run.session`` sets for latency."""
+    from pipegen.run import session
+
+    saved = {k: getattr(session, k) for k in DEFAULTS}
+    if on:
+        for k, v in DEFAULTS.items():
+            setattr(session, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(session, k, v)
+
+
+def fraud(rate: int, seconds: float, parallelism: int = 1, defaults: bool = False) -> dict:
+    with _defaults(defaults):
+        return _fraud(rate, seconds, parallelism)
+
+
+def _fraud(rate: int, seconds: float, parallelism: int) -> dict:
     from pipegen import api
     from pipegen.run.plan import make_plan
     from pipegen.run.session import Session, load_project
+    from pipegen.run.stats import percentile
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "fraud"
@@ -140,7 +172,7 @@ def fraud(rate: int, seconds: float) -> dict:
         api.write(compiled, out)
         project = load_project(out)
         plan = make_plan(project.spec, duration=seconds, message_rate=rate, seed=1)
-        session = Session(project, plan)
+        session = Session(project, plan, parallelism=parallelism)
         peak = [0]
         cpu: dict[int, tuple[float, str]] = {}  # pid -> (CPU seconds, what), at the last sample
         stop = threading.Event()
@@ -174,9 +206,15 @@ def fraud(rate: int, seconds: float) -> dict:
     lag_end = (at_end.get("produced", 0) - (at_end.get("read") or 0)) if at_end else None
     span = (at_end.get("wall", 0) - at_start.get("wall", 0)) or 1.0
     used = {w: (at_end.get(w, 0.0) - at_start.get(w, 0.0)) / span for w in ("python", "flink", "broker")}
+    wl = stats.sinks["fraud_alert_sink"].window_latencies
+    ends = sorted(wl)
+    first = sorted(wl[ends[0]]) if ends else []
+    later = sorted(x for e in ends[1:] for x in wl[e])
     return {"rate": rate, "achieved": achieved, "produced": s.produced, "read_final": s.read_by_flink,
             "lag_at_end": lag_end, "p50": p50, "p95": p95, "p99": p99, "rows": n, "peak_rss_mb": peak[0] / 2**20,
-            "cores": used, "caught_up": at_end.get("caught_up"),
+            "cores": used, "caught_up": at_end.get("caught_up"), "windows": len(ends),
+            "first_p50": percentile(first, 50), "first_p99": percentile(first, 99),
+            "later_p50": percentile(later, 50), "later_p99": percentile(later, 99),
             "steady": achieved >= 0.95 * rate and at_end.get("caught_up") is not None
             and at_end["caught_up"] <= CAUGHT_UP}
 
@@ -193,6 +231,9 @@ def main() -> None:
     ap.add_argument("--only", default="producer,fraud")
     ap.add_argument("--rates", default="500,1000,2000,4000,8000")
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--parallelism", default="1", help="the job's parallelisms to run each rate at, e.g. 1,2")
+    ap.add_argument("--compare", action="store_true",
+                    help="run each rate with Kafka's and Flink's defaults first, then with the run's settings")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     print(f"# pipegen run benchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average {load:.1f}, "
@@ -204,22 +245,32 @@ def main() -> None:
             print(f"| {label} | {med:,.0f} | {lo:,.0f} | {hi:,.0f} | {wall:,.0f} |", flush=True)
         print()
     if "fraud" in args.only:
-        print("| target rate/s | achieved/s | Flink lag when traffic stopped | all read after | read after drain "
-              "| latency p50 / p95 / p99 | sink rows | peak RSS of the run | cores used: Python / Flink / broker "
-              "| steady |\n|---|---|---|---|---|---|---|---|---|---|")
+        print("| target rate/s | parallelism | settings | achieved/s | Flink lag when traffic stopped | all read after "
+              "| read after drain | latency p50 / p95 / p99 | first window closed: p50 / p99 "
+              "| later windows: p50 / p99 (windows) | sink rows | peak RSS of the run "
+              "| cores used: Python / Flink / broker | load average | steady |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for rate in (int(r) for r in args.rates.split(",")):
-            print(f"fraud at {rate}/s ... (load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
-            r = fraud(rate, args.seconds)
+            for par in (int(p) for p in args.parallelism.split(",")):
+                for defaults in ((True, False) if args.compare else (False,)):
+                    load = os.getloadavg()[0]
+                    print(f"fraud at {rate}/s, parallelism {par} ... (load average {load:.1f})", file=sys.stderr)
+                    r = fraud(rate, args.seconds, par, defaults)
+                    print(_fraud_row(r, par, "defaults" if defaults else "run's", load), flush=True)
 
-            def ms(v):
-                return "-" if v is None else f"{v * 1000:.0f} ms"
-            c = r["cores"]
-            up = "-" if r["caught_up"] is None else f"{r['caught_up']:.1f} s"
-            print(f"| {rate:,} | {r['achieved']:,.0f} | {r['lag_at_end'] if r['lag_at_end'] is not None else '-'} | "
-                  f"{up} | {r['read_final'] or 0:,} of {r['produced']:,} | "
-                  f"{ms(r['p50'])} / {ms(r['p95'])} / {ms(r['p99'])} | "
-                  f"{r['rows']:,} | {r['peak_rss_mb']:,.0f} MB | {c['python']:.2f} / {c['flink']:.2f} / "
-                  f"{c['broker']:.2f} | {'yes' if r['steady'] else 'no'} |", flush=True)
+
+def _fraud_row(r: dict, par: int, settings: str, load: float) -> str:
+    def ms(v):
+        return "-" if v is None else f"{v * 1000:.0f} ms"
+    c = r["cores"]
+    up = "-" if r["caught_up"] is None else f"{r['caught_up']:.1f} s"
+    return (f"| {r['rate']:,} | {par} | {settings} | {r['achieved']:,.0f} | "
+            f"{r['lag_at_end'] if r['lag_at_end'] is not None else '-'} | {up} | "
+            f"{r['read_final'] or 0:,} of {r['produced']:,} | {ms(r['p50'])} / {ms(r['p95'])} / {ms(r['p99'])} | "
+            f"{ms(r['first_p50'])} / {ms(r['first_p99'])} | {ms(r['later_p50'])} / {ms(r['later_p99'])} "
+            f"({r['windows'] - 1 if r['windows'] else 0}) | {r['rows']:,} | {r['peak_rss_mb']:,.0f} MB | "
+            f"{c['python']:.2f} / {c['flink']:.2f} / {c['broker']:.2f} | {load:.1f}-{os.getloadavg()[0]:.1f} | "
+            f"{'yes' if r['steady'] else 'no'} |")
 
 
 if __name__ == "__main__":

@@ -285,3 +285,63 @@ def test_dedup_keys_repeat_now_and_then():
     ids = [v["event_id"] for _, v, _, _ in ev]
     share = len(set(ids)) / len(ids)
     assert 0.85 < share < 0.99, share  # mostly fresh: a dedup keeps most rows and drops the repeats
+
+
+def _produced(spec: ir.Spec, source: str, seconds: float, **plan_args) -> list[tuple[dict, int]]:
+    """The events of ``source`` as the run's producer takes them: every 10 ms of wall time, at the plan's rate
+    and speed (event time ``speed`` times faster than the wall clock)."""
+    plan = make_plan(spec, duration=seconds, **plan_args)
+    gen = Synth(spec, seed=1, late_share=0, late_by_ms=10_000, plan=plan).sources[source]
+    rate = next(p.rate for p in plan.sources if p.name == source)
+    clock0, out = 1_800_000_000_000, []
+    for i in range(int(seconds * 100)):
+        n = int(rate * (i + 1) / 100) - int(rate * i / 100)
+        for b in gen.take(clock0 + int(i * 10 * plan.speed), n):
+            out += zip(b.rows(), b.event_ms.tolist())
+    return out
+
+
+def test_a_pattern_that_asks_for_a_duration_gets_regimes_that_long_in_event_time():
+    # STILL_HOT needs seconds_between(first(HOT.reading_time), reading_time) > 300, within 30 min
+    spec = spec_of(ROOT / "specs" / "iot_monitoring.pgl")
+    plan = make_plan(spec, duration=30)
+    assert plan.regimes == (("overheating", 602_000),)
+    events = _produced(spec, "sensor_readings", 30)
+    # the device with the most readings (one every ten seconds or so of event time): regimes of about ten
+    # readings are under two minutes; set in event time, each anomalous one (of about 5 in 6,780 s of event
+    # time) keeps it hot for over 5 minutes
+    busiest = Counter(v["device_id"] for v, _ in events).most_common(1)[0][0]
+    hot_since, spans = None, []
+    for v, t in sorted((e for e in events if e[0]["device_id"] == busiest), key=lambda e: e[1]):
+        if v["temperature"] > v["max_temperature"]:
+            hot_since = t if hot_since is None else hot_since
+        elif hot_since is not None:
+            spans.append(t - hot_since)
+            hot_since = None
+    assert sum(300_000 < s <= 1_800_000 for s in spans) >= 4, spans
+
+
+def test_a_count_threshold_in_a_having_gets_a_hot_key():
+    # engagement_velocity: having velocity_per_min > 100, velocity_per_min = sum(3, 2 or 1 per engagement) / 10
+    # over a 10-minute window per post: at least 1,001 engagements of one post in one window
+    spec = spec_of(ROOT / "specs" / "social_sentiment.pgl")
+    plan = make_plan(spec, duration=30)
+    (hot,) = [h for h in plan.hot if h.stage == "engagement_velocity"]
+    assert hot.need == 1001 and hot.source == "engagements" and hot.window_ms == 600_000 and hot.reachable
+    events = _produced(spec, "engagements", 30)
+    per_window = Counter((t // 600_000, v["post_id"]) for v, t in events if v["engagement_type"] != "view")
+    assert max(per_window.values()) >= hot.need
+
+
+def test_a_threshold_the_rate_cannot_reach_is_said_in_the_plan(tmp_path):
+    spec = spec_of(ROOT / "specs" / "social_sentiment.pgl")
+    plan = make_plan(spec, duration=30, message_rate=200)
+    assert any("engagement_velocity" in n and "cannot be reached" in n for n in plan.notes)
+    out = tmp_path / "p"
+    assert run_cli("compile", str(ROOT / "specs" / "social_sentiment.pgl"), "-o", str(out), "-q").returncode == 0
+    r = run_cli("run", str(out), "--dry-run", "--duration", "30s", "--message-rate", "200")
+    assert r.returncode == 0, r.stderr
+    assert "note: the having of engagement_velocity needs 1,001 events of one key" in r.stdout
+    assert "cannot be reached (--message-rate" in r.stdout
+    r = run_cli("run", str(out), "--dry-run", "--duration", "30s")
+    assert "hot key: the having of engagement_velocity" in r.stdout and "cannot be reached" not in r.stdout

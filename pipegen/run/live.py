@@ -42,6 +42,16 @@ def plan_lines(plan: RunPlan, project: str, broker: list[str] | None = None) -> 
                                      for p in plan.traffic.phases)
         expected = s.rate * plan.traffic.mean_factor(plan.duration) * plan.duration
         out.append(f"  {s.name:<24} {s.origin}: {s.rate:g} events/s ({kind}){shape}; about {expected:,.0f} events")
+    for pattern, ms in plan.regimes:
+        out.append(f"pattern {pattern}: each key of its partition is anomalous for {show_time(ms / 1000)} of event "
+                   f"time, then normal as long (its define asks for a minimum duration)")
+    for h in plan.hot:
+        if h.reachable:
+            out.append(f"hot key: the having of {h.stage} needs {h.need:,} events of one key a "
+                       f"{show_time(h.window_ms / 1000)} window: one key gets at least {h.share:.0%} of {h.source} "
+                       f"in every other {show_time(h.window_ms / 1000)}")
+    for note in plan.notes:
+        out.append(f"note: {note}")
     out.append("sinks:")
     for name, where in plan.sinks:
         out.append(f"  {name:<24} {where}")

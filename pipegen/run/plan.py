@@ -171,6 +171,175 @@ def choose_speed(spec: ir.Spec, duration: float) -> tuple[float, str]:
                    f"{show_time(duration)}")
 
 
+# ------------------------------------------------------------------------------------------- logic that fires
+HOT_MARGIN = 1.2  # a hot key gets this many times the events per window that its having needs
+WHERE_PASS = 0.5  # share of a source's events assumed to pass the filters on the way to an aggregate
+MAX_HOT_SHARE = 0.8  # at most this share of a source's events goes to one hot key
+_BETWEEN_MS = {"seconds_between": 1000, "minutes_between": 60_000, "hours_between": 3_600_000,
+               "days_between": 86_400_000}
+
+
+def pattern_regime_ms(st: ir.Pattern) -> int | None:
+    """How long (event time) a key of the pattern's partition stays in one regime, so that a sequence whose
+    define asks for a minimum duration (``seconds_between(first(HOT.ts), ts) > 300``, ``ts - first(ts) >
+    interval 5 min``) completes: twice the longest such duration, at most 80% of ``within``. None when no
+    define asks for one (keys then switch regime every ten events or so)."""
+    need = 0
+    for d in st.defines:
+        for node in _walk(d.condition):
+            ms = _min_duration(node)
+            if ms is not None:
+                need = max(need, ms)
+    if not need:
+        return None
+    span = math.ceil(2 * need / 1000) * 1000
+    if st.within is not None:
+        span = min(span, max(need + 1, int(st.within.millis * 0.8)))
+    return span
+
+
+def _min_duration(node: ir.Expr) -> int | None:
+    """Milliseconds of ``x_between(a, b) > N`` or ``a - b > interval``, or None."""
+    if not isinstance(node, ir.Binary) or node.op not in (">", ">=", "<", "<="):
+        return None
+    left, right, op = node.left, node.right, node.op
+    if op in ("<", "<="):  # N < x_between(...)
+        left, right = right, left
+    if isinstance(left, ir.Call) and left.name in _BETWEEN_MS and isinstance(right, ir.NumberLit):
+        whole = float(right.text) + (1 if op in (">", "<") else 0)  # x_between counts whole units
+        return int(whole * _BETWEEN_MS[left.name])
+    if isinstance(left, ir.Binary) and left.op == "-" and isinstance(right, ir.IntervalLit):
+        return right.duration.millis + 1
+    return None
+
+
+def _walk(e: object):  # noqa: ANN202
+    from pipegen.compiler.analyze.model import children
+
+    yield e
+    for c in children(e):
+        yield from _walk(c)
+
+
+@dataclass(frozen=True)
+class HotKey:
+    """In every other span of ``window_ms`` (aligned as the windows are), one key of ``stage``'s group by gets
+    ``share`` of ``source``'s events, so that its count per window passes ``stage``'s having, which needs
+    ``need`` events of one key in a window. ``share`` above ``MAX_HOT_SHARE``: it cannot be reached (a note
+    says so) and the key gets ``MAX_HOT_SHARE``."""
+
+    stage: str
+    source: str
+    window_ms: int
+    need: int
+    share: float
+
+    @property
+    def reachable(self) -> bool:
+        return self.share <= MAX_HOT_SHARE
+
+
+def having_need(st: ir.Aggregate) -> int | None:
+    """Events of one group in one window that make ``having`` hold, by its count-like measures (``count(*)
+    > N``, ``sum(case when .. then 3 else 1 end) / 10 > N``: each event adds at least the least of its
+    branches); None when the having has no such bound (a sum of amounts, a distinct count)."""
+    measures = {m.name: m.expr for m in st.measures}
+
+    def need(e: ir.Expr) -> float | None:
+        if isinstance(e, ir.Binary) and e.op in ("or", "and"):
+            got = [x for x in (need(e.left), need(e.right)) if x is not None]
+            if not got:
+                return None
+            return min(got) if e.op == "or" else max(got)
+        if isinstance(e, ir.Binary) and e.op in (">", ">=", "<", "<="):
+            left, right, op = e.left, e.right, e.op
+            if op in ("<", "<="):
+                left, right, op = right, left, {"<": ">", "<=": ">="}[op]
+            expr = measures.get(left.path[-1]) if isinstance(left, ir.Column) and len(left.path) == 1 else left
+            n = _number(right)
+            per = _per_event(expr) if expr is not None else None
+            if n is None or not per:
+                return None
+            events = n / per
+            return math.floor(events) + 1 if op == ">" else math.ceil(events)
+        return None
+
+    got = need(st.having) if st.having is not None else None
+    return int(got) if got is not None and got > 1 else None
+
+
+def _per_event(e: ir.Expr) -> float | None:
+    """The least that one event adds to a count-like measure, or None."""
+    if isinstance(e, ir.Cast):
+        return _per_event(e.operand)
+    if isinstance(e, ir.Call) and e.name == "count" and not e.distinct:
+        return 1.0
+    if isinstance(e, ir.Call) and e.name == "sum" and len(e.args) == 1:
+        return _least(e.args[0])
+    if isinstance(e, ir.Binary) and e.op in ("/", "*") and _number(e.right):
+        inner = _per_event(e.left)
+        if inner is None:
+            return None
+        return inner / _number(e.right) if e.op == "/" else inner * _number(e.right)
+    return None
+
+
+def _least(e: ir.Expr) -> float | None:
+    """The least value of a per-event expression made of numbers and cases (None: no bound above 0)."""
+    if isinstance(e, ir.Cast):
+        return _least(e.operand)
+    n = _number(e)
+    if n is not None:
+        return n if n > 0 else None
+    if isinstance(e, ir.Case) and e.otherwise is not None:
+        got = [_least(w.result) for w in e.whens] + [_least(e.otherwise)]
+        return min(got) if None not in got else None
+    return None
+
+
+def _number(e: ir.Expr) -> float | None:
+    return float(e.text) if isinstance(e, ir.NumberLit) else None
+
+
+def _window_ms(st: ir.Aggregate) -> int | None:
+    w = st.window
+    return w.size.millis if isinstance(w, (ir.Tumble, ir.Hop)) else None
+
+
+def _upstream(spec: ir.Spec, name: str) -> tuple[set[str], bool]:
+    """The sources a stage reads from, and whether a filter (a where) is on the way."""
+    st = spec.statement(name)
+    if st is None or isinstance(st, ir.Source):
+        return ({name} if st is not None else set()), False
+    found, filtered = set(), getattr(st, "where", None) is not None
+    for i in ir.statement_inputs(st):
+        s, f = _upstream(spec, i)
+        found |= s
+        filtered |= f
+    return found, filtered
+
+
+def hot_keys(spec: ir.Spec, planned: list[SourcePlan], speed: float) -> list[HotKey]:
+    """The hot keys that make each count threshold of a having fire at the planned rates and speed: needed
+    where the events of a window, shared over the pool of keys, would leave every key below the threshold
+    (the synthetic producer compares the share with its own hottest key's and raises it only if needed)."""
+    rates = {p.name: p.rate for p in planned if p.topic is not None and not p.table}
+    out = []
+    for st in spec.statements:
+        if not isinstance(st, ir.Aggregate) or not st.group_by:
+            continue
+        need, window = having_need(st), _window_ms(st)
+        if need is None or window is None:
+            continue
+        srcs, filtered = _upstream(spec, st.name)
+        for src in sorted(srcs):
+            if src not in rates:
+                continue
+            per_window = rates[src] * window / 1000 / speed * (WHERE_PASS if filtered else 1.0)
+            out.append(HotKey(st.name, src, window, need, HOT_MARGIN * need / max(per_window, 1e-9)))
+    return out
+
+
 @dataclass(frozen=True)
 class SourcePlan:
     name: str
@@ -191,6 +360,8 @@ class RunPlan:
     seed: int
     late_share: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    hot: tuple[HotKey, ...] = ()  # keys made hot so that count thresholds in a having are passed
+    regimes: tuple[tuple[str, int], ...] = ()  # (pattern, ms): its keys' regimes last this long in event time
 
     def rate_at(self, source: SourcePlan, t: float) -> float:
         return source.rate * self.traffic.factor(t)
@@ -227,6 +398,20 @@ def make_plan(spec: ir.Spec, *, duration: float, message_rate: float | None = No
     for s in sources(spec):
         if s.jdbc is not None:
             notes.append(f"{s.name} is a jdbc table")
+    hot = hot_keys(spec, planned, speed)
+    regimes = tuple((st.name, ms) for st in spec.statements
+                    if isinstance(st, ir.Pattern) and (ms := pattern_regime_ms(st)) is not None)
+    for h in hot:
+        if not h.reachable:
+            rate = source_rate_of(planned, h.source)
+            notes.append(f"the having of {h.stage} needs {h.need:,} events of one key in a "
+                         f"{show_time(h.window_ms / 1000)} window; at {rate:g}/s of {h.source} and {speed:g}x a window "
+                         f"gets about {h.need * HOT_MARGIN / h.share:,.0f} of them: it cannot be reached "
+                         f"(--message-rate {math.ceil(rate * h.share / MAX_HOT_SHARE)} or a lower --speed would)")
     sink_list = tuple((k.name, f"topic {k.topic}" if k.topic is not None else f"files {k.files}") for k in sinks(spec))
     return RunPlan(duration, speed, reason, traffic or Traffic(), tuple(planned), sink_list, seed, late_share,
-                   tuple(notes))
+                   tuple(notes), tuple(hot), regimes)
+
+
+def source_rate_of(planned: list[SourcePlan] | tuple[SourcePlan, ...], name: str) -> float:
+    return next(p.rate for p in planned if p.name == name)

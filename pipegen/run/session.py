@@ -43,6 +43,15 @@ JOB_START_TIMEOUT = 240.0  # seconds for the JVM to start and the job to be subm
 DRAIN_QUIET = 3.0  # after the traffic, wait until the sinks were quiet this long ...
 DRAIN_MAX = 30.0  # ... or this long at most
 TICK = 0.01  # seconds between two batches of the producer
+# Tansu answers a fetch with no new data only when the fetch's wait is over, even if records arrive meanwhile
+# (measured: produce-to-consume 155 ms median, 502 ms at most with Kafka's 500 ms wait, 11 ms with 10 ms), so
+# Flink's source and the sink reader ask with a short wait: 50 ms, as 10 ms cost Flink and the broker 0.09 and
+# 0.07 of a core more in an idle run (bench/results/run.md). Run-only: a real broker answers as data arrives.
+FETCH_WAIT_MS = 50
+SOURCE_OPTIONS = {"properties.fetch.max.wait.ms": str(FETCH_WAIT_MS)}
+# Job settings for latency (Flink's defaults in brackets): watermarks emitted every 50 ms (200 ms), network
+# buffers flushed every 20 ms (100 ms); each hop of a watermark to the window that it closes waits for both.
+LATENCY_SETTINGS = {"pipeline.auto-watermark-interval": "50 ms", "execution.buffer-timeout.interval": "20 ms"}
 
 
 # ------------------------------------------------------------------------------------------- the project
@@ -69,7 +78,7 @@ def load_project(path: Path, bootstrap: str = "127.0.0.1:9092", group: str = "pi
     stmts, _preamble = build_statements(result.analysis, ("local",), settings,
                                         planning=registry_url is None)["local"]
     _check_unchanged(path, spec_file, stmts)
-    run_settings = {"pipeline.name": spec.pipeline.name, "parallelism.default": "1"}
+    run_settings = {"pipeline.name": spec.pipeline.name, "parallelism.default": "1", **LATENCY_SETTINGS}
     if spec.pipeline.checkpoint is not None:
         run_settings["execution.checkpointing.interval"] = f"{spec.pipeline.checkpoint.millis} ms"
     if spec.pipeline.state_ttl is not None:
@@ -145,6 +154,9 @@ def _regroup(st: Any, group: str) -> Any:
     import re
 
     sql = re.sub(r"('properties\.group\.id' = ')[^']*(')", lambda m: m.group(1) + group + m.group(2), st.sql)
+    if re.search(r"'connector' = '(upsert-)?kafka'", sql) and SOURCE_OPTIONS:
+        extra = "".join(f",\n  '{k}' = '{v}'" for k, v in SOURCE_OPTIONS.items())
+        sql = re.sub(r"\n\)\s*$", lambda m: extra + m.group(0), sql)
     return dataclasses.replace(st, sql=sql)
 
 
@@ -227,9 +239,11 @@ class Session:
     """``Session(project, plan).run(view)``; ``view(stats)`` is called about once a second."""
 
     def __init__(self, project: RunProject, plan: RunPlan, *, jars: list[str] | None = None,
-                 keep_data: bool = False, data_dir: Path | None = None, kafka: UserKafka | None = None):
+                 keep_data: bool = False, data_dir: Path | None = None, kafka: UserKafka | None = None,
+                 parallelism: int = 1):
         self.project = project
         self.kafka = kafka  # the user's Kafka, else None: the embedded broker
+        self.parallelism = parallelism  # of the job, and the partitions of each topic it reads or writes
         self.broker_lost = False
         self.codec = Codec()
         self.topics = Topics()
@@ -246,7 +260,7 @@ class Session:
         self.threads: list[threading.Thread] = []
         from pipegen.run.synth import Synth  # numpy: the flink extra's
 
-        self.synth = Synth(project.spec, plan.seed, plan.late_share, late_by_ms=self._late_by_ms())
+        self.synth = Synth(project.spec, plan.seed, plan.late_share, late_by_ms=self._late_by_ms(), plan=plan)
         self.wall0 = 0.0
         self.et0_ms = 0
         self.reconciliation: list[str] = []
@@ -339,7 +353,7 @@ class Session:
         admin = AdminClient({"bootstrap.servers": self.broker.bootstrap, "log_level": 0})
         topics = sorted({s.topic for s in sources(self.project.spec) if s.topic} |
                         {k.topic for k in sinks(self.project.spec) if k.topic})
-        futures = admin.create_topics([NewTopic(t, 1, 1) for t in topics], request_timeout=15)
+        futures = admin.create_topics([NewTopic(t, self.parallelism, 1) for t in topics], request_timeout=15)
         for t, f in futures.items():
             try:
                 f.result(15)
@@ -356,6 +370,7 @@ class Session:
             raise RunError(e.message, e.hint) from None
         rest_port = free_port()
         settings = dict(self.project.settings)
+        settings["parallelism.default"] = str(self.parallelism)
         settings.update({"rest.port": str(rest_port), "rest.address": "127.0.0.1",
                          "rest.bind-address": "127.0.0.1",
                          # the REST API's figures are at most a second old (Flink's default: 10 s)
@@ -498,14 +513,16 @@ class Session:
 
         spec = self.project.spec
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"pipegen-read-{os.getpid()}",
-                             "enable.auto.commit": False, "log_level": 0, "error_cb": self._kafka_error})
+                             "enable.auto.commit": False, "log_level": 0, "error_cb": self._kafka_error,
+                             "fetch.wait.max.ms": FETCH_WAIT_MS})
         by_topic: dict[str, list[ir.Sink]] = {}
         for k in sinks(spec):
             by_topic.setdefault(k.topic, []).append(k)
         # the user's topics from where they were when the run began; the embedded broker's from the start
         start = self.topics.start
         consumer.assign([TopicPartition(t, p, o) for t in by_topic for p, o in sorted(start[t].items())]
-                        if self.kafka is not None else [TopicPartition(t, 0, OFFSET_BEGINNING) for t in by_topic])
+                        if self.kafka is not None else
+                        [TopicPartition(t, i, OFFSET_BEGINNING) for t in by_topic for i in range(self.parallelism)])
         checkers = {k.name: SinkChecker(self.project.schemas[k.name]) for k in sinks(spec)}
         timing = {k.name: self._timing(k) for k in sinks(spec)}
         try:
@@ -576,6 +593,8 @@ class Session:
                 st.latencies.append(round(latency, 4))
             if window is not None:
                 st.windows.add(window)
+                if latency is not None:
+                    st.window_latencies.setdefault(window[1], []).append(round(latency, 4))
                 col = self.count_columns.get(k.name)
                 if col is not None and isinstance(row.get(col), int):
                     st.counts.append((ms, row[col]))

@@ -44,6 +44,7 @@ class SinkStats:
     samples: deque = field(default_factory=lambda: deque(maxlen=SAMPLES))
     latencies: list = field(default_factory=list)  # seconds, per row with a time to measure from
     windows: set = field(default_factory=set)
+    window_latencies: dict = field(default_factory=dict)  # window_end text -> latencies of its rows (seconds)
     counts: list = field(default_factory=list)  # (window_end ms, count) of a reconciled count per window
     first_row_s: float | None = None  # seconds after traffic started
 

@@ -11,7 +11,13 @@ spec's ``generate { }`` hints (value ranges, enum weights), and what the spec do
 - **Thresholds are crossed.** Each comparison of a source field with a literal or with another field in a
   ``where``, ``having``, ``define`` or ``on`` (``amount > 500``, ``temperature > max_temperature``) is made
   true by a share of the events. Each key switches between a normal and an anomalous regime now and then (a
-  regime lasts about ten events), so a pattern's sequence of conditions on one key completes.
+  regime lasts about ten events), so a pattern's sequence of conditions on one key completes. Where a
+  pattern's define asks for a minimum duration (``seconds_between(first(HOT.ts), ts) > 300``), a key's
+  regimes last a set span of event time instead (``plan.pattern_regime_ms``: twice that duration, within the
+  pattern's ``within``).
+- **Count thresholds are passed.** Where a ``having`` needs more events of one key in a window than the
+  run's rate and speed give its hottest key (``plan.hot_keys``), one key gets the share that passes it, in
+  every other span of the window's length (aligned as the windows are).
 - **Strings the spec names appear**: ``status = "failed"`` or ``in ("a", "b")`` puts those values among the
   field's values.
 - **Event time** is the run's clock (which may run faster than the wall clock, see ``plan.choose_speed``),
@@ -23,7 +29,9 @@ Events are made in blocks of ``BLOCK``, column by column (numpy draws every fiel
 once; see ``columns``), and handed out in batches by ``SourceGen.take(clock_ms, n)``: a batch is the next n
 events at the run's clock, whose event times and lateness are decided from that clock. Everything is drawn
 from ``random.Random(seed)`` and the numpy generators seeded from it, block by block: the same seed and spec
-give the same events, however they are taken (a batch at a time, or one by one with ``event``).
+give the same events, however they are taken at one clock (a batch at a time, or one by one with
+``event``). The event-time regimes and hot keys need the time of each event when its block is made: the
+clock then, and the pace of the last block (the plan's rate and speed for the first).
 A batch's values are the JSON that Flink's ``json`` format reads with ``timestamp-format.standard =
 ISO-8601`` (``Batch.json``), the rows they are (``Batch.rows``), or Avro's binary encoding by the source's
 schema (``Batch.avro``, byte for byte what fastavro writes).
@@ -46,6 +54,7 @@ import numpy as np
 
 from pipegen.compiler import ir
 from pipegen.compiler.analyze.model import children
+from pipegen.run.plan import MAX_HOT_SHARE, RunPlan, pattern_regime_ms
 from pipegen.run.columns import (DAY_MS, Arr, Bytes, Cat, Col, Map, Num, Rec, Str, Table, Time, avro_bytes, digits,
                                  objects, quoted, texts)
 
@@ -110,6 +119,7 @@ class Usage:
     strings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     dedup: set[tuple[str, str]] = field(default_factory=set)
     regime_key: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source -> fields of its regime key
+    regime_ms: dict[str, int] = field(default_factory=dict)  # source -> event-time span of one regime, if set
 
 
 class Lineage:
@@ -254,9 +264,12 @@ class _Reader:
         for c in key_cols:
             self.keyed |= self.trace(inputs, c)
         if isinstance(st, ir.Pattern):
+            span = pattern_regime_ms(st)
             for c in st.partition_by:
                 for s, f in self.trace(inputs, c):
                     self.u.regime_key[s] = tuple(dict.fromkeys(self.u.regime_key.get(s, ()) + (f,)))
+                    if span is not None:
+                        self.u.regime_ms[s] = max(span, self.u.regime_ms.get(s, 0))
         for cond, stages in _conditions(st):
             for node in _walk(cond):
                 if isinstance(node, ir.Binary) and node.op in _FLIP:
@@ -321,6 +334,7 @@ class Ctx:
     n: int
     anomalous: np.ndarray
     cols: dict[str, Col] = field(default_factory=dict)
+    times: np.ndarray | None = None  # the expected event time of each event (ms), where the pace is known
 
 
 Gen = Callable[[Ctx], Col]
@@ -448,8 +462,14 @@ class SourceGen:
     as (key, value, event time in ms, late)."""
 
     def __init__(self, src: ir.Source, u: Usage, pools: dict[int, Pool], rng: random.Random, late_share: float,
-                 late_by_ms: int, levels: dict[Any, float] | None = None):
+                 late_by_ms: int, levels: dict[Any, float] | None = None, pace_ms: float | None = None,
+                 hot: list[tuple[str, int, float]] | None = None):
         self.src = src
+        self.pace_ms = pace_ms  # event-time ms between two events, by the plan (None: not known)
+        self.hot = hot or []  # (field, window ms, share): see plan.HotKey
+        self.block_clock: int | None = None  # the clock when the current block was made
+        self.regime_ms = u.regime_ms.get(src.name)
+        self.regime_offsets: dict[Any, float] = {}
         self.levels = levels if levels is not None else {}
         self.u = u
         self.rng = rng
@@ -659,18 +679,62 @@ class SourceGen:
         return objects(known)[idx].tolist()
 
     # -- events -------------------------------------------------------------------------------------------
-    def _block(self, n: int = BLOCK) -> Block:
+    def _block(self, n: int = BLOCK, clock_ms: int | None = None) -> Block:
         g = self.g
-        c = Ctx(g, n, np.zeros(n, dtype=bool))
+        c = Ctx(g, n, np.zeros(n, dtype=bool), times=self._times(n, clock_ms))
         for name, gen in self.first:
             c.cols[name] = gen(c)
-        c.anomalous = self._regimes(c)
+        self._hot_keys(c)
+        c.anomalous = self._timed_regimes(c) if self.regime_ms and c.times is not None else self._regimes(c)
         for name, gen in self.rest:
             c.cols[name] = gen(c)
         self._apply_pairs(c)
         top = Rec([(name, c.cols[name]) for name in self.names], n)
         key = Rec([(k, c.cols[k]) for k in self.key_fields], n) if self.key_fields else None
         return Block(top, key, g.random(n), g.random(n))
+
+    def _times(self, n: int, clock_ms: int | None) -> np.ndarray | None:
+        """The expected event time of each event of a new block: from the clock, at the pace of the last block
+        (how far the clock moved while its events were taken), else the plan's."""
+        pace = self.pace_ms
+        if clock_ms is not None and self.block_clock is not None and clock_ms > self.block_clock:
+            pace = (clock_ms - self.block_clock) / BLOCK
+        if clock_ms is not None:
+            self.block_clock = clock_ms
+        if pace is None or clock_ms is None:
+            return None
+        return clock_ms + np.arange(n) * pace
+
+    def _hot_keys(self, c: Ctx) -> None:
+        """One key (its pool's hottest) gets ``share`` of the events in every other window-long span."""
+        if c.times is None:
+            return
+        for name, window_ms, share in self.hot:
+            col = c.cols.get(name)
+            pool = self._pool_for(name, _field_type(self.src, name), self.src.name)
+            if not isinstance(col, Cat) or pool is None:
+                continue
+            p0 = float(pool.cum[0])
+            s = min(share, MAX_HOT_SHARE)
+            if s <= p0:
+                continue  # the hottest key has that share already
+            in_span = (c.times // window_ms) % 2 == 0
+            pick = in_span & (c.g.random(c.n) < (s - p0) / (1 - p0))
+            col.idx = np.where(pick, 0, col.idx)
+
+    def _timed_regimes(self, c: Ctx) -> np.ndarray:
+        """Each key's regime by event time: anomalous for ``regime_ms``, then normal as long, from an offset of
+        its own."""
+        cols = [c.cols[f] for f in self.regime_fields if isinstance(c.cols.get(f), Cat)]
+        if cols:
+            keys, of = np.unique(np.stack([col.idx for col in cols], axis=1), axis=0, return_inverse=True)
+            of = of.reshape(c.n)
+            names = [tuple(k) for k in keys.tolist()]
+        else:
+            of, names = np.zeros(c.n, dtype=np.int64), [()]
+        span = float(self.regime_ms)
+        offsets = np.array([self.regime_offsets.setdefault(k, self.rng.random() * 2 * span) for k in names])
+        return ((c.times + offsets[of]) % (2 * span)) < span
 
     def _regimes(self, c: Ctx) -> np.ndarray:
         """Each key's regime, event by event: a key starts anomalous with ANOMALY_START, and flips with
@@ -737,7 +801,7 @@ class SourceGen:
         out = []
         while n > 0:
             if self.block is None or self.pos >= BLOCK:
-                self.block, self.pos = self._block(), 0
+                self.block, self.pos = self._block(clock_ms=clock_ms), 0
             lo = self.pos
             hi = min(BLOCK, lo + n)
             b = self.block
@@ -848,14 +912,18 @@ def _pool_value(name: str, t: ir.Type, i: int, rng: random.Random) -> Any:
 class Synth:
     """The generators of every source that the run feeds (datagen and jdbc sources are not fed)."""
 
-    def __init__(self, spec: ir.Spec, seed: int, late_share: float, late_by_ms: int):
+    def __init__(self, spec: ir.Spec, seed: int, late_share: float, late_by_ms: int, plan: RunPlan | None = None):
+        """``plan``: the run's rates and speed give the pace of event time (for event-time regimes) and its hot
+        keys; without one, regimes switch by events and no key is made hot."""
         self.u = usage(spec)
         self.rng = random.Random(seed)
         self.pools: dict[int, Pool] = {}
         levels: dict[Any, float] = {}
+        pace = {p.name: 1000 * plan.speed / p.rate for p in plan.sources if p.rate > 0} if plan else {}
+        hot = _hot_fields(spec, plan.hot) if plan else {}
         self.sources = {
             s.name: SourceGen(s, self.u, self.pools, random.Random(self.rng.getrandbits(64)), late_share, late_by_ms,
-                              levels)
+                              levels, pace.get(s.name), hot.get(s.name))
             for s in spec.statements if isinstance(s, ir.Source) and not s.datagen and s.jdbc is None
         }
 
@@ -873,6 +941,20 @@ class Synth:
             if gen.src.event_time:
                 row[gen.src.event_time] = _iso(clock_ms)
             yield {k: row[k] for k in keys}, row
+
+
+def _hot_fields(spec: ir.Spec, hot: tuple[Any, ...]) -> dict[str, list[tuple[str, int, float]]]:
+    """source -> (field, window ms, share) of each hot key: the stage's group by, traced to that source's
+    top-level fields."""
+    lin = Lineage(spec)
+    out: dict[str, list[tuple[str, int, float]]] = {}
+    for h in hot:
+        st = spec.statement(h.stage)
+        for col in st.group_by:
+            for s, f in set().union(*(lin.trace(i, col.path) for i in ir.statement_inputs(st))):
+                if s == h.source and any(x.name == f for x in spec.statement(s).fields):
+                    out.setdefault(s, []).append((f, h.window_ms, h.share))
+    return out
 
 
 def _field_type(src: ir.Source, name: str) -> ir.Type:
