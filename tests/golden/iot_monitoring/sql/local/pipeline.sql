@@ -60,7 +60,7 @@ MATCH_RECOGNIZE (
   AFTER MATCH SKIP PAST LAST ROW
   PATTERN (`HOT`+ `STILL_HOT`) WITHIN INTERVAL '30' MINUTE
   DEFINE
-    `HOT` AS `temperature` > `max_temperature`,
+    `HOT` AS `temperature` > `max_temperature` AND TIMESTAMPDIFF(SECOND, CAST(FIRST(`HOT`.`reading_time`) AS TIMESTAMP(3)), CAST(`reading_time` AS TIMESTAMP(3))) <= 300,
     `STILL_HOT` AS `temperature` > `max_temperature` AND TIMESTAMPDIFF(SECOND, CAST(FIRST(`HOT`.`reading_time`) AS TIMESTAMP(3)), CAST(`reading_time` AS TIMESTAMP(3))) > 300
 );
 
