@@ -175,7 +175,13 @@ def _case(e: ir.Case, cx: ExprContext) -> str:
 
 @SQL.register(ir.Cast)
 def _cast(e: ir.Cast, cx: ExprContext) -> str:
-    return f"CAST({sql(e.operand, cx)} AS {T.from_spec(e.to, True).sql(ident, not_null=False)})"
+    to = T.from_spec(e.to, True)
+    operand = sql(e.operand, cx)
+    if isinstance(e.operand, ir.BoolLit) and to.is_numeric:
+        # Flink 2.3 folds `x * CAST(TRUE AS DOUBLE)` into an AssertionError ("cannot cast true as class
+        # java.math.BigDecimal"); the number the cast gives it takes.
+        operand = "1" if e.operand.value else "0"
+    return f"CAST({operand} AS {to.sql(ident, not_null=False)})"
 
 
 @SQL.register(ir.Call)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from .. import ir
 from .. import types as T
-from ..functions import FUNCTIONS, OTHER_NAMES, Function, returning_name
+from ..functions import FUNCTIONS, OTHER_NAMES, Function, Refused, returning_name
 from ..registry import Dispatch
 from .model import Ctx, Run, Scope, suggest
 
@@ -281,9 +281,9 @@ class Types:
             self.report("E203", f"{e.name}(*) is not allowed; only count(*)", e.span)
             return None
         n = len(e.args)
-        if not e.star and not (fn.min_args <= n <= fn.max_args):
+        if not e.star and not fn.takes(n):
             self.report("E203", f"{e.name}() takes {fn.arity()} argument{'s' if fn.max_args != 1 else ''}, not {n}",
-                        e.span)
+                        e.span, f"e.g. {fn.example}" if fn.arities else None)
             return None
         inner = replace(ctx, in_aggregate=ctx.in_aggregate or fn.kind == "agg")
         args = [self.type_of(a, scope, inner) for a in e.args]
@@ -291,6 +291,19 @@ class Types:
             if i < n and not isinstance(e.args[i], ir.StringLit):
                 self.report("E203", f"{e.name}() takes a JSON path as a string literal", e.args[i].span,
                             f'write the path in double quotes, e.g. {fn.example}')
+                return None
+        for i, (a, t) in enumerate(zip(e.args, args)):
+            if t is not None and t.base == "NULL" and not fn.takes_null(i):
+                self.report("E201", f"{e.name}() cannot take a bare null", a.span,
+                            "cast it to the type meant, e.g. cast(null as string)")
+                return None
+        for i in fn.counts:
+            if i < n and args[i] is not None and args[i].base in T.INTEGRAL \
+                    and not (isinstance(e.args[i], ir.NumberLit) and "." not in e.args[i].text):
+                # Flink 2.3 finds no LAG for an offset it cannot read when planning ("Could not find an
+                # implementation method 'accumulate'").
+                self.report("E203", f"{e.name}() takes a whole number written out here", e.args[i].span,
+                            f"write the number, e.g. {e.name}(x, 2)")
                 return None
         if e.returning is not None:
             return self._returning(e, fn, args)
@@ -305,5 +318,8 @@ class Types:
         t = fn.result(args)  # type: ignore[arg-type]
         if isinstance(t, str):
             self.report("E201", t, e.span)
+            return None
+        if isinstance(t, Refused):
+            self.report("E201", t.message, e.span, t.hint)
             return None
         return t
