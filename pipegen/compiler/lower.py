@@ -234,6 +234,15 @@ WINDOW_TVF = Dispatch("lower a window")
 ROLLUP_TIME = "pipegen_input_time"
 
 
+def _rollup_time(column: Callable[[tuple[str, ...]], str]) -> Callable[[tuple[str, ...]], str]:
+    """Columns in a roll-up's measures: its input's `window_time` is the renamed time column. As the window's own
+    window_time, Flink 2.3 plans `MAX(window_time)` as a group aggregate, which has no time attribute ("You must
+    specify either rowtime or proctime for order by as the first one" in a pattern after it)."""
+    def rename(path: tuple[str, ...]) -> str:
+        return ident(ROLLUP_TIME) if path == ("window_time",) else column(path)
+    return rename
+
+
 @WINDOW_TVF.register(ir.Tumble)
 def _tumble(w: ir.Tumble, src: str, st: ir.Aggregate, column: str) -> str:
     return f"TUMBLE({src}, DESCRIPTOR({column}), {interval(w.size)})"
@@ -317,6 +326,8 @@ class Lowering:
         if st.window is not None:
             src, column, filtered = self._window_input(st, cx)
             tvf = WINDOW_TVF(st.window, src, st, column)
+            if column == ident(ROLLUP_TIME):
+                cx = ExprContext(_rollup_time(cx.column))
             source = f"TABLE(\n  {tvf})"
             for c in ("window_start", "window_end", "window_time"):
                 items.append((c, ident(c)))
@@ -334,7 +345,7 @@ class Lowering:
         if group:
             text += "\nGROUP BY " + ", ".join(group)
         if st.having is not None:
-            hx = ExprContext(plain_columns, substitute={m.name: m.expr for m in st.measures})
+            hx = ExprContext(cx.column, substitute={m.name: m.expr for m in st.measures})
             text += f"\nHAVING {sql(st.having, hx)}"
         return text
 

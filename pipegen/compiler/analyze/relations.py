@@ -566,6 +566,10 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     for o in st.order_by:
         types.type_of(o.column, scope, Ctx(what="in order by"))
     _constant_order(run, st, inp)
+    if inp.windowed and not inp.updating and inp.event_time is None and inp.proc_time is not None:
+        # Flink 2.3: "Processing time Window TopN is not supported yet."
+        run.report("E701", f"a top-N of the processing-time windows of `{st.input}` is not supported by Flink",
+                   st.pos("name"), "window on the event time, or take the top-N of the rows before the window")
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
     rel = Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp, keep=False))
     if inp.windowed and not inp.updating:
