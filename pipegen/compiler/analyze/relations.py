@@ -448,7 +448,12 @@ def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
             rel.time_note = "dropped"
             rel.time_origin = st.name
     if st.join_kind == "temporal":
-        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right)
+        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right, right.key)
+    elif st.join_kind == "lookup":
+        # A lookup reads the table by the columns the condition equates: Flink 2.3 casts a column compared with
+        # another type and then finds none to look up by ("Temporal table join requires an equality condition on
+        # fields of table").
+        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right, tuple(c.name for c in right.columns))
     if st.select.star:
         run.report("E109", "a join's select lists its columns; `*` would repeat the join keys", st.select.span,
                    f"name the columns, e.g. {st.left}.id, {st.right}.name")
@@ -491,14 +496,22 @@ def equates_keys(on: ir.Expr, right: str, key: tuple[str, ...]) -> bool:
     return set(key) <= found
 
 
-def key_comparisons(on: ir.Expr, right: str, key: tuple[str, ...]) -> list[tuple[ir.Binary, str, ir.Expr]]:
-    """The top-level equalities of a join condition that compare a key column of the right side (``right.k``) with
-    something else: (the equality, the key column, the other side)."""
+def key_comparisons(on: ir.Expr, right: str, key: tuple[str, ...], scope: Scope | None = None
+                    ) -> list[tuple[ir.Binary, str, ir.Expr]]:
+    """The top-level equalities of a join condition that compare a key column of the right side (``right.k``, or
+    ``k`` when ``scope`` finds it there) with something else: (the equality, the key column, the other side)."""
+    def names_key(side: ir.Expr) -> bool:
+        if not isinstance(side, ir.Column) or side.path[-1] not in key:
+            return False
+        if len(side.path) == 2:
+            return side.path[0] == right
+        return len(side.path) == 1 and scope is not None and scope.resolve(side.path)[1] == right
+
     out = []
     for eq in _sides(on):
         for side, other in ((eq.right, eq.left), (eq.left, eq.right)):
-            if isinstance(side, ir.Column) and len(side.path) == 2 and side.path[0] == right and side.path[1] in key:
-                out.append((eq, side.path[1], other))
+            if names_key(side):
+                out.append((eq, side.path[-1], other))  # type: ignore[union-attr]
                 break
     return out
 
@@ -508,10 +521,12 @@ def is_column(e: ir.Expr, table: str, name: str | None) -> bool:
     return name is not None and isinstance(e, ir.Column) and e.path in ((name,), (table, name))
 
 
-def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: Relation) -> dict[Any, KeyCast]:
-    """The key comparisons of a temporal join that Flink would plan by casting the key (see ``KeyCast``)."""
+def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: Relation,
+               keys: tuple[str, ...]) -> dict[Any, KeyCast]:
+    """The comparisons of a temporal or lookup join's ``keys`` (of the table) that Flink would plan by casting the
+    key (see ``KeyCast``)."""
     out = {}
-    for eq, k, other in key_comparisons(st.on, st.right, right.key):
+    for eq, k, other in key_comparisons(st.on, st.right, keys, scope):
         key, other_type = right.column(k), quiet.type_of(other, scope, Ctx())
         if key is None or other_type is None or k == right.event_time:
             continue  # an unknown key is reported with its source; one that is the event time by the time pass
