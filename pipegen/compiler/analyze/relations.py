@@ -112,7 +112,33 @@ def _source(st: ir.Source, run: Run, types: Types) -> Relation:
             rel.proc_time = st.processing_time
     if st.generate is not None:
         _generate(run, st, rel)
+    for f, c in zip(st.fields, cols):
+        _origin_type(run, st, c, f.span)
     return rel
+
+
+def _holds(t: T.SqlType, bases: tuple[str, ...]) -> bool:
+    """Whether ``t`` is, or holds at any depth, a type of one of ``bases``."""
+    inner = ([t.elem] if t.elem is not None else []) + [ft for _, ft in t.fields]
+    return t.base in bases or any(_holds(x, bases) for x in inner)
+
+
+def _origin_type(run: Run, st: ir.Source | ir.Sink, col: Col, span: ir.Span | None) -> None:
+    """A column type the origin's connector has a form for (E405), as Flink 2.3 plans them: a jdbc table (the
+    PostgreSQL dialect) has no map or record ("The PostgreSQL dialect doesn't support type: MAP<...>"); csv files
+    have no map ("Unsupported type 'MAP<...>'") and only simple values in an array or a record ("Only simple types
+    are supported in the second level nesting")."""
+    t, why = col.type, None
+    if getattr(st, "jdbc", None) is not None and _holds(t, ("MAP", "ROW")):
+        why, hint = "a jdbc table has no column type for a map or a record", "read it as JSON text (a string)"
+    elif st.files is not None and st.format == "csv" and _holds(t, ("MAP",)):
+        why, hint = "csv files have no form for a map", "write the files as json, or the map as JSON text"
+    elif st.files is not None and st.format == "csv" and t.base in ("ARRAY", "ROW") and any(
+            _holds(x, ("ARRAY", "ROW", "MAP")) for x in ([t.elem] if t.elem else []) + [ft for _, ft in t.fields]):
+        why, hint = ("csv files hold only simple values in an array or a record",
+                     "write the files as json, or flatten the column first")
+    if why:
+        run.report("E405", f"{why} (`{col.name}` of `{st.name}` is {t.describe()})", span, hint)
 
 
 FIELD_TYPE = Dispatch("check a field type")
@@ -750,4 +776,6 @@ def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
     # A sink's topic holds plain timestamps: a processing-time column is written as a timestamp(3).
     cols = [Col(c.name, T.SqlType("TIMESTAMP", c.type.nullable, precision=3) if c.type.base == "TIMESTAMP_LTZ"
                 else c.type) for c in inp.columns]
+    for c in cols:
+        _origin_type(run, st, c, st.pos("files"))
     return Relation(st.name, st, cols, updating=inp.updating, key=st.key)
