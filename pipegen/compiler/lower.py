@@ -443,8 +443,14 @@ class Lowering:
 
     @query.register(ir.Union)
     def _union(self, st: ir.Union) -> str:
-        # UNION ALL matches columns by position: every input selects them in the first input's order.
-        cols = ", ".join(ident(c.name) for c in self.rel(st.name).columns)
+        # UNION ALL matches columns by position: every input selects them in the first input's order. A timestamp
+        # other than the union's event time is a plain one in every input: Flink 2.3 refuses a union of a time
+        # attribute in one input (`pm = last(b.ts)` of a pattern, `ts + interval 1 h`) and a plain timestamp in
+        # another ("Union fields with time attributes requires same types").
+        rel = self.rel(st.name)
+        cols = ", ".join(
+            f"CAST({ident(c.name)} AS {c.type.sql(ident, not_null=False)}) AS {ident(c.name)}"
+            if c.type.base == "TIMESTAMP" and c.name != rel.event_time else ident(c.name) for c in rel.columns)
         return "\nUNION ALL\n".join(f"SELECT {cols}\nFROM {self.table(n)}" for n in st.inputs)
 
     @query.register(ir.Unnest)
