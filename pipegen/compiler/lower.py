@@ -59,6 +59,7 @@ class ExprContext:
     # A CASE with several WHENs is written as nested CASEs, one WHEN each (the same meaning): in a pattern's DEFINE,
     # Flink 2.3 rejects the first ("Cannot nest PREV/NEXT under LAST/FIRST 'LAST(`*`.`x`, 0)'") and plans the other.
     nested_case: bool = False
+    held_times: dict[Any, T.SqlType] | None = None  # Analysis.held_times: timestamps in an array_of or map_of
 
 
 def plain_columns(path: tuple[str, ...]) -> str:
@@ -195,6 +196,9 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
         text = f"{fn.sql}(DISTINCT {sql(e.args[0], cx)})"
     else:
         args = [sql(a, cx) for a in e.args]
+        if cx.held_times:
+            args = [f"CAST({text} AS {cx.held_times[a].sql(ident, not_null=False)})" if a in cx.held_times else text
+                    for a, text in zip(e.args, args)]
         if e.returning is not None:  # JSON_VALUE(doc, '$.id' RETURNING INT): the checks allow fn.returning's
             args[-1] += f" RETURNING {returning_name(T.from_spec(e.returning, True)).upper()}"
         text = fn.render(fn.sql, args) if fn.render else f"{fn.sql}(" + ", ".join(args) + ")"
@@ -294,7 +298,7 @@ class Lowering:
 
     # ---------------------------------------------------------------- stages
     def _single_cx(self, st: Any) -> ExprContext:
-        return ExprContext(plain_columns)
+        return ExprContext(plain_columns, held_times=self.a.held_times)
 
     @query.register(ir.Transform)
     def _transform(self, st: ir.Transform) -> str:
@@ -327,7 +331,7 @@ class Lowering:
             src, column, filtered = self._window_input(st, cx)
             tvf = WINDOW_TVF(st.window, src, st, column)
             if column == ident(ROLLUP_TIME):
-                cx = ExprContext(_rollup_time(cx.column))
+                cx = ExprContext(_rollup_time(cx.column), held_times=self.a.held_times)
             source = f"TABLE(\n  {tvf})"
             for c in ("window_start", "window_end", "window_time"):
                 items.append((c, ident(c)))
@@ -345,7 +349,8 @@ class Lowering:
         if group:
             text += "\nGROUP BY " + ", ".join(group)
         if st.having is not None:
-            hx = ExprContext(cx.column, substitute={m.name: m.expr for m in st.measures})
+            hx = ExprContext(cx.column, substitute={m.name: m.expr for m in st.measures},
+                             held_times=self.a.held_times)
             text += f"\nHAVING {sql(st.having, hx)}"
         return text
 
@@ -373,7 +378,7 @@ class Lowering:
     @query.register(ir.Rolling)
     def _rolling(self, st: ir.Rolling) -> str:
         inp = self.rel(st.input)
-        cx = ExprContext(plain_columns, over=ident("w"))
+        cx = ExprContext(plain_columns, over=ident("w"), held_times=self.a.held_times)
         items = [(c.name, ident(c.name)) for c in inp.columns]
         items += [(m.name, sql(m.expr, cx)) for m in st.measures]
         o = st.over
@@ -390,7 +395,7 @@ class Lowering:
     def _join(self, st: ir.Join) -> str:
         left, right = self.rel(st.left), self.rel(st.right)
         scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
-        cx = ExprContext(scoped_columns(scope, self.table))
+        cx = ExprContext(scoped_columns(scope, self.table), held_times=self.a.held_times)
         out_time = self.rel(st.name).event_time
         items = []
         for it in st.select.items:
@@ -502,7 +507,8 @@ class Lowering:
         inp = self.rel(st.input)
         flat = pattern_fields(st, inp)
         column = pattern_columns(st, inp, flat)
-        cx, dx = ExprContext(column), ExprContext(column, nested_case=True)
+        held = self.a.held_times
+        cx, dx = ExprContext(column, held_times=held), ExprContext(column, nested_case=True, held_times=held)
         lines = []
         # Flink reads the partition key in the input's column order whatever the order of PARTITION BY, and writes
         # it out in the order of PARTITION BY: another order gives each key column another's value (and, for

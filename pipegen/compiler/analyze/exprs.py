@@ -292,6 +292,8 @@ class Types:
                 self.report("E203", f"{e.name}() takes a JSON path as a string literal", e.args[i].span,
                             f'write the path in double quotes, e.g. {fn.example}')
                 return None
+        if fn.name in ("array_of", "map_of"):
+            self.run.out.held_times.update((a, t) for a, t in zip(e.args, args) if t is not None and t.base == "TIMESTAMP")
         for i, (a, t) in enumerate(zip(e.args, args)):
             if t is not None and t.base == "NULL" and not fn.takes_null(i):
                 self.report("E201", f"{e.name}() cannot take a bare null", a.span,

@@ -78,6 +78,10 @@ class Analysis:
     relations: dict[str, Relation] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The timestamps an array_of or map_of holds, with their types: Flink 2.3 keeps a time attribute in the array
+    # ("TIMESTAMP(3) *ROWTIME* ARRAY"), and refuses one beside a plain timestamp ("Conversion to relational algebra
+    # failed to preserve datatypes"), so each is written as a plain one.
+    held_times: dict[Any, T.SqlType] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
