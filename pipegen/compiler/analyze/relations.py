@@ -753,7 +753,9 @@ def _unnest(st: ir.Unnest, run: Run, types: Types) -> Relation | None:
         return None
     t = types.type_of(st.array, Scope({st.input: inp}, [st.input]), Ctx(what="in unnest"))
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns]
-    if t is not None and (t.base != "ARRAY" or t.elem is None):
+    if t is not None and t.base == "ANY":  # an array already reported as broken: one mistake, one error
+        cols.append((st.item, T.ANY, st.array.span))
+    elif t is not None and (t.base != "ARRAY" or t.elem is None):
         run.report("E201", f"unnest takes an array, not {t.describe()}", st.array.span,
                    "name an array column, e.g. each tag in tags")
     elif t is not None:
