@@ -356,6 +356,12 @@ def _merged_windows(run: Run, st: ir.Aggregate, kind: str) -> None:
                 else "a tumble window"
             run.report("E203", f"{call.name}() cannot be used in a {kind} window", call.span,
                        f"Flink merges {kind} windows and cannot merge this aggregate; use {instead}")
+        elif kind == "hop" and call.distinct and call.name in ("sum", "listagg"):
+            # Flink 2.3 slides a hop window by taking rows back, which its SUM and LISTAGG of distinct values
+            # cannot ("This function does not support retraction"); a cumulate or session window plans them.
+            run.report("E701", f"{call.name}(distinct ...) cannot be used in a hop window in Flink", call.span,
+                       "aggregate the distinct values first (an aggregate grouped by them), or use a tumble or "
+                       "cumulate window")
 
 
 @RELATION.register(ir.Aggregate)
