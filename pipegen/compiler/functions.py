@@ -18,10 +18,19 @@ from typing import Literal
 from . import types as T
 
 Kind = Literal["agg", "scalar", "nav"]
-# A typing rule: the argument types -> the result type, or a message saying why the arguments do not fit.
-Rule = Callable[[list[T.SqlType]], "T.SqlType | str"]
+# A typing rule: the argument types -> the result type, or why the arguments do not fit (a message, or a
+# message and a hint).
+Rule = Callable[[list[T.SqlType]], "T.SqlType | str | Refused"]
 # A custom rendering: the SQL name and the arguments already lowered -> the call's SQL.
 Render = Callable[[str, list[str]], str]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a call's arguments do not fit, with the fix."""
+
+    message: str
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -37,14 +46,31 @@ class Function:
     example: str = ""  # the call as a user writes it
     time_attribute: bool = False  # its argument must be the input's event-time column (a Flink time attribute)
     literals: tuple[int, ...] = ()  # the arguments (by position from 0) that must be string literals
+    counts: tuple[int, ...] = ()  # the arguments that must be whole-number literals (Flink 2.3's LAG offset)
     # The types a ``returning`` clause may ask for (as ``SqlType.describe`` names them); none: no clause.
     returning: tuple[str, ...] = ()
     distinct: bool = True  # an aggregate that takes ``distinct``
     # The stages whose measures may call it ("aggregate", "rolling", "pattern"); empty: any its kind allows.
     stages: tuple[str, ...] = ()
+    # The numbers of arguments it takes, when not every one from min_args to max_args (Flink 2.3 has no
+    # STR_TO_MAP of two).
+    arities: tuple[int, ...] = ()
+    # The arguments (by position from 0; "all") that may be a bare null: Flink 2.3 refuses one elsewhere
+    # ("Illegal use of 'NULL'", "Unsupported casting from NULL to INT").
+    nulls: tuple[int, ...] | Literal["all"] = ()
+
+    def takes(self, n: int) -> bool:
+        """Whether it takes ``n`` arguments."""
+        return n in self.arities if self.arities else self.min_args <= n <= self.max_args
 
     def arity(self) -> str:
+        if self.arities:
+            return ", ".join(map(str, self.arities[:-1])) + f" or {self.arities[-1]}"
         return str(self.min_args) if self.min_args == self.max_args else f"{self.min_args} to {self.max_args}"
+
+    def takes_null(self, i: int) -> bool:
+        """Whether argument ``i`` may be a bare null."""
+        return self.nulls == "all" or i in self.nulls
 
 
 # ------------------------------------------------------------ typing rules
@@ -73,6 +99,20 @@ def numbers_same(name: str) -> Rule:
     return rule
 
 
+def places(name: str) -> Rule:
+    """``round(x[, places])``, ``truncate(x[, places])``: Flink 2.3 takes an INT for places, not a BIGINT ("Unsupported
+    call: ROUND(DOUBLE, BIGINT)") or a decimal ("Cannot apply 'ROUND' to arguments of type ...")."""
+    def rule(args: list[T.SqlType]) -> T.SqlType | str | Refused:
+        bad = next((t for t in args if not (t.is_numeric or _ok(t))), None)
+        if bad:
+            return f"{name}() takes numbers, not {bad.describe()}"
+        if len(args) == 2 and args[1].base != "INT":
+            return Refused(f"{name}(x, places) takes an int for places, not {args[1].describe()}",
+                           f"write a whole number, e.g. {name}(x, 2), or cast it: {name}(x, cast(n as int))")
+        return args[0].with_null(True)
+    return rule
+
+
 def _sum(args: list[T.SqlType]) -> T.SqlType | str:
     a = args[0]
     if not (a.is_numeric or _ok(a)):
@@ -80,6 +120,18 @@ def _sum(args: list[T.SqlType]) -> T.SqlType | str:
     if a.base == "DECIMAL":
         return T.SqlType("DECIMAL", True, precision=38, scale=a.scale)
     return a.with_null(True)
+
+
+def ordered(name: str) -> Rule:
+    """greatest and least: arguments of one type that Flink orders (not arrays, maps or records: "Comparable type
+    expected, but was 'ARRAY<INT>'")."""
+    def rule(args: list[T.SqlType]) -> T.SqlType | str | Refused:
+        bad = next((t for t in args if t.base in ("ROW", "MAP", "ARRAY")), None)
+        if bad:
+            return Refused(f"{name}() needs values Flink can order, not {bad.describe()}",
+                           "compare numbers, strings or times; of an array, e.g. its items: item(a, 1)")
+        return unified(name)(args)
+    return rule
 
 
 def comparable_same(name: str) -> Rule:
@@ -100,10 +152,11 @@ def _count(args: list[T.SqlType]) -> T.SqlType | str:
 
 
 def unified(name: str, *, coalesce: bool = False) -> Rule:
-    def rule(args: list[T.SqlType]) -> T.SqlType | str:
+    def rule(args: list[T.SqlType]) -> T.SqlType | str | Refused:
         u = T.unify(args)
         if u is None:
-            return f"{name}() needs arguments of one type"
+            return Refused(f"{name}() needs arguments of one type, not {_listed(args)}",
+                           "cast them to one type, e.g. cast(x as double)")
         return u.with_null(all(t.nullable for t in args)) if coalesce else u
     return rule
 
@@ -178,6 +231,10 @@ def _element(args: list[T.SqlType]) -> T.SqlType | str:
 
 def _item(args: list[T.SqlType]) -> T.SqlType | str:
     c, k = args
+    if c.base == "ARRAY" and c.elem and k.base == "BIGINT":
+        # Flink 2.3: "Integer expression type expected" for a BIGINT position.
+        return Refused("item(array, position) takes an int position, not bigint",
+                       "cast it: item(a, cast(n as int))")
     if c.base == "ARRAY" and c.elem and (k.base in T.INTEGRAL or _ok(k)):
         return c.elem.with_null(True)
     if c.base == "MAP" and c.elem and (k.base == "STRING" or _ok(k)):
@@ -185,21 +242,32 @@ def _item(args: list[T.SqlType]) -> T.SqlType | str:
     return "item(x, key) takes an array and a position from 1, or a map and a string key"
 
 
-def _array_of(args: list[T.SqlType]) -> T.SqlType | str:
+def _listed(types: list[T.SqlType]) -> str:
+    """Types for a message, each once, in their order."""
+    return ", ".join(dict.fromkeys(t.describe() for t in types if t.base != "NULL"))
+
+
+def _array_of(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     u = T.unify(args)
-    if u is None or u.base in ("NULL", "ANY"):
+    if u is None:
+        return Refused(f"array_of() needs items of one type, not {_listed(args)}",
+                       "cast them to one type, e.g. cast(x as double)")
+    if u.base in ("NULL", "ANY"):
         return "array_of() needs items of one type (not only nulls)"
     return T.SqlType("ARRAY", False, elem=u)
 
 
-def _map_of(args: list[T.SqlType]) -> T.SqlType | str:
+def _map_of(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     keys, values = args[0::2], args[1::2]
     if len(keys) != len(values):
         return "map_of(key, value, ...) takes keys and values in pairs"
     if not all(k.base == "STRING" for k in keys):
         return "map_of() takes string keys (a map's keys are strings, as in Avro)"
     u = T.unify(values)
-    if u is None or u.base in ("NULL", "ANY"):
+    if u is None:
+        return Refused(f"map_of() needs values of one type, not {_listed(values)}",
+                       "cast them to one type, e.g. cast(x as double)")
+    if u.base in ("NULL", "ANY"):
         return "map_of() needs values of one type (not only nulls)"
     return T.SqlType("MAP", False, elem=u)
 
@@ -344,7 +412,7 @@ _ALL = (
              example='listagg(sku, ",")'),
     # scalars
     Function("abs", "scalar", 1, 1, numbers_same("abs"), "ABS", "absolute value", example="abs(delta)"),
-    Function("round", "scalar", 1, 2, numbers_same("round"), "ROUND", "rounded, to optional decimal places",
+    Function("round", "scalar", 1, 2, places("round"), "ROUND", "rounded, to optional decimal places (an int)",
              example="round(amount, 2)"),
     Function("floor", "scalar", 1, 1, numbers_same("floor"), "FLOOR", "rounded down", example="floor(x)"),
     Function("ceil", "scalar", 1, 1, numbers_same("ceil"), "CEIL", "rounded up", example="ceil(x)"),
@@ -353,12 +421,12 @@ _ALL = (
              example="power(x, 2)"),
     Function("ln", "scalar", 1, 1, numbers_to_double("ln"), "LN", "natural logarithm, a double", example="ln(x)"),
     Function("exp", "scalar", 1, 1, numbers_to_double("exp"), "EXP", "e to the power x, a double", example="exp(x)"),
-    Function("greatest", "scalar", 2, 8, unified("greatest"), "GREATEST", "largest of its arguments",
-             example="greatest(a, b)"),
-    Function("least", "scalar", 2, 8, unified("least"), "LEAST", "smallest of its arguments",
-             example="least(a, b)"),
+    Function("greatest", "scalar", 2, 8, ordered("greatest"), "GREATEST",
+             "largest of its arguments (numbers, strings or times)", example="greatest(a, b)"),
+    Function("least", "scalar", 2, 8, ordered("least"), "LEAST",
+             "smallest of its arguments (numbers, strings or times)", example="least(a, b)"),
     Function("coalesce", "scalar", 2, 8, unified("coalesce", coalesce=True), "COALESCE", "first non-null argument",
-             example='coalesce(channel, "web")'),
+             example='coalesce(channel, "web")', nulls="all"),
     Function("upper", "scalar", 1, 1, strings("upper"), "UPPER", "upper case", example="upper(country)"),
     Function("lower", "scalar", 1, 1, strings("lower"), "LOWER", "lower case", example="lower(email)"),
     Function("trim", "scalar", 1, 1, strings("trim"), "TRIM", "spaces removed at both ends", example="trim(name)"),
@@ -411,11 +479,11 @@ _ALL = (
     Function("concat_ws", "scalar", 3, 8, strings("concat_ws"), "CONCAT_WS", "strings joined by a separator "
              "(the first argument), nulls skipped", example='concat_ws("-", country, city)'),
     Function("nullif", "scalar", 2, 2, _nullif, "NULLIF", "null when both are equal, else the first",
-             example='nullif(status, "")'),
+             example='nullif(status, "")', nulls=(1,)),
     Function("log10", "scalar", 1, 1, numbers_to_double("log10"), "LOG10", "base-10 logarithm, a double",
              example="log10(x)"),
     Function("sign", "scalar", 1, 1, numbers_same("sign"), "SIGN", "-1, 0 or 1", example="sign(delta)"),
-    Function("truncate", "scalar", 1, 2, numbers_same("truncate"), "TRUNCATE", "cut to N decimal places",
+    Function("truncate", "scalar", 1, 2, places("truncate"), "TRUNCATE", "cut to N decimal places (N an int)",
              example="truncate(amount, 1)"),
     # date and time
     Function("year", "scalar", 1, 1, signature("year", ("date",), T.BIGINT, "year(timestamp or date)"), "YEAR",
@@ -462,19 +530,20 @@ _ALL = (
              example="cardinality(tags)"),
     Function("element", "scalar", 1, 1, _element, "ELEMENT", "the one item of an array of one (null if empty)",
              example="element(tags)"),
-    Function("item", "scalar", 2, 2, _item, "ITEM", "an array's item at a position from 1, or a map's value at a "
-             "key (null if absent)", _index, 'item(attributes, "color")'),
+    Function("item", "scalar", 2, 2, _item, "ITEM", "an array's item at a position from 1 (an int), or a map's "
+             "value at a key (null if absent)", _index, 'item(attributes, "color")'),
     Function("array_of", "scalar", 1, 16, _array_of, "ARRAY", "an array of its arguments", _constructor,
-             "array_of(a, b)"),
+             "array_of(a, b)", nulls="all"),
     Function("map_of", "scalar", 2, 16, _map_of, "MAP", "a map of key, value pairs (string keys)", _constructor,
              'map_of("min", low, "max", high)'),
     Function("str_to_map", "scalar", 1, 3, strings("str_to_map", T.SqlType("MAP", True, elem=T.STRING)),
-             "STR_TO_MAP", "a map read from 'k1=v1,k2=v2' text (or other separators)",
-             example='str_to_map(tags, ";", ":")'),
+             "STR_TO_MAP", "a map read from 'k1=v1,k2=v2' text (or with both separators given)",
+             example='str_to_map(tags, ";", ":")', arities=(1, 3)),
     # over the rows before, in a rolling stage without a window
-    Function("lag", "agg", 1, 2, _lag, "LAG", "the value N rows before (default 1) in the partition, in time "
+    Function("lag", "agg", 1, 2, _lag, "LAG", "the value N rows before (default 1; a number written out) in the "
+             "partition, in time "
              "order; null on its first rows (only in a rolling stage without a window)", example="lag(price)",
-             distinct=False, stages=("rolling",)),
+             distinct=False, stages=("rolling",), counts=(1,)),
     # JSON (the path is a string literal: Flink 2.3 plans JSON_EXISTS only with one)
     Function("json_value", "scalar", 2, 2, _json_doc("json_value", T.STRING, 'json_value(doc, "$.id")'),
              "JSON_VALUE", "the scalar at a JSON path of JSON text, as a string (`returning int`, `double` or "
@@ -492,15 +561,16 @@ _ALL = (
     Function("json_object", "scalar", 0, 16, _json_object, "JSON_OBJECT",
              "a JSON object of key, value pairs, as text (a string value is quoted; a json_object or json_array "
              "value is nested)", _key_value,
-             'json_object("name", name, "tags", tags)'),
+             'json_object("name", name, "tags", tags)', nulls="all"),
     Function("json_array", "scalar", 0, 16, _json_array, "JSON_ARRAY",
-             "a JSON array of its arguments, as text (nulls left out)", example="json_array(first_name, last_name)"),
+             "a JSON array of its arguments, as text (nulls left out)", example="json_array(first_name, last_name)",
+             nulls="all"),
     Function("json_objectagg", "agg", 2, 2, _json_objectagg, "JSON_OBJECTAGG",
              "a JSON object of the group's key, value pairs, as text (only in an aggregate stage)", _key_value,
-             "json_objectagg(prefix, cnt)", distinct=False, stages=("aggregate",)),
+             "json_objectagg(prefix, cnt)", distinct=False, stages=("aggregate",), nulls="all"),
     Function("json_arrayagg", "agg", 1, 1, _json_arrayagg, "JSON_ARRAYAGG",
              "a JSON array of the group's values, as text (nulls left out; only in an aggregate stage)",
-             example="json_arrayagg(prefix)", distinct=False, stages=("aggregate",)),
+             example="json_arrayagg(prefix)", distinct=False, stages=("aggregate",), nulls="all"),
     # navigation, inside a pattern's define and measures
     Function("prev", "nav", 1, 2, same_as_first, "PREV", "the value in the row before (or N rows before)",
              example="prev(price)"),

@@ -59,6 +59,7 @@ class ExprContext:
     # A CASE with several WHENs is written as nested CASEs, one WHEN each (the same meaning): in a pattern's DEFINE,
     # Flink 2.3 rejects the first ("Cannot nest PREV/NEXT under LAST/FIRST 'LAST(`*`.`x`, 0)'") and plans the other.
     nested_case: bool = False
+    held_times: dict[Any, T.SqlType] | None = None  # Analysis.held_times: timestamps in an array_of or map_of
 
 
 def plain_columns(path: tuple[str, ...]) -> str:
@@ -179,7 +180,13 @@ def _case(e: ir.Case, cx: ExprContext) -> str:
 
 @SQL.register(ir.Cast)
 def _cast(e: ir.Cast, cx: ExprContext) -> str:
-    return f"CAST({sql(e.operand, cx)} AS {T.from_spec(e.to, True).sql(ident, not_null=False)})"
+    to = T.from_spec(e.to, True)
+    operand = sql(e.operand, cx)
+    if isinstance(e.operand, ir.BoolLit) and to.is_numeric:
+        # Flink 2.3 folds `x * CAST(TRUE AS DOUBLE)` into an AssertionError ("cannot cast true as class
+        # java.math.BigDecimal"); the number the cast gives it takes.
+        operand = "1" if e.operand.value else "0"
+    return f"CAST({operand} AS {to.sql(ident, not_null=False)})"
 
 
 @SQL.register(ir.Call)
@@ -193,6 +200,9 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
         text = f"{fn.sql}(DISTINCT {sql(e.args[0], cx)})"
     else:
         args = [sql(a, cx) for a in e.args]
+        if cx.held_times:
+            args = [f"CAST({text} AS {cx.held_times[a].sql(ident, not_null=False)})" if a in cx.held_times else text
+                    for a, text in zip(e.args, args)]
         if e.returning is not None:  # JSON_VALUE(doc, '$.id' RETURNING INT): the checks allow fn.returning's
             args[-1] += f" RETURNING {returning_name(T.from_spec(e.returning, True)).upper()}"
         text = fn.render(fn.sql, args) if fn.render else f"{fn.sql}(" + ", ".join(args) + ")"
@@ -230,6 +240,15 @@ WINDOW_TVF = Dispatch("lower a window")
 
 # The time column of a roll-up's input, renamed so that it does not clash with the window's own window_time.
 ROLLUP_TIME = "pipegen_input_time"
+
+
+def _rollup_time(column: Callable[[tuple[str, ...]], str]) -> Callable[[tuple[str, ...]], str]:
+    """Columns in a roll-up's measures: its input's `window_time` is the renamed time column. As the window's own
+    window_time, Flink 2.3 plans `MAX(window_time)` as a group aggregate, which has no time attribute ("You must
+    specify either rowtime or proctime for order by as the first one" in a pattern after it)."""
+    def rename(path: tuple[str, ...]) -> str:
+        return ident(ROLLUP_TIME) if path == ("window_time",) else column(path)
+    return rename
 
 
 @WINDOW_TVF.register(ir.Tumble)
@@ -283,7 +302,7 @@ class Lowering:
 
     # ---------------------------------------------------------------- stages
     def _single_cx(self, st: Any) -> ExprContext:
-        return ExprContext(plain_columns)
+        return ExprContext(plain_columns, held_times=self.a.held_times)
 
     @query.register(ir.Transform)
     def _transform(self, st: ir.Transform) -> str:
@@ -315,6 +334,8 @@ class Lowering:
         if st.window is not None:
             src, column, filtered = self._window_input(st, cx)
             tvf = WINDOW_TVF(st.window, src, st, column)
+            if column == ident(ROLLUP_TIME):
+                cx = ExprContext(_rollup_time(cx.column), held_times=self.a.held_times)
             source = f"TABLE(\n  {tvf})"
             for c in ("window_start", "window_end", "window_time"):
                 items.append((c, ident(c)))
@@ -332,7 +353,8 @@ class Lowering:
         if group:
             text += "\nGROUP BY " + ", ".join(group)
         if st.having is not None:
-            hx = ExprContext(plain_columns, substitute={m.name: m.expr for m in st.measures})
+            hx = ExprContext(cx.column, substitute={m.name: m.expr for m in st.measures},
+                             held_times=self.a.held_times)
             text += f"\nHAVING {sql(st.having, hx)}"
         return text
 
@@ -360,7 +382,7 @@ class Lowering:
     @query.register(ir.Rolling)
     def _rolling(self, st: ir.Rolling) -> str:
         inp = self.rel(st.input)
-        cx = ExprContext(plain_columns, over=ident("w"))
+        cx = ExprContext(plain_columns, over=ident("w"), held_times=self.a.held_times)
         items = [(c.name, ident(c.name)) for c in inp.columns]
         items += [(m.name, sql(m.expr, cx)) for m in st.measures]
         o = st.over
@@ -377,7 +399,7 @@ class Lowering:
     def _join(self, st: ir.Join) -> str:
         left, right = self.rel(st.left), self.rel(st.right)
         scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
-        cx = ExprContext(scoped_columns(scope, self.table))
+        cx = ExprContext(scoped_columns(scope, self.table), held_times=self.a.held_times)
         out_time = self.rel(st.name).event_time
         items = []
         for it in st.select.items:
@@ -430,8 +452,14 @@ class Lowering:
 
     @query.register(ir.Union)
     def _union(self, st: ir.Union) -> str:
-        # UNION ALL matches columns by position: every input selects them in the first input's order.
-        cols = ", ".join(ident(c.name) for c in self.rel(st.name).columns)
+        # UNION ALL matches columns by position: every input selects them in the first input's order. A timestamp
+        # other than the union's event time is a plain one in every input: Flink 2.3 refuses a union of a time
+        # attribute in one input (`pm = last(b.ts)` of a pattern, `ts + interval 1 h`) and a plain timestamp in
+        # another ("Union fields with time attributes requires same types").
+        rel = self.rel(st.name)
+        cols = ", ".join(
+            f"CAST({ident(c.name)} AS {c.type.sql(ident, not_null=False)}) AS {ident(c.name)}"
+            if c.type.base == "TIMESTAMP" and c.name != rel.event_time else ident(c.name) for c in rel.columns)
         return "\nUNION ALL\n".join(f"SELECT {cols}\nFROM {self.table(n)}" for n in st.inputs)
 
     @query.register(ir.Unnest)
@@ -483,7 +511,8 @@ class Lowering:
         inp = self.rel(st.input)
         flat = pattern_fields(st, inp)
         column = pattern_columns(st, inp, flat)
-        cx, dx = ExprContext(column), ExprContext(column, nested_case=True)
+        held = self.a.held_times
+        cx, dx = ExprContext(column, held_times=held), ExprContext(column, nested_case=True, held_times=held)
         lines = []
         # Flink reads the partition key in the input's column order whatever the order of PARTITION BY, and writes
         # it out in the order of PARTITION BY: another order gives each key column another's value (and, for

@@ -159,9 +159,24 @@ def unify(types: list[SqlType]) -> SqlType | None:
         for t in known[1:]:
             out = numeric_result(out, t)
         return out.with_null(nullable)
-    if all(t.base == first.base for t in known):
-        return first.with_null(nullable)
-    return None
+    if not all(t.base == first.base for t in known):
+        return None
+    # An array, a map or a record unifies by what it holds: Flink 2.3 refuses COALESCE(ARRAY[b], ARRAY[d]) of a
+    # boolean and a date ("Cast function cannot convert ... BOOLEAN ARRAY to DATE ARRAY").
+    if first.base in ("ARRAY", "MAP"):
+        elem = unify([t.elem for t in known if t.elem is not None])
+        if elem is None or elem.base in ("NULL", "ANY"):
+            return None
+        return SqlType(first.base, nullable, elem=elem)
+    if first.base == "ROW":
+        names = [n for n, _ in first.fields]
+        if any([n for n, _ in t.fields] != names for t in known):
+            return None
+        fields = [unify([dict(t.fields)[n] for t in known]) for n in names]
+        if any(f is None for f in fields):
+            return None
+        return SqlType("ROW", nullable, fields=tuple(zip(names, fields)))  # type: ignore[arg-type]
+    return first.with_null(nullable)
 
 
 # ------------------------------------------------------------------ casts

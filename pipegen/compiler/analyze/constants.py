@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..functions import FUNCTIONS
+from ..printer import expr
 from .model import Relation, children
 
 LITERALS = (ir.NumberLit, ir.StringLit, ir.BoolLit)
@@ -24,12 +25,27 @@ def constant(e: ir.Expr, inp: Relation, fixed: frozenset[str]) -> bool:
         col = inp.column(e.operand.path[0])
         if col is not None and not col.type.nullable:
             return True  # never null: the test is decided by the type
+    if isinstance(e, ir.Call) and e.name == "nullif" and len(e.args) == 2 and expr(e.args[0]) == expr(e.args[1]) \
+            and _never_null(e.args[0], inp):
+        return True  # nullif(x, x) of an x never null is null (Flink 2.3 folds it; of a nullable x it does not)
     if isinstance(e, ir.Call):
         fn = FUNCTIONS.get(e.name)
         # now() changes, an aggregate is not folded, and a function of the user's own is not known to be pure
         if fn is None or fn.kind != "scalar" or not e.args or e.star:
             return False
     return all(constant(c, inp, fixed) for c in children(e))
+
+
+def _never_null(e: ir.Expr, inp: Relation) -> bool:
+    """Whether ``e`` is never null by its form: literals, and arithmetic of them and of columns never null."""
+    if isinstance(e, LITERALS):
+        return True
+    if isinstance(e, ir.Column):
+        col = inp.column(e.path[0]) if len(e.path) == 1 else None
+        return col is not None and not col.type.nullable
+    if isinstance(e, ir.Binary) and e.op in ("+", "-", "*"):
+        return _never_null(e.left, inp) and _never_null(e.right, inp)
+    return isinstance(e, ir.Neg) and _never_null(e.operand, inp)
 
 
 def _null_test(e: ir.Expr) -> tuple[str, bool] | None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from .. import ir
 from .. import types as T
-from ..functions import FUNCTIONS, OTHER_NAMES, Function, returning_name
+from ..functions import FUNCTIONS, OTHER_NAMES, Function, Refused, returning_name
 from ..registry import Dispatch
 from .model import Ctx, Run, Scope, suggest
 
@@ -262,6 +262,28 @@ class Types:
                     else f"e.g. rolling NAME from IN {{ partition by KEY measures {{ x = {fn.example} }} }}")
             self.report("E204", f"{e.name}() is only available in the measures of {where} stage", e.pos("name"), hint)
 
+    def _arguments_fit(self, e: ir.Call, fn: Function, args: list[T.SqlType | None]) -> bool:
+        """No bare null where Flink takes none (``fn.nulls``), and the counts a function reads when planning written
+        out (``fn.counts``); reports the first that is not so. Records the timestamps an array_of or map_of holds."""
+        if fn.name in ("array_of", "map_of"):
+            held = {a: t for a, t in zip(e.args, args) if t is not None and t.base == "TIMESTAMP"}
+            self.run.out.held_times.update(held)
+        for i, (a, t) in enumerate(zip(e.args, args)):
+            if t is not None and t.base == "NULL" and not fn.takes_null(i):
+                self.report("E201", f"{e.name}() cannot take a bare null", a.span,
+                            "cast it to the type meant, e.g. cast(null as string)")
+                return False
+        for i in fn.counts:
+            t = args[i] if i < len(args) else None
+            if t is not None and t.base in T.INTEGRAL and not (
+                    isinstance(e.args[i], ir.NumberLit) and "." not in e.args[i].text):  # type: ignore[attr-defined]
+                # Flink 2.3 finds no LAG for an offset it cannot read when planning ("Could not find an
+                # implementation method 'accumulate'").
+                self.report("E203", f"{e.name}() takes a whole number written out here", e.args[i].span,
+                            f"write the number, e.g. {e.name}(x, 2)")
+                return False
+        return True
+
     @type_of.register(ir.Call)
     def _call(self, e: ir.Call, scope: Scope, ctx: Ctx) -> T.SqlType | None:
         fn = FUNCTIONS.get(e.name)
@@ -281,9 +303,9 @@ class Types:
             self.report("E203", f"{e.name}(*) is not allowed; only count(*)", e.span)
             return None
         n = len(e.args)
-        if not e.star and not (fn.min_args <= n <= fn.max_args):
+        if not e.star and not fn.takes(n):
             self.report("E203", f"{e.name}() takes {fn.arity()} argument{'s' if fn.max_args != 1 else ''}, not {n}",
-                        e.span)
+                        e.span, f"e.g. {fn.example}" if fn.arities else None)
             return None
         inner = replace(ctx, in_aggregate=ctx.in_aggregate or fn.kind == "agg")
         args = [self.type_of(a, scope, inner) for a in e.args]
@@ -292,6 +314,8 @@ class Types:
                 self.report("E203", f"{e.name}() takes a JSON path as a string literal", e.args[i].span,
                             f'write the path in double quotes, e.g. {fn.example}')
                 return None
+        if not self._arguments_fit(e, fn, args):
+            return None
         if e.returning is not None:
             return self._returning(e, fn, args)
         if fn.time_attribute and args[0] is not None and not self._is_event_time(e.args[0], scope):
@@ -305,5 +329,8 @@ class Types:
         t = fn.result(args)  # type: ignore[arg-type]
         if isinstance(t, str):
             self.report("E201", t, e.span)
+            return None
+        if isinstance(t, Refused):
+            self.report("E201", t.message, e.span, t.hint)
             return None
         return t

@@ -22,11 +22,12 @@ class Col:
 @dataclass(frozen=True)
 class KeyCast:
     """How a temporal join compares a key column of its versioned table with ``other`` so that Flink keeps the
-    table's primary key. Flink compares two types in a common one and casts the key when it is not of that type,
-    and a time attribute with a plain timestamp by casting the time attribute; a cast key is no key ("Temporal
-    Table Join requires primary key in versioned table", Flink 2.3). So ``other`` is cast to the key's ``type``;
-    unless that cast keeps every value (``exact``: only a time attribute becomes a plain timestamp), the
-    comparison as written is kept as well, and it decides the match."""
+    table's primary key (and a lookup join a column it looks up by, so that Flink looks up by it). Flink compares
+    two types in a common one and casts the key when it is not of that type, and a time attribute with a plain
+    timestamp by casting the time attribute; a cast key is no key ("Temporal Table Join requires primary key in
+    versioned table", Flink 2.3). So ``other`` is cast to the key's ``type``; unless that cast keeps every value
+    (``exact``: only a time attribute becomes a plain timestamp), the comparison as written is kept as well, and
+    it decides the match."""
 
     other: ir.Expr
     type: T.SqlType
@@ -78,6 +79,10 @@ class Analysis:
     relations: dict[str, Relation] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The timestamps an array_of or map_of holds, with their types: Flink 2.3 keeps a time attribute in the array
+    # ("TIMESTAMP(3) *ROWTIME* ARRAY"), and refuses one beside a plain timestamp ("Conversion to relational algebra
+    # failed to preserve datatypes"), so each is written as a plain one.
+    held_times: dict[Any, T.SqlType] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -112,7 +112,33 @@ def _source(st: ir.Source, run: Run, types: Types) -> Relation:
             rel.proc_time = st.processing_time
     if st.generate is not None:
         _generate(run, st, rel)
+    for f, c in zip(st.fields, cols):
+        _origin_type(run, st, c, f.span)
     return rel
+
+
+def _holds(t: T.SqlType, bases: tuple[str, ...]) -> bool:
+    """Whether ``t`` is, or holds at any depth, a type of one of ``bases``."""
+    inner = ([t.elem] if t.elem is not None else []) + [ft for _, ft in t.fields]
+    return t.base in bases or any(_holds(x, bases) for x in inner)
+
+
+def _origin_type(run: Run, st: ir.Source | ir.Sink, col: Col, span: ir.Span | None) -> None:
+    """A column type the origin's connector has a form for (E405), as Flink 2.3 plans them: a jdbc table (the
+    PostgreSQL dialect) has no map or record ("The PostgreSQL dialect doesn't support type: MAP<...>"); csv files
+    have no map ("Unsupported type 'MAP<...>'") and only simple values in an array or a record ("Only simple types
+    are supported in the second level nesting")."""
+    t, why = col.type, None
+    if getattr(st, "jdbc", None) is not None and _holds(t, ("MAP", "ROW")):
+        why, hint = "a jdbc table has no column type for a map or a record", "read it as JSON text (a string)"
+    elif st.files is not None and st.format == "csv" and _holds(t, ("MAP",)):
+        why, hint = "csv files have no form for a map", "write the files as json, or the map as JSON text"
+    elif st.files is not None and st.format == "csv" and t.base in ("ARRAY", "ROW") and any(
+            _holds(x, ("ARRAY", "ROW", "MAP")) for x in ([t.elem] if t.elem else []) + [ft for _, ft in t.fields]):
+        why, hint = ("csv files hold only simple values in an array or a record",
+                     "write the files as json, or flatten the column first")
+    if why:
+        run.report("E405", f"{why} (`{col.name}` of `{st.name}` is {t.describe()})", span, hint)
 
 
 FIELD_TYPE = Dispatch("check a field type")
@@ -330,6 +356,12 @@ def _merged_windows(run: Run, st: ir.Aggregate, kind: str) -> None:
                 else "a tumble window"
             run.report("E203", f"{call.name}() cannot be used in a {kind} window", call.span,
                        f"Flink merges {kind} windows and cannot merge this aggregate; use {instead}")
+        elif kind == "hop" and call.distinct and call.name in ("sum", "listagg"):
+            # Flink 2.3 slides a hop window by taking rows back, which its SUM and LISTAGG of distinct values
+            # cannot ("This function does not support retraction"); a cumulate or session window plans them.
+            run.report("E701", f"{call.name}(distinct ...) cannot be used in a hop window in Flink", call.span,
+                       "aggregate the distinct values first (an aggregate grouped by them), or use a tumble or "
+                       "cumulate window")
 
 
 @RELATION.register(ir.Aggregate)
@@ -448,7 +480,12 @@ def _join(st: ir.Join, run: Run, types: Types) -> Relation | None:
             rel.time_note = "dropped"
             rel.time_origin = st.name
     if st.join_kind == "temporal":
-        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right)
+        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right, right.key)
+    elif st.join_kind == "lookup":
+        # A lookup reads the table by the columns the condition equates: Flink 2.3 casts a column compared with
+        # another type and then finds none to look up by ("Temporal table join requires an equality condition on
+        # fields of table").
+        rel.key_casts = _key_casts(st, scope, types.quiet(), left, right, tuple(c.name for c in right.columns))
     if st.select.star:
         run.report("E109", "a join's select lists its columns; `*` would repeat the join keys", st.select.span,
                    f"name the columns, e.g. {st.left}.id, {st.right}.name")
@@ -491,14 +528,22 @@ def equates_keys(on: ir.Expr, right: str, key: tuple[str, ...]) -> bool:
     return set(key) <= found
 
 
-def key_comparisons(on: ir.Expr, right: str, key: tuple[str, ...]) -> list[tuple[ir.Binary, str, ir.Expr]]:
-    """The top-level equalities of a join condition that compare a key column of the right side (``right.k``) with
-    something else: (the equality, the key column, the other side)."""
+def key_comparisons(on: ir.Expr, right: str, key: tuple[str, ...], scope: Scope | None = None
+                    ) -> list[tuple[ir.Binary, str, ir.Expr]]:
+    """The top-level equalities of a join condition that compare a key column of the right side (``right.k``, or
+    ``k`` when ``scope`` finds it there) with something else: (the equality, the key column, the other side)."""
+    def names_key(side: ir.Expr) -> bool:
+        if not isinstance(side, ir.Column) or side.path[-1] not in key:
+            return False
+        if len(side.path) == 2:
+            return side.path[0] == right
+        return len(side.path) == 1 and scope is not None and scope.resolve(side.path)[1] == right
+
     out = []
     for eq in _sides(on):
         for side, other in ((eq.right, eq.left), (eq.left, eq.right)):
-            if isinstance(side, ir.Column) and len(side.path) == 2 and side.path[0] == right and side.path[1] in key:
-                out.append((eq, side.path[1], other))
+            if names_key(side):
+                out.append((eq, side.path[-1], other))  # type: ignore[union-attr]
                 break
     return out
 
@@ -508,10 +553,12 @@ def is_column(e: ir.Expr, table: str, name: str | None) -> bool:
     return name is not None and isinstance(e, ir.Column) and e.path in ((name,), (table, name))
 
 
-def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: Relation) -> dict[Any, KeyCast]:
-    """The key comparisons of a temporal join that Flink would plan by casting the key (see ``KeyCast``)."""
+def _key_casts(st: ir.Join, scope: Scope, quiet: Types, left: Relation, right: Relation,
+               keys: tuple[str, ...]) -> dict[Any, KeyCast]:
+    """The comparisons of a temporal or lookup join's ``keys`` (of the table) that Flink would plan by casting the
+    key (see ``KeyCast``)."""
     out = {}
-    for eq, k, other in key_comparisons(st.on, st.right, right.key):
+    for eq, k, other in key_comparisons(st.on, st.right, keys, scope):
         key, other_type = right.column(k), quiet.type_of(other, scope, Ctx())
         if key is None or other_type is None or k == right.event_time:
             continue  # an unknown key is reported with its source; one that is the event time by the time pass
@@ -566,6 +613,10 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
     for o in st.order_by:
         types.type_of(o.column, scope, Ctx(what="in order by"))
     _constant_order(run, st, inp)
+    if inp.windowed and not inp.updating and inp.event_time is None and inp.proc_time is not None:
+        # Flink 2.3: "Processing time Window TopN is not supported yet."
+        run.report("E701", f"a top-N of the processing-time windows of `{st.input}` is not supported by Flink",
+                   st.pos("name"), "window on the event time, or take the top-N of the rows before the window")
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
     rel = Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp, keep=False))
     if inp.windowed and not inp.updating:
@@ -708,7 +759,9 @@ def _unnest(st: ir.Unnest, run: Run, types: Types) -> Relation | None:
         return None
     t = types.type_of(st.array, Scope({st.input: inp}, [st.input]), Ctx(what="in unnest"))
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns]
-    if t is not None and (t.base != "ARRAY" or t.elem is None):
+    if t is not None and t.base == "ANY":  # an array already reported as broken: one mistake, one error
+        cols.append((st.item, T.ANY, st.array.span))
+    elif t is not None and (t.base != "ARRAY" or t.elem is None):
         run.report("E201", f"unnest takes an array, not {t.describe()}", st.array.span,
                    "name an array column, e.g. each tag in tags")
     elif t is not None:
@@ -731,4 +784,6 @@ def _sink(st: ir.Sink, run: Run, types: Types) -> Relation | None:
     # A sink's topic holds plain timestamps: a processing-time column is written as a timestamp(3).
     cols = [Col(c.name, T.SqlType("TIMESTAMP", c.type.nullable, precision=3) if c.type.base == "TIMESTAMP_LTZ"
                 else c.type) for c in inp.columns]
+    for c in cols:
+        _origin_type(run, st, c, st.pos("files"))
     return Relation(st.name, st, cols, updating=inp.updating, key=st.key)
