@@ -18,12 +18,16 @@ How it stays well typed:
   number, whole number, string, timestamp, date, array, map) from the columns in scope and the functions of
   ``pipegen.compiler.functions.FUNCTIONS`` that yield it (``signatures`` asks each record's typing rule which
   kinds of arguments it takes), with result types from the records and ``types.numeric_result``; aggregates
-  appear only in measures (outside them only grouped columns), navigation only in patterns;
-* the time and changelog rules are followed: windows, rolling windows, dedup and patterns read an append-only
-  stream with event or processing time; interval joins read two with event time; a temporal join reads a
-  versioned table (an upsert or debezium_json source with event time, or a ``dedup ... keep last``) and compares
-  its whole key; a lookup join reads a jdbc table from a stream with processing time; an updating stream goes to
-  an upsert sink keyed like it (or a debezium_json topic), files take appends only.
+  appear only in measures (outside them only grouped columns) of the stages their records allow (``lag`` in a
+  rolling stage without a window, the JSON aggregates in an aggregate), navigation only in patterns; a record's
+  literal arguments are literals (JSON paths), its ``returning`` types are asked for by kind, json_object's keys
+  are never null and the JSON constructors take values of every type;
+* the time and changelog rules are followed: windows, rolling windows, dedup, sorts (the time attribute
+  ascending first) and patterns read an append-only stream with event or processing time; interval joins read
+  two with event time; a temporal join reads a versioned table (an upsert or debezium_json source with event
+  time, or a ``dedup ... keep last``) and compares its whole key; a lookup join reads a jdbc table from a stream
+  with processing time; an updating stream goes to an upsert sink keyed like it (or a debezium_json topic), files
+  take appends only.
 
 Nothing is filtered through the checks: a spec the generator gets wrong is rejected by PipeGen and counted.
 Seeds are plain integers, so a hypothesis strategy is ``st.integers(0, 2**32).map(generate)`` (``specs()``).
