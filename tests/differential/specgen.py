@@ -18,12 +18,16 @@ How it stays well typed:
   number, whole number, string, timestamp, date, array, map) from the columns in scope and the functions of
   ``pipegen.compiler.functions.FUNCTIONS`` that yield it (``signatures`` asks each record's typing rule which
   kinds of arguments it takes), with result types from the records and ``types.numeric_result``; aggregates
-  appear only in measures (outside them only grouped columns), navigation only in patterns;
-* the time and changelog rules are followed: windows, rolling windows, dedup and patterns read an append-only
-  stream with event or processing time; interval joins read two with event time; a temporal join reads a
-  versioned table (an upsert or debezium_json source with event time, or a ``dedup ... keep last``) and compares
-  its whole key; a lookup join reads a jdbc table from a stream with processing time; an updating stream goes to
-  an upsert sink keyed like it (or a debezium_json topic), files take appends only.
+  appear only in measures (outside them only grouped columns) of the stages their records allow (``lag`` in a
+  rolling stage without a window, the JSON aggregates in an aggregate), navigation only in patterns; a record's
+  literal arguments are literals (JSON paths), its ``returning`` types are asked for by kind, json_object's keys
+  are never null and the JSON constructors take values of every type;
+* the time and changelog rules are followed: windows, rolling windows, dedup, sorts (the time attribute
+  ascending first) and patterns read an append-only stream with event or processing time; interval joins read
+  two with event time; a temporal join reads a versioned table (an upsert or debezium_json source with event
+  time, or a ``dedup ... keep last``) and compares its whole key; a lookup join reads a jdbc table from a stream
+  with processing time; an updating stream goes to an upsert sink keyed like it (or a debezium_json topic), files
+  take appends only.
 
 Nothing is filtered through the checks: a spec the generator gets wrong is rejected by PipeGen and counted.
 Seeds are plain integers, so a hypothesis strategy is ``st.integers(0, 2**32).map(generate)`` (``specs()``).
@@ -42,7 +46,7 @@ from pipegen.compiler import ir
 from pipegen.compiler import types as T
 from pipegen.compiler.analyze import Analysis, Relation, analyze
 from pipegen.compiler.analyze.relations import NO_MERGE
-from pipegen.compiler.functions import AGGREGATES, FUNCTIONS, Function
+from pipegen.compiler.functions import AGGREGATES, FUNCTIONS, Function, returning_name
 from pipegen.compiler.analyze.names import FORMATS as ORIGIN_FORMATS
 from pipegen.compiler.printer import print_spec
 from pipegen.compiler.registry import FAMILIES
@@ -158,8 +162,41 @@ LITERAL_ARGS: dict[tuple[str, int], list[str | int]] = {
     ("rpad", 2): ["0", " "], ("convert_tz", 1): ZONES, ("convert_tz", 2): ZONES, ("concat_ws", 0): ["-", ", ", "|"],
     ("str_to_map", 1): [",", ";"], ("str_to_map", 2): ["=", ":"], ("round", 1): [0, 1, 2], ("truncate", 1): [0, 1, 2],
     ("substring", 1): [1, 2, 4], ("substring", 2): [1, 3, 5], ("left", 1): [1, 3], ("right", 1): [1, 4],
-    ("listagg", 1): [",", " | ", ";"], ("power", 1): [2, 3, "0.5"],
+    ("listagg", 1): [",", " | ", ";"], ("power", 1): [2, 3, "0.5"], ("lag", 1): [1, 1, 2, 3],
 }
+# The JSON paths a user writes (lax by default; ``strict`` fails instead of giving null): a member, a nested one, an
+# array's item, the whole document.
+JSON_PATHS = ["$.id", "$.name", "$.a.b", "$.items[0]", "$.tags", "$.addresses[0].city", "$", "$[1]", "strict $.id",
+              "lax $.amount"]
+# The literal arguments of a function's record (``Function.literals``) are drawn from here, else from LITERAL_ARGS.
+LITERAL_DEFAULT = JSON_PATHS
+JSON_KEYS = ["id", "name", "amount", "tags", "at", "kind", "it's", "a b", "n"]
+# Functions whose arguments are key, value pairs with keys that are never null (a string literal, as users write
+# them), and whose values (and json_array's) may be of any type: made by ``Exprs.json_args``.
+KEYED = frozenset({"json_object", "json_objectagg"})
+ANY_VALUES = frozenset({"json_object", "json_array", "json_objectagg", "json_arrayagg"})
+
+
+def _returning_type(name: str) -> ir.Type:
+    """The spec type a ``returning`` name of a record stands for (``int``, ``array<string>``)."""
+    if name.startswith("array<") and name.endswith(">"):
+        return ir.ArrayType(items=ir.PrimitiveType(name=name[6:-1]))  # type: ignore[arg-type]
+    return ir.PrimitiveType(name=name)  # type: ignore[arg-type]
+
+
+@cache
+def returning_kinds(name: str) -> tuple[tuple[ir.Type, T.SqlType, str], ...]:
+    """(spec type, SQL type, kind) of every type ``name``'s record may be asked to return (``returning``), typed as
+    the checks type it (an array's items may be null)."""
+    out = []
+    for rname in FUNCTIONS[name].returning:
+        t = _returning_type(rname)
+        sql = T.from_spec(t, True)
+        if sql.base == "ARRAY" and sql.elem is not None:
+            sql = T.SqlType("ARRAY", True, elem=sql.elem.with_null(True))
+        assert returning_name(sql) == rname, (name, rname)  # a new kind of returning type: teach _returning_type
+        out.append((t, sql, kind_of(sql)))
+    return tuple(out)  # type: ignore[arg-type]
 
 
 @cache
@@ -224,12 +261,15 @@ class Exprs:
     (None: no aggregates here); ``nav``: pattern navigation (prev, first, last) is allowed;
     ``no_merge``: the aggregates Flink cannot merge (``NO_MERGE``) are not (a hop, cumulate or session window);
     ``time_cols``: the event-time columns in scope (what a function of a time attribute takes);
-    ``udfs``: the functions of the user's own the spec declares.
+    ``udfs``: the functions of the user's own the spec declares; ``stage``: the kind of stage whose measures
+    these are (a record's ``stages`` keeps a function to some: ``lag`` to a rolling stage, the JSON aggregates to
+    an aggregate); ``framed``: a rolling stage with a window (``lag`` runs only on none, E701).
     """
 
     def __init__(self, rng: random.Random, refs: list[Ref], agg_refs: list[Ref] | None = None, nav: bool = False,
                  no_merge: bool = False, nav_refs: list[Ref] | None = None,
-                 time_cols: list[tuple[str, ...]] | None = None, udfs: tuple[Udf, ...] = ()) -> None:
+                 time_cols: list[tuple[str, ...]] | None = None, udfs: tuple[Udf, ...] = (),
+                 stage: str | None = None, framed: bool = False) -> None:
         self.r = rng
         self.refs = refs
         self.agg_refs = agg_refs
@@ -238,6 +278,13 @@ class Exprs:
         self.nav_refs = nav_refs if nav_refs is not None else refs
         self.time_cols = time_cols or []
         self.udfs = udfs
+        self.stage = stage
+        self.framed = framed
+
+    def allowed(self, f: Function) -> bool:
+        """Whether an aggregate may be called in these measures (its record's stages; lag not on a window)."""
+        return (not f.stages or self.stage in f.stages) and not (f.name == "lag" and self.framed) and not (
+            self.no_merge and f.name in NO_MERGE)
 
     # -------------------------------------------------- helpers
     def _of(self, want: str, refs: list[Ref] | None = None) -> list[Ref]:
@@ -456,9 +503,10 @@ class Exprs:
 
     def fn_call(self, want: str, d: int) -> tuple[ir.Expr, T.SqlType]:
         """A call of a function of the records (or of the user's own) that yields ``want``; its result type is
-        what the function's rule says of the arguments made."""
+        what the function's rule says of the arguments made (or the type a ``returning`` clause asks for)."""
         r = self.r
-        fns: list[Any] = [f for f in SCALARS if any(k == want for _, k in signatures(f.name))]
+        fns: list[Any] = [f for f in SCALARS if any(k == want for _, k in signatures(f.name))
+                          or any(kind_fits(k, want) for _, _, k in returning_kinds(f.name))]
         fns += [u for u in self.udfs if SPEC_KIND[u.returns] == want]
         if want == "ts" and self.time_cols:
             fns += TIME_ATTRIBUTE_FUNCTIONS
@@ -466,6 +514,7 @@ class Exprs:
             if not fns:
                 break
             f = r.choice(fns)
+            asked = None
             if isinstance(f, Udf):
                 args = tuple(self.gen(SPEC_KIND[p], d)[0] for p in f.params)
                 return ir.Call(name=f.name, args=args), T.from_spec(f.declaration().returns, True)
@@ -473,25 +522,97 @@ class Exprs:
                 args = (col(*r.choice(self.time_cols)),)
                 types = [T.SqlType("TIMESTAMP", False, precision=3)]
             else:
-                sigs = [ks for ks, k in signatures(f.name) if k == want
-                        and (d > 0 or not {"array", "map"} & set(ks))]  # no arrays of arrays of ... at the bottom
-                if not sigs:
-                    continue
-                kinds = r.choice(sigs)
-                if any(k in ("bytes", "time") and not self._of(k) for k in kinds):
-                    continue
-                args, types = self._call_args(f.name, kinds, d)
+                # `returning T` where the record offers a type of that kind: always where only it gives one
+                # (json_value(... returning int) for a number), now and then where the plain call does too.
+                returns = [(t, sql) for t, sql, k in returning_kinds(f.name) if kind_fits(k, want)]
+                plain = any(k == want for _, k in signatures(f.name))
+                if returns and (not plain or r.random() < 0.3):
+                    asked = r.choice(returns)
+                if f.name in ANY_VALUES:
+                    args, types = self.json_args(f.name, d)
+                else:
+                    sigs = [ks for ks, k in signatures(f.name) if (asked is not None or k == want)
+                            and (d > 0 or not {"array", "map"} & set(ks))]  # no arrays of arrays of ... at the bottom
+                    if not sigs:
+                        continue
+                    kinds = r.choice(sigs)
+                    if any(k in ("bytes", "time") and not self._of(k) for k in kinds):
+                        continue
+                    args, types = self._call_args(f.name, kinds, d)
             t, _why = call_result(f.name, types, False)
+            if t is not None and asked is not None:
+                return ir.Call(name=f.name, args=args, returning=asked[0]), asked[1]
             if t is not None and fits(t, want):
                 return ir.Call(name=f.name, args=args), t
         return self.leaf(want) if want not in ("array", "map") else self.literal("str")
+
+    def json_key(self) -> tuple[ir.Expr, T.SqlType]:
+        """A key of json_object: a string literal, as users write them, now and then a string column that is never
+        null (the checks refuse a key that may be null)."""
+        cols = [f for f in self.refs if f.type.base == "STRING" and not f.type.nullable]
+        if cols and self.r.random() < 0.15:
+            f = self.r.choice(cols)
+            return col(*f.path), f.type
+        return ir.StringLit(value=self.r.choice(JSON_KEYS)), T.STRING.with_null(False)
+
+    def value(self, d: int, named: bool = False) -> tuple[ir.Expr, T.SqlType]:
+        """A value of any type (a JSON constructor's): mostly scalars, sometimes a record, array or map column, a
+        nested json_object or json_array, a typed null; ``named``: one that names a column (an aggregate's)."""
+        r = self.r
+        for _ in range(6):
+            roll = r.random()
+            nested = [f for f in self.refs if f.kind in ("array", "map", "complex")]
+            if roll < 0.12 and nested:
+                f = r.choice(nested)
+                return col(*f.path), f.type
+            if roll < 0.2 and d > 0:
+                name = r.choice(["json_object", "json_array"])
+                args, types = self.json_args(name, d - 1)
+                e: ir.Expr = ir.Call(name=name, args=args)
+                t, _ = call_result(name, types, False)
+            elif roll < 0.23 and not named:
+                to = ir.PrimitiveType(name=r.choice(["string", "int", "double"]))  # type: ignore[arg-type]
+                return ir.Cast(operand=ir.NullLit(), to=to), T.from_spec(to, True)
+            else:
+                k = self.pick_kind(("bool", "int", "num", "str", "ts", "date", "time", "bytes"))
+                e, t = self.arg(k, d) if named else self.gen(k, d)
+            if t is not None and (not named or has_column(e)):
+                return e, t
+        return self.arg("str", d)
+
+    def json_args(self, name: str, d: int) -> tuple[tuple[ir.Expr, ...], list[T.SqlType]]:
+        """The arguments of a JSON constructor: key, value pairs (json_object, json_objectagg: its key a string
+        expression of the group), or values (json_array, json_arrayagg: one)."""
+        r = self.r
+        agg = FUNCTIONS[name].kind == "agg"
+        n = 1 if agg else r.choices([0, 1, 2, 3, 5], [1, 6, 6, 3, 1])[0]
+        n = min(n, FUNCTIONS[name].max_args // (2 if name in KEYED else 1))
+        args: list[ir.Expr] = []
+        types: list[T.SqlType] = []
+        keys = r.sample(JSON_KEYS, len(JSON_KEYS))  # keys of one object differ, as a user's do
+        for i in range(n):
+            if name in KEYED:
+                k, kt = self.arg("str", d) if agg else self.json_key()
+                if isinstance(k, ir.StringLit):
+                    k = ir.StringLit(value=keys[i])
+                args.append(k)
+                types.append(kt)
+            v, vt = self.value(d, named=agg)
+            args.append(v)
+            types.append(vt)
+        return tuple(args), types
 
     def _call_args(self, name: str, kinds: tuple[str, ...], d: int) -> tuple[tuple[ir.Expr, ...], list[T.SqlType]]:
         r = self.r
         args: list[ir.Expr] = []
         types: list[T.SqlType] = []
         named = False  # the first argument that is not a usual literal names a column: no call of constants
+        literals = FUNCTIONS[name].literals if name in FUNCTIONS else ()
         for i, k in enumerate(kinds):
+            if i in literals:  # a string literal by the record (a JSON path)
+                args.append(ir.StringLit(value=str(r.choice(LITERAL_ARGS.get((name, i)) or LITERAL_DEFAULT))))
+                types.append(T.STRING.with_null(False))
+                continue
             hint = LITERAL_ARGS.get((name, i))
             if hint and k in ("str", "int", "num") and r.random() < 0.9:
                 v = r.choice(hint)
@@ -586,7 +707,11 @@ class Exprs:
         # A kind of argument there is a column of, for each aggregate that yields `want` from it.
         fns = {}
         for f in functions_of("agg"):
-            if f.name == "count" or (self.no_merge and f.name in NO_MERGE):
+            if f.name == "count" or not self.allowed(f):
+                continue
+            if f.name in ANY_VALUES:  # json_arrayagg(v), json_objectagg(k, v) of any type of value
+                if kind_fits("str", want):
+                    fns[f.name] = [()]
                 continue
             ok = [ks for ks, k in signatures(f.name) if kind_fits(k, want)]
             ok = [ks for ks in ok if inner._of(ks[0]) and all(k in ("str", "int") for k in ks[1:])]
@@ -596,9 +721,12 @@ class Exprs:
             return ir.Call(name="count", star=True), T.BIGINT.with_null(False)
         name = r.choice(sorted(fns))
         kinds = r.choice(fns[name])
-        a, ta = inner.arg(kinds[0], depth)
-        rest, rest_types = inner._call_args(name, kinds, depth)
-        args, types = (a, *rest[1:]), [ta, *rest_types[1:]]
+        if name in ANY_VALUES:
+            args, types = inner.json_args(name, depth)
+        else:
+            a, ta = inner.arg(kinds[0], depth)
+            rest, rest_types = inner._call_args(name, kinds, depth)
+            args, types = (a, *rest[1:]), [ta, *rest_types[1:]]
         t, _ = call_result(name, types, False)
         distinct = name in ("sum", "count") and r.random() < 0.2
         return ir.Call(name=name, args=args, distinct=distinct), t or T.DOUBLE
@@ -658,7 +786,7 @@ class Exprs:
         if choice in ("first", "last"):
             return ir.Call(name=choice, args=(qualified,)), f.type.with_null(True)
         if choice == "agg":  # an aggregate of the records over the variable's rows
-            names = [g.name for g in functions_of("agg") if any(
+            names = [g.name for g in functions_of("agg") if self.allowed(g) and any(
                 ks == (kind_of(f.type),) and kind_fits(k, want) for ks, k in signatures(g.name))]
             if names:
                 name = r.choice(names)
@@ -974,6 +1102,8 @@ class Builder:
         session = isinstance(window, ir.Session)
         top = self.scalar_refs(rel, top=session)
         top = [f for f in top if f.path[-1] not in ("window_start", "window_end", "window_time")]
+        if session:  # a session grouped by a time attribute is an updating aggregate in Flink (E701)
+            top = [f for f in top if f.path not in ((rel.event_time,), (rel.proc_time,))]
         n_keys = r.choice([0, 1, 1, 2, 3]) if window is not None else r.choice([1, 1, 2, 3])
         if session:
             n_keys = min(n_keys, 1)
@@ -990,7 +1120,7 @@ class Builder:
             ts = T.SqlType("TIMESTAMP", False, precision=3)
             outside += [Ref(("window_start",), ts), Ref(("window_end",), ts)]
         no_merge = window is not None and not isinstance(window, ir.Tumble)
-        ex = Exprs(r, outside, agg_refs=refs_of(rel), no_merge=no_merge, udfs=self.udfs)
+        ex = Exprs(r, outside, agg_refs=refs_of(rel), no_merge=no_merge, udfs=self.udfs, stage="aggregate")
         taken = set(names) | {"window_start", "window_end", "window_time"}
         measures = []
         mtypes: list[Ref] = []
@@ -1002,7 +1132,8 @@ class Builder:
         where = self.exprs(rel).cond(2)[0] if r.random() < 0.35 else None
         having = None
         if r.random() < 0.3:
-            hx = Exprs(r, outside + mtypes, agg_refs=refs_of(rel), no_merge=no_merge, udfs=self.udfs)
+            hx = Exprs(r, outside + mtypes, agg_refs=refs_of(rel), no_merge=no_merge, udfs=self.udfs,
+                       stage="aggregate")
             if r.random() < 0.5:
                 having = hx.cond(1)[0]
             else:
@@ -1011,30 +1142,73 @@ class Builder:
                             group_by=tuple(col(*f.path) for f in keys), measures=tuple(measures), having=having)
 
     def rolling(self, inp: str) -> ir.Rolling:
+        """A rolling stage: a window of time or rows before each row, or none (every row before, in time order),
+        where ``lag`` goes."""
         r = self.r
         rel = self.rel(inp)
         assert rel is not None
         column = self.time_column(rel)
-        if r.random() < 0.5:
+        roll = r.random()
+        if roll < 0.35:
             over: Any = ir.OverRange(column=column, preceding=dur(r.choice([1, 5, 10, 60]),
                                                                    r.choice(["s", "min", "h"])))
-        else:
+        elif roll < 0.7:
             over = ir.OverRows(column=column, rows=r.choice([1, 2, 5, 20]))
+        else:
+            over = None
         parts = self.scalar_refs(rel)
         partition = [col(*f.path) for f in r.sample(parts, min(len(parts), r.choice([0, 1, 1, 2])))]
-        ex = Exprs(r, refs_of(rel), agg_refs=refs_of(rel), udfs=self.udfs)
+        ex = Exprs(r, refs_of(rel), agg_refs=refs_of(rel), udfs=self.udfs, stage="rolling", framed=over is not None)
         taken = self.taken(rel)
         measures = []
         for _ in range(r.randint(1, 3)):
-            if r.random() < 0.2:
+            if over is None and r.random() < 0.6:
+                e: ir.Expr = self.lag_measure(ex)
+            elif r.random() < 0.2:
                 a, _ = ex.arg("num", 0)
                 b, _ = ex.agg_call("num")
-                e: ir.Expr = ir.Binary(op="-", left=a, right=b)
+                e = ir.Binary(op="-", left=a, right=b)
             else:
                 e, _ = ex.measure(r.choice(["int", "num", "num", "str", "ts"]))
             measures.append(ir.Measure(name=self.alias("roll", taken), expr=e))
         return ir.Rolling(name=self.fresh("rolling"), input=inp, partition_by=tuple(partition), over=over,
                           measures=tuple(measures))
+
+    def lag_measure(self, ex: Exprs) -> ir.Expr:
+        """What users compute with ``lag``: the value before (of any column or expression), N rows before, the
+        change since (``x - lag(x)``, seconds since the row before, whether a value changed), or a default."""
+        r = self.r
+
+        def lag(e: ir.Expr) -> ir.Call:
+            if r.random() < 0.3:  # lag(x, n): n rows before, a literal (now and then a whole-number column)
+                n, _ = ex.arg("int", 0) if r.random() < 0.05 and ex._of("int") else ex.literal("int")
+                if isinstance(n, ir.NumberLit):
+                    n = num(r.choice(LITERAL_ARGS[("lag", 1)]))
+                return ir.Call(name="lag", args=(e, n))
+            return ir.Call(name="lag", args=(e,))
+
+        roll = r.random()
+        if roll < 0.25 and ex._of("num"):
+            a, _ = ex.column("num")  # type: ignore[misc]
+            return ir.Binary(op="-", left=a, right=lag(a))
+        if roll < 0.35 and ex._of("ts"):
+            a, _ = ex.column("ts")  # type: ignore[misc]
+            fn = r.choice(["seconds_between", "minutes_between"])
+            return ir.Call(name=fn, args=(lag(a), a))
+        if roll < 0.45:
+            k = ex.col_kind(("int", "num", "str", "bool", "date"))
+            a, _ = ex.arg(k, 0)
+            return ir.Binary(op=r.choice(["!=", "="]), left=a, right=lag(a))
+        if roll < 0.5:
+            k = ex.col_kind(("int", "num", "str"))
+            a, _ = ex.arg(k, 0)
+            return ir.Call(name="coalesce", args=(lag(a), a))
+        nested = [f for f in ex.refs if f.kind in ("array", "map", "complex") or len(f.path) > 1]
+        if roll < 0.6 and nested:
+            return lag(col(*r.choice(nested).path))  # a record, array, map or nested field
+        if roll < 0.7:
+            return lag(ex.arg(ex.col_kind(), 1)[0])  # of an expression
+        return lag(ex.arg(ex.col_kind(("bool", "int", "num", "str", "ts", "date", "time", "bytes")), 0)[0])
 
     def dedup(self, inp: str, keep: str | None = None) -> ir.Dedup:
         r = self.r
@@ -1059,6 +1233,27 @@ class Builder:
         return ir.TopN(name=self.fresh("topn"), input=inp, partition_by=tuple(partition), order_by=order,
                        limit=r.choice([1, 3, 5, 10]))
 
+    def sort(self, inp: str) -> ir.Sort:
+        """A sort: first the input's time attribute ascending (its event time, its processing time, a windowed
+        aggregate's window_time), then a few columns either way: mostly plain ones (a nested field too), now and
+        then a record or an array (only a map is refused, E201)."""
+        r = self.r
+        rel = self.rel(inp)
+        assert rel is not None
+        time = self.time_column(rel)
+        order = [ir.OrderItem(column=col(time), direction="asc")]
+        cands = [f for f in refs_of(rel) if f.kind != "map" and f.path != (time,)]
+        plain = [f for f in cands if is_plain(f.type)]
+        for _ in range(r.choice([0, 1, 1, 1, 2, 3])):
+            pool = cands if r.random() < 0.08 or not plain else plain
+            left = [f for f in pool if all(o.column.path != f.path for o in order)]
+            if not left:
+                break
+            f = r.choice(left)
+            order.append(ir.OrderItem(column=col(*f.path), direction=r.choice(["asc", "desc"])))
+        return ir.Sort(name=self.fresh("sort"), input=inp, order_by=tuple(order),
+                       description=r.choice([None, None, "In time order"]))
+
     def pattern(self, inp: str) -> ir.Pattern:
         r = self.r
         rel = self.rel(inp)
@@ -1073,7 +1268,7 @@ class Builder:
             if i < n - 1:
                 q = r.choices([None, "+", "*", "?", "{2,}", "{1,3}"], [4, 2, 1.5, 1.5, 1, 1])[0]
                 before = seq[-1].quantifier if seq else None
-                if q == "?" and (before in ("+", "*") or (before or "").endswith(",}")):
+                if q in ("?", "*") and before in ("+", "*", "{2,}", "{1,3}"):
                     q = None  # Flink: "Optional pattern cannot be preceded by greedy pattern" (E701)
             seq.append(ir.PatternTerm(variable=v, quantifier=q))
         refs = self.scalar_refs(rel)
@@ -1281,7 +1476,7 @@ class PatternExprs(Exprs):
                  udfs: tuple[Udf, ...] = ()) -> None:
         qualified = [Ref((v, *f.path), f.type) for v in variables for f in refs] if var is None else [
             Ref((var, *f.path), f.type) for f in refs]
-        super().__init__(rng, refs + qualified, agg_refs=None, nav=True, nav_refs=refs, udfs=udfs)
+        super().__init__(rng, refs + qualified, agg_refs=None, nav=True, nav_refs=refs, udfs=udfs, stage="pattern")
         self.var = var
         self.variables = variables
 
@@ -1295,7 +1490,7 @@ class PatternExprs(Exprs):
 
 
 STAGE_WEIGHTS = {"transform": 3, "aggregate": 4, "rolling": 2, "join": 4, "dedup": 2, "topn": 2, "pattern": 2,
-                 "union": 1.5, "unnest": 1.5}
+                 "union": 1.5, "unnest": 1.5, "sort": 1.5}
 
 
 def _feasible(b: Builder, name: str) -> list[str]:
@@ -1309,7 +1504,7 @@ def _feasible(b: Builder, name: str) -> list[str]:
     if timed or any(is_plain(c.type) for c in rel.columns):
         kinds.append("aggregate")
     if timed:
-        kinds += ["rolling", "dedup", "pattern"]
+        kinds += ["rolling", "dedup", "pattern", "sort"]
     return kinds
 
 
@@ -1386,8 +1581,10 @@ def generate(seed: int) -> Generated:  # noqa: C901 - one table of random choice
             continue
         kinds = _feasible(b, current)
         crel = b.rel(current)
-        windowed = crel is not None and crel.windowed  # a top-N of a windowed aggregate is a window top-N
-        kind = r.choices(kinds, [STAGE_WEIGHTS[k] * (4 if k == "topn" and windowed else 1) for k in kinds])[0]
+        windowed = crel is not None and crel.windowed
+        # A top-N of a windowed aggregate is a window top-N; a sort of one orders each window's rows.
+        boost = {"topn": 4, "sort": 2} if windowed else {}
+        kind = r.choices(kinds, [STAGE_WEIGHTS[k] * boost.get(k, 1) for k in kinds])[0]
         st = getattr(b, kind)(current)
         b.add(st)
         current = st.name
@@ -1540,7 +1737,8 @@ def node_edits(node: Any) -> list[Any]:
                     out.append(_replace(node, **{fname: v[:i] + (y,) + v[i + 1:]}))
         elif isinstance(v, ir.Node):
             optional = fname in ("where", "having", "window", "generate", "within", "otherwise", "default",
-                                 "checkpoint", "state_ttl") or (fname == "select" and isinstance(node, ir.Transform))
+                                 "checkpoint", "state_ttl", "over", "returning") or (
+                fname == "select" and isinstance(node, ir.Transform))
             if optional:
                 out.append(_replace(node, **{fname: None}))
             if _is_expr(v):
@@ -1809,9 +2007,16 @@ def features(spec: ir.Spec, analysis: Analysis | None = None) -> set[str]:  # no
             if st.where is not None:
                 out.add("aggregate:where")
         elif isinstance(st, ir.Rolling):
-            out.add(f"over:{st.over.kind}")
-            if on_proc(st.over.column):
+            out.add(f"over:{st.over.kind if st.over is not None else 'none'}")
+            if on_proc(st.over.column if st.over is not None else None):
                 out.add("processing_time:rolling")
+        elif isinstance(st, ir.Sort):
+            if on_proc(st.order_by[0].column.path[0]):
+                out.add("processing_time:sort")
+            if len(st.order_by) > 1:
+                out.add("sort:then")
+            if inp is not None and inp.windowed:
+                out.add("sort:window")
         elif isinstance(st, ir.Join):
             out.add(f"join:{st.join_kind}")
             if st.outer_left:
@@ -1853,6 +2058,10 @@ def features(spec: ir.Spec, analysis: Analysis | None = None) -> set[str]:  # no
                     out.add("fn:count(*)")
                 if n.distinct:
                     out.add(f"fn:{n.name}(distinct)")
+                if n.returning is not None:
+                    out.add(f"returning:{n.name}:{returning_name(T.from_spec(n.returning, True))}")
+                if n.name == "lag" and len(n.args) == 2:
+                    out.add("fn:lag(n)")
             elif isinstance(n, ir.Binary):
                 out.add(f"op:{n.op}")
             elif isinstance(n, ir.Cast):
@@ -1907,7 +2116,9 @@ REQUIRED_FEATURES = frozenset(
     + [f"{role}:format:{f}" for role in ("source", "sink") for o, fs in ORIGIN_FORMATS.items() for f in fs
        if role == "source" or o in ("topic", "files")]
     + [f"fn:{n}" for n in FUNCTIONS] + ["fn:count(*)", "fn:count(distinct)", "fn:udf"]
-    + [f"processing_time:{k}" for k in ("window", "rolling", "dedup", "pattern")]
+    + [f"returning:{f.name}:{t}" for f in FUNCTIONS.values() for t in f.returning]
+    + [f"processing_time:{k}" for k in ("window", "rolling", "dedup", "pattern", "sort")]
+    + ["over:none", "fn:lag(n)", "sort:then", "sort:window"]
     + ["source:options", "sink:options", "source:processing_time", "sinks:one_topic", "sink:partitioned",
        "source:origin:datagen", "source:format:none", "union:2", "union:3", "unnest:records",
        "join:outer_left", "topn:window", "topn:plain", "pattern:within", "pattern:sequence",
