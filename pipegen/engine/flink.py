@@ -474,6 +474,9 @@ def _quiet_py4j() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+QUICK_JIT = "-XX:TieredStopAtLevel=1"
+
+
 class FlinkPlanner:
     """One streaming TableEnvironment used to plan a list of statements.
 
@@ -490,8 +493,12 @@ class FlinkPlanner:
     with the Python process.  Its logs go to ``log_file`` (WARN and above).
     """
 
-    def __init__(self, jars: Sequence[str | os.PathLike] | None = None) -> None:
+    def __init__(self, jars: Sequence[str | os.PathLike] | None = None, *, quick_jit: bool = True) -> None:
         self._jars_arg = jars
+        # Planning runs much of Flink's planner once per statement: C2's long compilations then cost more CPU
+        # than their faster code gives back, so a planner's JVM compiles with C1 only (measured in
+        # bench/results/planning.md). A JVM that runs jobs (``pipegen run``'s worker) keeps the full JIT.
+        self.quick_jit = quick_jit
         self.jars: list[Path] = []
         self.log_file: Path | None = None
         self.startup_seconds: float | None = None
@@ -544,6 +551,9 @@ class FlinkPlanner:
             "FLINK_LOG_DIR": str(log_dir),
             "FLINK_IDENT_STRING": "pipegen",
         }
+        if self.quick_jit:
+            # PyFlink passes JVM_ARGS to `java` as they are (the JVM is process-wide: the first planner decides)
+            overrides["JVM_ARGS"] = " ".join(filter(None, [os.environ.get("JVM_ARGS"), QUICK_JIT]))
         saved = {k: os.environ.get(k) for k in overrides}
         os.environ.update(overrides)
         try:

@@ -42,7 +42,7 @@ def submit(config: dict[str, Any]) -> tuple[Any, Any, int]:
 
     from pipegen.engine.flink import FlinkPlanner, FlinkUnavailable, describe_java_error
 
-    planner = FlinkPlanner(config.get("jars"))
+    planner = FlinkPlanner(config.get("jars"), quick_jit=False)  # a JVM that runs a job keeps the full JIT
     try:
         tenv = planner.table_env
     except FlinkUnavailable as e:
