@@ -30,7 +30,7 @@ target and 511 on the cloud one (the others leave the cloud out, W604) in 1513 s
 a spec and target, local and cloud alike); shrinking adds up to PIPEGEN_DIFF_SHRINK_S; the whole run took
 1879 s with a 300 s shrink budget. Planning both targets is 1.5 times the work of local alone (1511 plans for
 1000); at the 0.3 s a spec measured before on the idle machine (local only) that is about 450 s, not measured.
-Since the planning JVM compiles with C1 only (``JAVA_OPTIONS``), 300 of those specs plan in 525 s against 709 s
+Since the planning JVM compiles with C1 only (``FlinkPlanner``'s ``quick_jit``), 300 of those specs plan in 525 s against 709 s
 (load average 15-19; ``KNOWN.md`` has where the time goes).
 
 Run by hand: ``PIPEGEN_DIFF=1 PIPEGEN_DIFF_CASES=5000 PIPEGEN_DIFF_SEED=7 pytest -q tests/differential -s``.
@@ -236,12 +236,6 @@ def generate_cases(n: int = CASES, seed: int = SEED) -> dict[str, Any]:
     return {"generated": n, "accepted": accepted, "rejected": rejected, "rejected_examples": examples}
 
 
-# The planning JVM compiles with C1 only: each spec plans through much of Flink's planner once, so C2's long
-# compilations cost more CPU than their faster code gives back (2026-12-01 on the 2-core build machine, load
-# average 8-16: 60 specs planned for both targets in 105 s against 228 s with the default tiered compilation).
-JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
-
-
 def _worker_env() -> dict[str, str]:
     import pipegen
 
@@ -249,8 +243,6 @@ def _worker_env() -> dict[str, str]:
     # The workers import the same pipegen as this process.
     env["PYTHONPATH"] = os.pathsep.join([str(Path(pipegen.__file__).resolve().parent.parent),
                                          *filter(None, [env.get("PYTHONPATH")])])
-    # Read by the JVM PyFlink starts (on top of the options of a user's own JAVA_TOOL_OPTIONS).
-    env["JAVA_TOOL_OPTIONS"] = " ".join(filter(None, [env.get("JAVA_TOOL_OPTIONS"), JAVA_OPTIONS]))
     return env
 
 
