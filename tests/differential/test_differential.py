@@ -30,8 +30,8 @@ target and 511 on the cloud one (the others leave the cloud out, W604) in 1513 s
 a spec and target, local and cloud alike); shrinking adds up to PIPEGEN_DIFF_SHRINK_S; the whole run took
 1879 s with a 300 s shrink budget. Planning both targets is 1.5 times the work of local alone (1511 plans for
 1000); at the 0.3 s a spec measured before on the idle machine (local only) that is about 450 s, not measured.
-Since the planning JVM compiles with C1 only (``FlinkPlanner``'s ``quick_jit``), 300 of those specs plan in 525 s against 709 s
-(load average 15-19; ``KNOWN.md`` has where the time goes).
+Since the planning JVM compiles with C1 only (``FlinkPlanner``'s ``quick_jit``), 300 of those specs plan in
+525 s against 709 s (load average 15-19; ``KNOWN.md`` has where the time goes).
 
 Run by hand: ``PIPEGEN_DIFF=1 PIPEGEN_DIFF_CASES=5000 PIPEGEN_DIFF_SEED=7 pytest -q tests/differential -s``.
 """
