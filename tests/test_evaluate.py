@@ -303,7 +303,7 @@ source readings {
 }
 pattern hot from readings {
   partition by device_id
-  sequence HOT{2,} HOT_END
+  sequence HOT{2,2} HOT_END
   within 10 min
   define {
     HOT = temperature > 80

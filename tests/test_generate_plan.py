@@ -168,6 +168,25 @@ def test_a_sequence_pattern() -> None:
     assert "sequence first_step{3,} then_step" in text and "within 5 min" in text and "outcome" in text
 
 
+@pytest.mark.parametrize("request_text, sequence, high", [
+    ("Raise an alert when a device reports a temperature above 80 degrees in three consecutive readings, from "
+     "readings (device_id, temperature, ts)", "sequence high{2,2} high_end", "high     = temperature > 80\n"),
+    ("Alert when a machine's temperature stays above 85 for more than 5 minutes, per device, from readings "
+     "(device_id, temperature, ts)", "sequence high+ still_high",
+     "high       = temperature > 85 and seconds_between(first(high.ts), ts) < 300\n"),
+    ("Alert when a sensor's temperature stays above 85, per device, from readings (device_id, temperature, ts)",
+     "sequence high high_end", "high     = temperature > 85\n"),
+])
+def test_a_sustained_condition_is_a_pattern_flink_can_match(request_text: str, sequence: str, high: str) -> None:
+    """After a greedy `high+` or `high{2,}` Flink 2.3 takes a row for the next variable only where high's condition
+    is false: the planner wrote `high+ high_end` with one condition twice, and `high+ still_high` whose condition
+    implied high's, which never matched (the checks now refuse them, E701, and the candidate was dropped). A fixed
+    count, two in a row, or high bounded in time."""
+    text = best(request_text)
+    assert sequence in text and high in text, text
+    assert api.check(text).ok
+
+
 def test_joins_with_the_named_second_stream() -> None:
     s = slots("Join orders (order_id, customer_id, total, ts) with shipments (order_id, carrier, shipped_at) on "
               "order_id within 2 hours")

@@ -46,7 +46,7 @@ class Function:
     example: str = ""  # the call as a user writes it
     time_attribute: bool = False  # its argument must be the input's event-time column (a Flink time attribute)
     literals: tuple[int, ...] = ()  # the arguments (by position from 0) that must be string literals
-    counts: tuple[int, ...] = ()  # the arguments that must be whole-number literals (Flink 2.3's LAG offset)
+    literal: str = "a JSON path"  # what those literals are, for the message
     # The types a ``returning`` clause may ask for (as ``SqlType.describe`` names them); none: no clause.
     returning: tuple[str, ...] = ()
     distinct: bool = True  # an aggregate that takes ``distinct``
@@ -289,9 +289,14 @@ def _json_doc(name: str, result: T.SqlType, usage: str) -> Rule:
     return rule
 
 
-def _lag(args: list[T.SqlType]) -> T.SqlType | str:
+def _lag(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     if len(args) == 2 and args[1].base not in T.INTEGRAL:
         return "lag(x, n) takes a whole number of rows for n"
+    if len(args) == 2 and args[1].base == "BIGINT":
+        # Flink 2.3 plans LAG(x, n) of an INT n, a literal, a column or an expression, but has no LagAggFunction
+        # accumulate of a BIGINT one (a long column, cast(2 as long), a literal over 2147483647).
+        return Refused("lag(x, n) takes an int for n, not bigint",
+                       "write the number, e.g. lag(x, 2), or cast it: lag(x, cast(n as int))")
     return args[0].with_null(True)
 
 
@@ -299,17 +304,34 @@ def _is_json(args: list[T.SqlType]) -> T.SqlType | str:
     return T.BOOLEAN.with_null(False) if args[0].base in ("STRING", "NULL") else "is_json(text) takes a string"
 
 
-def _json_values(name: str) -> Callable[[list[T.SqlType]], str | None]:
-    """What is wrong with the values of a JSON constructor: Flink 2.3 refuses a bare null ("Type is not
-    supported: ANY")."""
-    def problem(values: list[T.SqlType]) -> str | None:
+def _holds_date_or_time(t: T.SqlType) -> bool:
+    """Whether ``t`` is a DATE or TIME, or an array, map or record holding one at any depth."""
+    if t.base in ("DATE", "TIME"):
+        return True
+    inner = ([t.elem] if t.elem is not None else []) + [f for _, f in t.fields or ()]
+    return any(_holds_date_or_time(i) for i in inner)
+
+
+def _json_values(name: str) -> Callable[[list[T.SqlType]], str | Refused | None]:
+    """What is wrong with the values of a JSON constructor or JSON aggregate: Flink 2.3 refuses a bare null
+    ("Type is not supported: ANY") and a DATE or TIME, also inside an array, map or record ("Type 'DATE NOT NULL'
+    is not scalar or cannot be converted into JSON"; timestamps, numbers, strings and bytes it writes)."""
+    def problem(values: list[T.SqlType]) -> str | Refused | None:
         if any(t.base == "NULL" for t in values):
             return f"{name}() cannot take a bare null; cast it, e.g. cast(null as string)"
-        return None
+        bad = next((t for t in values if _holds_date_or_time(t)), None)
+        if bad is None:
+            return None
+        if bad.base in ("DATE", "TIME"):
+            example = 'cast(d as string) ("2024-02-29")' if bad.base == "DATE" else 'cast(t as string) ("12:30:00")'
+            return Refused(f"{name}() cannot write a {bad.base.lower()} as JSON",
+                           f"cast it to a string, e.g. {example}")
+        return Refused(f"{name}() cannot write {bad.describe()} as JSON: it holds a date or time",
+                       "make the dates and times in it strings, e.g. array_of(cast(d as string))")
     return problem
 
 
-def _json_object(args: list[T.SqlType]) -> T.SqlType | str:
+def _json_object(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     keys, values = args[0::2], args[1::2]
     if len(keys) != len(values):
         return "json_object(key, value, ...) takes keys and values in pairs"
@@ -319,17 +341,17 @@ def _json_object(args: list[T.SqlType]) -> T.SqlType | str:
     return _json_values("json_object")(values) or T.STRING.with_null(False)
 
 
-def _json_array(args: list[T.SqlType]) -> T.SqlType | str:
+def _json_array(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     return _json_values("json_array")(args) or T.STRING.with_null(False)
 
 
-def _json_objectagg(args: list[T.SqlType]) -> T.SqlType | str:
+def _json_objectagg(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     if args[0].base != "STRING":
         return "json_objectagg(key, value) takes a string key"
     return _json_values("json_objectagg")(args[1:]) or T.STRING.with_null(False)
 
 
-def _json_arrayagg(args: list[T.SqlType]) -> T.SqlType | str:
+def _json_arrayagg(args: list[T.SqlType]) -> T.SqlType | str | Refused:
     return _json_values("json_arrayagg")(args) or T.STRING.with_null(False)
 
 
@@ -408,8 +430,9 @@ _ALL = (
              example="first_value(price)"),
     Function("last_value", "agg", 1, 1, same_as_first, "LAST_VALUE", "last value in arrival order",
              example="last_value(price)"),
-    Function("listagg", "agg", 1, 2, strings("listagg"), "LISTAGG", "strings joined, with an optional separator",
-             example='listagg(sku, ",")'),
+    Function("listagg", "agg", 1, 2, strings("listagg"), "LISTAGG",
+             "strings joined, with an optional separator (a string literal)", example='listagg(sku, ",")',
+             literals=(1,), literal="a separator"),
     # scalars
     Function("abs", "scalar", 1, 1, numbers_same("abs"), "ABS", "absolute value", example="abs(delta)"),
     Function("round", "scalar", 1, 2, places("round"), "ROUND", "rounded, to optional decimal places (an int)",
@@ -540,10 +563,10 @@ _ALL = (
              "STR_TO_MAP", "a map read from 'k1=v1,k2=v2' text (or with both separators given)",
              example='str_to_map(tags, ";", ":")', arities=(1, 3)),
     # over the rows before, in a rolling stage without a window
-    Function("lag", "agg", 1, 2, _lag, "LAG", "the value N rows before (default 1; a number written out) in the "
+    Function("lag", "agg", 1, 2, _lag, "LAG", "the value N rows before (default 1; N an int) in the "
              "partition, in time "
              "order; null on its first rows (only in a rolling stage without a window)", example="lag(price)",
-             distinct=False, stages=("rolling",), counts=(1,)),
+             distinct=False, stages=("rolling",)),
     # JSON (the path is a string literal: Flink 2.3 plans JSON_EXISTS only with one)
     Function("json_value", "scalar", 2, 2, _json_doc("json_value", T.STRING, 'json_value(doc, "$.id")'),
              "JSON_VALUE", "the scalar at a JSON path of JSON text, as a string (`returning int`, `double` or "

@@ -1383,11 +1383,13 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
     metric = next((c.expr.left.path[-1] for c in conds
                    if isinstance(c.expr, ir.Binary) and isinstance(c.expr.left, ir.Column) and not c.on_aggregate),
                   None)
+    # Flink 2.3 adds "and not <high's condition>" to the variable after a greedy `high+` or `high{n,}`, so the
+    # one after high never holds the same condition (it would never match): a fixed count, or high bounded in time.
     if count:
-        # N in a row: N - 1 or more, then one more (Flink refuses a pattern that ends with a repeated variable)
+        # N in a row: N - 1, then one more (Flink refuses a pattern that ends with a repeated variable)
         n = int(words._number(count.group(1) or count.group(2)))
         n = max(2, min(n, 50))
-        terms = [ir.PatternTerm(variable="high", quantifier="+" if n == 2 else f"{{{n - 1},}}"),
+        terms = [ir.PatternTerm(variable="high", quantifier=None if n == 2 else f"{{{n - 1},{n - 1}}}"),
                  ir.PatternTerm(variable="high_end")]
         defines = [ir.Define(variable="high", condition=cond), ir.Define(variable="high_end", condition=cond)]
         ms.append(ir.Measure(name="ended_at", expr=call("last", col("high_end", et))))
@@ -1401,14 +1403,15 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
         if secs is None and durs and not within:
             secs = millis(durs[0]) // 1000
         if secs:
+            since = call("seconds_between", call("first", col("high", et)), col(et))
             terms = [ir.PatternTerm(variable="high", quantifier="+"), ir.PatternTerm(variable="still_high")]
-            defines = [ir.Define(variable="high", condition=cond),
+            defines = [ir.Define(variable="high", condition=ir.Binary(op="and", left=cond, right=ir.Binary(
+                           op="<", left=since, right=num(str(secs))))),
                        ir.Define(variable="still_high", condition=ir.Binary(op="and", left=cond, right=ir.Binary(
-                           op=">=", left=call("seconds_between", call("first", col("high", et)), col(et)),
-                           right=num(str(secs)))))]
+                           op=">=", left=since, right=num(str(secs)))))]
             ms.append(ir.Measure(name="alerted_at", expr=call("last", col("still_high", et))))
-        else:
-            terms = [ir.PatternTerm(variable="high", quantifier="+"), ir.PatternTerm(variable="high_end")]
+        else:  # two in a row
+            terms = [ir.PatternTerm(variable="high"), ir.PatternTerm(variable="high_end")]
             defines = [ir.Define(variable="high", condition=cond), ir.Define(variable="high_end", condition=cond)]
             ms.append(ir.Measure(name="ended_at", expr=call("last", col("high_end", et))))
     if metric and any(f.name == metric and is_numeric(f) for f in src.fields):

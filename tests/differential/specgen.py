@@ -46,7 +46,7 @@ from pipegen.compiler import ir
 from pipegen.compiler import types as T
 from pipegen.compiler.analyze import Analysis, Relation, analyze
 from pipegen.compiler.analyze.relations import NO_MERGE
-from pipegen.compiler.functions import AGGREGATES, FUNCTIONS, Function, returning_name
+from pipegen.compiler.functions import AGGREGATES, FUNCTIONS, Function, Refused, returning_name
 from pipegen.compiler.analyze.names import FORMATS as ORIGIN_FORMATS
 from pipegen.compiler.printer import print_spec
 from pipegen.compiler.registry import FAMILIES
@@ -57,6 +57,8 @@ from pipegen.compiler.registry import kind_of as kind_tag
 def call_result(name: str, args: list[T.SqlType], star: bool) -> tuple[T.SqlType | None, str | None]:
     """The result type of a call, from the function's record."""
     t = FUNCTIONS[name].result([] if star else args)
+    if isinstance(t, Refused):
+        return None, t.message
     return (None, t) if isinstance(t, str) else (t, None)
 
 __all__ = ["REQUIRED_FEATURES", "Generated", "degenerate", "features", "generate", "generate_text", "shrink", "specs"]
@@ -208,7 +210,7 @@ def signatures(name: str) -> tuple[tuple[tuple[str, ...], str], ...]:
     for n in range(f.min_args, min(f.max_args, f.min_args + 2, MAX_PROBED_ARGS) + 1):
         for kinds in itertools.product(PROBE, repeat=n):
             t = f.result([PROBE[k] for k in kinds])
-            if not isinstance(t, str) and kind_of(t) is not None and kind_of(t) != "complex":
+            if isinstance(t, T.SqlType) and kind_of(t) is not None and kind_of(t) != "complex":
                 out.append((kinds, kind_of(t)))  # type: ignore[arg-type]
     return tuple(out)
 

@@ -201,6 +201,14 @@ class Types:
                         f"not {len(e.args)}", e.span, f"as declared in the pipeline block, line "
                         f"{f.span.line if f.span else '?'}")
             return None
+        if f.language == "python" and ctx.stage == "pattern":
+            # Flink 2.3: "Python Function can not be used in MATCH_RECOGNIZE for now" (in define and in measures).
+            self.report("E204", f"{e.name}() is a Python function: Flink 2.3 cannot call one in a pattern",
+                        e.pos("name"), f"call it in a transform before the pattern and read its column here, e.g. "
+                        f"transform t from IN {{ select {{ * x = {e.name}(...) }} }}")
+            for arg in e.args:
+                self.type_of(arg, scope, ctx)
+            return None
         for arg, param in zip(e.args, f.params):
             t, want = self.type_of(arg, scope, ctx), T.from_spec(param, True)
             if t is not None and not (T.comparable(t, want) and (t.is_numeric == want.is_numeric)):
@@ -263,8 +271,8 @@ class Types:
             self.report("E204", f"{e.name}() is only available in the measures of {where} stage", e.pos("name"), hint)
 
     def _arguments_fit(self, e: ir.Call, fn: Function, args: list[T.SqlType | None]) -> bool:
-        """No bare null where Flink takes none (``fn.nulls``), and the counts a function reads when planning written
-        out (``fn.counts``); reports the first that is not so. Records the timestamps an array_of or map_of holds."""
+        """No bare null where Flink takes none (``fn.nulls``); reports the first. Records the timestamps an array_of
+        or map_of holds."""
         if fn.name in ("array_of", "map_of"):
             held = {a: t for a, t in zip(e.args, args) if t is not None and t.base == "TIMESTAMP"}
             self.run.out.held_times.update(held)
@@ -272,15 +280,6 @@ class Types:
             if t is not None and t.base == "NULL" and not fn.takes_null(i):
                 self.report("E201", f"{e.name}() cannot take a bare null", a.span,
                             "cast it to the type meant, e.g. cast(null as string)")
-                return False
-        for i in fn.counts:
-            t = args[i] if i < len(args) else None
-            if t is not None and t.base in T.INTEGRAL and not (
-                    isinstance(e.args[i], ir.NumberLit) and "." not in e.args[i].text):  # type: ignore[attr-defined]
-                # Flink 2.3 finds no LAG for an offset it cannot read when planning ("Could not find an
-                # implementation method 'accumulate'").
-                self.report("E203", f"{e.name}() takes a whole number written out here", e.args[i].span,
-                            f"write the number, e.g. {e.name}(x, 2)")
                 return False
         return True
 
@@ -311,8 +310,8 @@ class Types:
         args = [self.type_of(a, scope, inner) for a in e.args]
         for i in fn.literals:
             if i < n and not isinstance(e.args[i], ir.StringLit):
-                self.report("E203", f"{e.name}() takes a JSON path as a string literal", e.args[i].span,
-                            f'write the path in double quotes, e.g. {fn.example}')
+                self.report("E203", f"{e.name}() takes {fn.literal} as a string literal", e.args[i].span,
+                            f'write the {fn.literal.split()[-1]} in double quotes, e.g. {fn.example}')
                 return None
         if not self._arguments_fit(e, fn, args):
             return None

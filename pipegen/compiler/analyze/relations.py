@@ -661,6 +661,48 @@ def _repeats(quantifier: str | None) -> tuple[int, int]:
     return int(lo), int(hi) if hi else UNBOUNDED
 
 
+def _conjuncts(e: ir.Expr | None) -> list[str]:
+    """The conditions ``e`` ands together, each printed as the spec would be (none: a variable left undefined,
+    which Flink takes as true)."""
+    if e is None:
+        return []
+    if isinstance(e, ir.Binary) and e.op == "and":
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    from ..printer import expr
+
+    return [expr(e)]
+
+
+def _greedy_then_implied(st: ir.Pattern, run: Run, ts: str) -> None:
+    """A variable after a greedy one whose condition holds only where the greedy one's does: Flink 2.3's CEP
+    (``NFACompiler.updateWithGreedyCondition``) adds "and not <the greedy variable's condition>" to the next
+    variable's after `+`, `*`, `{n,}` and `{n,m}` (n < m; not `?` or `{n,n}`), so the next one never matches and
+    the pattern emits nothing. Found when the next one's condition ands together every condition the greedy one's
+    does (the same printed), or is the same."""
+    conditions = {d.variable: d.condition for d in st.defines}
+    for before, after in zip(st.sequence, st.sequence[1:]):
+        lo, hi = _repeats(before.quantifier)
+        if hi == lo or before.quantifier == "?":
+            continue
+        greedy, following = _conjuncts(conditions.get(before.variable)), _conjuncts(conditions.get(after.variable))
+        if not set(greedy) <= set(following):
+            continue
+        g, n = before.variable, after.variable
+        rest = [c for c in following if c not in greedy]
+        if not greedy:
+            fix = f"define `{g}` (Flink takes a variable left undefined as true)"
+        elif rest:
+            own = " and ".join(greedy)
+            fix = f"`{g} = {own} and not ({' and '.join(rest)})`"
+        else:
+            since = f"seconds_between(first({g}.{ts}), {ts})"
+            fix = f"count a fixed number of rows, e.g. `{g}{{3,3}} {n}`, or bound `{g}` in time, e.g. " \
+                  f"`{g} = ... and {since} <= 300` with `{n} = ... and {since} > 300`"
+        run.report("E701", f"`{n}` can never match on Flink: after the greedy `{g}{before.quantifier}` Flink 2.3 "
+                   f"takes a row for `{n}` only where `{g}`'s condition is false, and `{n}`'s implies it", after.span,
+                   fix if not greedy else f"make `{g}`'s condition exclude `{n}`'s: {fix}")
+
+
 @RELATION.register(ir.Pattern)
 def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
     inp = run.relation(st.input)
@@ -684,6 +726,7 @@ def _pattern(st: ir.Pattern, run: Run, types: Types) -> Relation | None:
             run.report("E701", f"an optional variable (`{after.variable}{after.quantifier}`) cannot follow a "
                        f"repeated one (`{before.variable}{before.quantifier}`) in Flink", after.span,
                        f"put a single variable between them, or make `{after.variable}` required")
+    _greedy_then_implied(st, run, inp.event_time or "ts")
     for d in st.defines:
         if d.variable not in variables:
             run.report("E104", f"`{d.variable}` is defined but not in the sequence", d.pos("variable"),
