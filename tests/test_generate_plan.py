@@ -498,3 +498,14 @@ def test_a_field_called_total_compared_with_a_number_is_a_filter() -> None:
     text = best("From the raw_orders topic (order_key, customer_id, total, status, created_at), keep orders whose "
                 "total is above 100")
     assert "where total > 100" in text and "sum(" not in text
+
+
+@pytest.mark.parametrize("request_text, sequence", [
+    ("Alert when a machine's temperature is above 90 two times in a row, from machine_temps (machine_id, "
+     "temperature, ts)", "sequence high high_end"),
+    ("Alert when the temperature is above 90 for 3 readings in a row per machine, from machine_temps (machine_id, "
+     "temperature, ts)", "sequence high{2,2} high_end"),
+])
+def test_the_count_in_a_row_is_not_the_threshold(request_text: str, sequence: str) -> None:
+    text = best(request_text)
+    assert sequence in text and "high     = temperature > 90" in text, text

@@ -1374,9 +1374,11 @@ def _pattern(r: Reading, src: SourceTemplate, part: list[str], conds: list[Condi
     if cond is None:
         return None
     within = _pattern_within(r)
-    count = re.search(r"\b(\d+|two|three|four|five|six|ten)\s+(?:or more\s+)?(?:consecutive|successive|"
-                      r"\w+\s+){0,2}(?:readings|events|times|ticks|measurements|samples|values|pings|scans|"
-                      r"in a row)\b|\b(\d+|two|three|four|five|ten) in a row\b", r.low)
+    # the words between the count and its noun are no numbers: "above 90 two times in a row" counts two
+    count = re.search(r"\b(\d+|two|three|four|five|six|ten)\s+(?:or more\s+)?(?:consecutive\s+|successive\s+|"
+                      r"(?!(?:\d+|two|three|four|five|six|ten)\b)\w+\s+){0,2}(?:readings|events|times|ticks|"
+                      r"measurements|samples|values|pings|scans|in a row)\b|\b(\d+|two|three|four|five|ten) in a row\b",
+                      r.low)
     terms: list[ir.PatternTerm]
     defines: list[ir.Define]
     ms: list[ir.Measure] = [ir.Measure(name="started_at", expr=call("first", col("high", et)))]
