@@ -12,7 +12,7 @@ from ..functions import AGGREGATES, FUNCTIONS
 from ..registry import Dispatch
 from .constants import constant, fixed_by
 from .exprs import Types
-from .conditions import pinned
+from .conditions import key_lost, pinned
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
                     output_name, suggest)
 
@@ -258,6 +258,8 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
     fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
+    if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
+        pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
     if st.select is None:
         rel.columns = list(inp.columns)
         rel.key = inp.key
@@ -415,6 +417,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         if not has_aggregate(m.expr):
             run.report("E206", f"measure `{m.name}` aggregates nothing", m.span,
                        "a measure is computed per group with count, sum, avg, min, max, ...")
+    hscope = mscope
     if st.having is not None:
         hextra = dict(extra)
         hextra.update({n: t or T.ANY for n, t in mtypes.items()})
@@ -426,6 +429,9 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     fixed = inp.constants | fixed_by(st.where, inp)
     rel.constants = frozenset(g.path[0] for g in st.group_by if len(g.path) == 1 and g.path[0] in fixed) | fixed_by(
         st.having, rel)
+    if rel.updating and (key_lost(st.where, rel.key, fixed, lambda path: scope.resolve(path)[0]) or key_lost(
+            st.having, rel.key, rel.constants, lambda path: hscope.resolve(path)[0])):
+        rel.pinned = rel.key  # a filter folds every group key to one value, or leaves no row: no upsert key
     return rel
 
 
