@@ -454,7 +454,28 @@ def _rolling(st: ir.Rolling, run: Run, types: Types) -> Relation | None:
         run.report("E701", "lag() runs only in a rolling stage without a window in Flink", st.over.span,
                    "remove the `window` line (the stage then reads every row before, in time order), or compute "
                    "lag() in a rolling stage of its own")
+    sort = _sort_read(run, inp) if st.partition_by else None
+    if sort is not None and (st.over is None or inp.proc_time is None):
+        # Flink 2.3 plans a partitioned OVER right on a sort (or on columns picked from one) with no physical node:
+        # "There are not enough rules to produce a node ... Missing conversion is FlinkLogicalSort". Measured to
+        # plan: no partition; a computed column or a filter between them; a window over rows that carry a
+        # processing-time column (Flink computes that column between the sort and the OVER).
+        run.report("E701", f"`{st.name}` is partitioned, and Flink cannot run that right after sort `{sort.name}`",
+                   st.pos("name"), f"read `{sort.name}`'s input instead (a rolling stage reads its rows in time "
+                   "order itself)")
     return Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp))
+
+
+def _sort_read(run: Run, rel: Relation) -> ir.Sort | None:
+    """The sort whose rows ``rel`` is, through transforms that only pick or rename columns (Flink merges them)."""
+    st = rel.statement
+    while (isinstance(st, ir.Transform) and st.where is None and st.select is not None
+           and all(isinstance(it.expr, ir.Column) for it in st.select.items)):
+        inp = run.relation(st.input)
+        if inp is None:
+            return None
+        st = inp.statement
+    return st if isinstance(st, ir.Sort) else None
 
 
 @RELATION.register(ir.Join)
