@@ -369,6 +369,17 @@ def _merged_windows(run: Run, st: ir.Aggregate, kind: str) -> None:
             run.report("E701", f"{call.name}(distinct ...) cannot be used in a hop window in Flink", call.span,
                        "aggregate the distinct values first (an aggregate grouped by them), or use a tumble or "
                        "cumulate window")
+    spread = next((c for c in calls(st.measures) if c.name in VARIANCES), None)
+    for call in calls(st.measures) if kind == "hop" and spread is not None else []:
+        if call.name == "avg" and call.distinct:
+            # Beside a variance Calcite writes avg(distinct x) as sum(distinct x) / count(distinct x), and the hop
+            # window's SUM of distinct values cannot take rows back (Flink 2.3: "This function does not support
+            # retraction"); either one alone plans.
+            run.report("E701", f"avg(distinct ...) cannot be used beside {spread.name}() in a hop window in Flink",
+                       call.span, "compute the two in aggregates of their own, or use a tumble window")
+
+
+VARIANCES = frozenset({"stddev", "stddev_pop", "stddev_samp", "var", "var_pop", "var_samp", "variance"})
 
 
 @RELATION.register(ir.Aggregate)
