@@ -3,7 +3,6 @@ its key, its event time) and the checks of its fields, expressions and clauses."
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -712,8 +711,8 @@ def _window_rank_filter(run: Run, where: ir.Expr, topn: ir.TopN) -> None:
                        "between 2 and 3`)")
             return
         for op, v in bounds:
-            if op in ("<", "<=", "="):  # the last row number kept
-                end = min(end, math.ceil(v) - 1 if op == "<" else math.floor(v))
+            if op in ("<", "<=", "=") and v == v.to_integral_value():  # the last row number kept (`<= 0.5` plans)
+                end = min(end, int(v) - (op == "<"))
     if end < 1:
         run.report("E701", f"the filter after `{topn.name}` leaves no row number (`rownum` at most {end}), which "
                    "Flink refuses", where.span, "keep rows from `rownum` 1 on, or drop the stage")
