@@ -186,3 +186,20 @@ def describe(parts: list[ir.Expr]) -> str:
         return f"`{expr(parts[0])}` is never true"
     return " and ".join(f"`{expr(p)}`" for p in parts) + " are never true together"
 
+
+
+def key_lost(cond: ir.Expr | None, keys: tuple[str, ...], fixed: frozenset[str], column_type: ColumnType) -> bool:
+    """Whether Flink 2.3 plans a stage filtered by ``cond`` (keyed by ``keys``, the columns of ``fixed`` folded to
+    one value already) with no upsert key at all: every key column folded (``where k = "a"`` of a ``k`` never null,
+    ``k in ("a")``, ``k between 1 and 1``, ``k is null``; an equality of a nullable column is not folded), or a
+    condition that never holds (``m = null``, ``m != null``: Flink plans no rows, "upsert key: none")."""
+    if cond is not None and never_holds(cond, column_type):
+        return True
+    if not keys:
+        return False
+    folded = set(fixed)
+    for path in pinned(cond):
+        t = column_type(path)
+        if len(path) == 1 and t is not None and not t.nullable:
+            folded.add(path[0])
+    return all(k in folded for k in keys)

@@ -4,15 +4,17 @@ its key, its event time) and the checks of its fields, expressions and clauses."
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from .. import ir
 from .. import types as T
 from ..functions import AGGREGATES, FUNCTIONS
+from ..printer import expr
 from ..registry import Dispatch
 from .constants import constant, fixed_by
 from .exprs import Types
-from .conditions import pinned
+from .conditions import FLIP, conjuncts, describe, key_lost, literal, never_holds, pinned
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
                     output_name, suggest)
 
@@ -258,6 +260,10 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
     fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
+    if st.where is not None and isinstance(inp.statement, ir.TopN) and inp.windowed:
+        _window_rank_filter(run, st.where, inp.statement)
+    if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
+        pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
     if st.select is None:
         rel.columns = list(inp.columns)
         rel.key = inp.key
@@ -362,6 +368,17 @@ def _merged_windows(run: Run, st: ir.Aggregate, kind: str) -> None:
             run.report("E701", f"{call.name}(distinct ...) cannot be used in a hop window in Flink", call.span,
                        "aggregate the distinct values first (an aggregate grouped by them), or use a tumble or "
                        "cumulate window")
+    spread = next((c for c in calls(st.measures) if c.name in VARIANCES), None)
+    for call in calls(st.measures) if kind == "hop" and spread is not None else []:
+        if call.name == "avg" and call.distinct:
+            # Beside a variance Calcite writes avg(distinct x) as sum(distinct x) / count(distinct x), and the hop
+            # window's SUM of distinct values cannot take rows back (Flink 2.3: "This function does not support
+            # retraction"); either one alone plans.
+            run.report("E701", f"avg(distinct ...) cannot be used beside {spread.name}() in a hop window in Flink",
+                       call.span, "compute the two in aggregates of their own, or use a tumble window")
+
+
+VARIANCES = frozenset({"stddev", "stddev_pop", "stddev_samp", "var", "var_pop", "var_samp", "variance"})
 
 
 @RELATION.register(ir.Aggregate)
@@ -415,6 +432,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         if not has_aggregate(m.expr):
             run.report("E206", f"measure `{m.name}` aggregates nothing", m.span,
                        "a measure is computed per group with count, sum, avg, min, max, ...")
+    hscope = mscope
     if st.having is not None:
         hextra = dict(extra)
         hextra.update({n: t or T.ANY for n, t in mtypes.items()})
@@ -426,6 +444,9 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     fixed = inp.constants | fixed_by(st.where, inp)
     rel.constants = frozenset(g.path[0] for g in st.group_by if len(g.path) == 1 and g.path[0] in fixed) | fixed_by(
         st.having, rel)
+    if rel.updating and (key_lost(st.where, rel.key, fixed, lambda path: scope.resolve(path)[0]) or key_lost(
+            st.having, rel.key, rel.constants, lambda path: hscope.resolve(path)[0])):
+        rel.pinned = rel.key  # a filter folds every group key to one value, or leaves no row: no upsert key
     return rel
 
 
@@ -448,7 +469,28 @@ def _rolling(st: ir.Rolling, run: Run, types: Types) -> Relation | None:
         run.report("E701", "lag() runs only in a rolling stage without a window in Flink", st.over.span,
                    "remove the `window` line (the stage then reads every row before, in time order), or compute "
                    "lag() in a rolling stage of its own")
+    sort = _sort_read(run, inp) if st.partition_by else None
+    if sort is not None and (st.over is None or inp.proc_time is None):
+        # Flink 2.3 plans a partitioned OVER right on a sort (or on columns picked from one) with no physical node:
+        # "There are not enough rules to produce a node ... Missing conversion is FlinkLogicalSort". Measured to
+        # plan: no partition; a computed column or a filter between them; a window over rows that carry a
+        # processing-time column (Flink computes that column between the sort and the OVER).
+        run.report("E701", f"`{st.name}` is partitioned, and Flink cannot run that right after sort `{sort.name}`",
+                   st.pos("name"), f"read `{sort.name}`'s input instead (a rolling stage reads its rows in time "
+                   "order itself)")
     return Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp))
+
+
+def _sort_read(run: Run, rel: Relation) -> ir.Sort | None:
+    """The sort whose rows ``rel`` is, through transforms that only pick or rename columns (Flink merges them)."""
+    st = rel.statement
+    while (isinstance(st, ir.Transform) and st.where is None and st.select is not None
+           and all(isinstance(it.expr, ir.Column) for it in st.select.items)):
+        inp = run.relation(st.input)
+        if inp is None:
+            return None
+        st = inp.statement
+    return st if isinstance(st, ir.Sort) else None
 
 
 @RELATION.register(ir.Join)
@@ -617,6 +659,13 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
         # Flink 2.3: "Processing time Window TopN is not supported yet."
         run.report("E701", f"a top-N of the processing-time windows of `{st.input}` is not supported by Flink",
                    st.pos("name"), "window on the event time, or take the top-N of the rows before the window")
+    never = _never_in(run, inp.statement) if inp.windowed and not inp.updating else None
+    if never is not None:
+        # Flink 2.3 plans the windows of no rows as no rows, not as windows, and the top-N then updates: "doesn't
+        # support consuming update and delete changes which is produced by node Rank".
+        run.report("E701", f"the windows of `{st.input}` hold no row ({describe(never)}), so Flink cannot take a "
+                   "window top-N of them", never[0].span,
+                   "fix the condition (`x is null` tests for null: a comparison with null is never true)")
     cols: list[Item] = [(c.name, c.type, None) for c in inp.columns] + [("rownum", T.BIGINT.with_null(False), st.span)]
     rel = Relation(st.name, st, _outputs(run, cols, st), constants=inp.constants, **carried_time(inp, keep=False))
     if inp.windowed and not inp.updating:
@@ -628,6 +677,75 @@ def _topn(st: ir.TopN, run: Run, types: Types) -> Relation | None:
         rel.key = tuple(p.path[-1] for p in st.partition_by) + ("rownum",)
         rel.time_note = "aggregate"
     return rel
+
+
+RANK_BOUNDS = ("<", "<=", "=", ">", ">=")
+
+
+def _never_in(run: Run, st: Any) -> list[ir.Expr] | None:
+    """The conjuncts of a stage's where or having that never hold together (``conditions.never_holds``), if any."""
+    for cond, rel in ((getattr(st, "where", None), run.relation(getattr(st, "input", ""))),
+                      (getattr(st, "having", None), run.relation(st.name))):
+        if cond is not None and rel is not None:
+            never = never_holds(cond, lambda path, rel=rel: next(
+                (c.type for c in rel.columns if len(path) == 1 and c.name == path[0]), None))
+            if never:
+                return never
+    return None
+
+
+def _window_rank_filter(run: Run, where: ir.Expr, topn: ir.TopN) -> None:
+    """A filter right after a window top-N that reads ``rownum``: Flink 2.3 merges it into the top-N, which stays
+    a window top-N (append-only) only when each conjunct reading ``rownum`` bounds it by a whole number
+    (``rownum > 1``, ``rownum between 1 and 2``, ``rownum in (2)``) and some row is left (``rownum <= 0``: "Rank end
+    should not less than zero"). Otherwise it plans an updating OVER aggregate ("doesn't support consuming update
+    and delete changes which is produced by node OverAggregate")."""
+    end = topn.limit
+    for c in conjuncts(where):
+        if not _reads_rownum(c):
+            continue
+        bounds = _rank_bounds(c)
+        if bounds is None:
+            run.report("E701", f"Flink cannot keep `{topn.name}` a window top-N with `{expr(c)}` after it",
+                       c.span, "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`, `rownum "
+                       "between 2 and 3`)")
+            return
+        for op, v in bounds:
+            if op in ("<", "<=", "=") and v == v.to_integral_value():  # the last row number kept (`<= 0.5` plans)
+                end = min(end, int(v) - (op == "<"))
+    if end < 1:
+        run.report("E701", f"the filter after `{topn.name}` leaves no row number (`rownum` at most {end}), which "
+                   "Flink refuses", where.span, "keep rows from `rownum` 1 on, or drop the stage")
+
+
+def _reads_rownum(e: ir.Expr) -> bool:
+    return (isinstance(e, ir.Column) and e.path == ("rownum",)) or any(_reads_rownum(c) for c in children(e))
+
+
+def _rank_bounds(c: ir.Expr) -> list[tuple[str, Decimal]] | None:
+    """``rownum op n`` (either way round; a whole n for ``=``), ``rownum between n and m``, ``rownum in (n)``,
+    ``rownum is not null``, n and m whole numbers: the bounds they set; None for anything else."""
+    def whole(e: ir.Expr) -> Decimal | None:
+        v = literal(e)
+        return v if isinstance(v, Decimal) and v == v.to_integral_value() else None
+
+    def rownum(e: ir.Expr) -> bool:
+        return isinstance(e, ir.Column) and e.path == ("rownum",)
+
+    if isinstance(c, ir.Binary) and c.op in RANK_BOUNDS:
+        for col, lit, op in ((c.left, c.right, c.op), (c.right, c.left, FLIP[c.op])):
+            v = literal(lit) if op != "=" else whole(lit)  # `rownum < 2.5` plans
+            if rownum(col) and isinstance(v, Decimal):
+                return [(op, v)]
+    if isinstance(c, ir.Between) and not c.negated and rownum(c.operand) and None not in (whole(c.low),
+                                                                                          whole(c.high)):
+        return [(">=", whole(c.low)), ("<=", whole(c.high))]  # type: ignore[list-item]
+    if isinstance(c, ir.InList) and not c.negated and rownum(c.operand) and len(c.items) == 1 \
+            and whole(c.items[0]) is not None:
+        return [("=", whole(c.items[0]))]  # type: ignore[list-item]
+    if isinstance(c, ir.IsNull) and c.negated and rownum(c.operand):
+        return []
+    return None
 
 
 @RELATION.register(ir.Sort)
