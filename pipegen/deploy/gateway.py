@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from pipegen import httpjson
 from pipegen.deploy.errors import DeployError
 from pipegen.deploy.rest import _first_line
 
@@ -60,25 +61,17 @@ class Gateway:
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def _call(self, method: str, path: str, body: Any = None, what: str = "") -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:  # noqa: S310 - the user's gateway
-                raw = r.read()
+            return httpjson.call(self.url + path, method, body, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             raise self._refused(e, method, path, what) from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
+        except httpjson.Unreachable as e:
+            reason = e.reason
             text = (getattr(reason, "strerror", None) or str(reason) or "no answer").lower()
             raise DeployError(f"no Flink SQL Gateway answers at {self.url} ({text})",
                               "start it (docker compose up in the project starts one on port 8083, or Flink's "
                               "bin/sql-gateway.sh start) or " + GATEWAY_HINT) from None
-        if not raw:
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
+        except httpjson.NotJson:
             raise DeployError(f"{self.url} answered {path.split('?')[0]} with something that is not JSON: it is "
                               "not a Flink SQL Gateway", GATEWAY_HINT) from None
 

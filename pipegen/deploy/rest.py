@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from pipegen import httpjson
 from pipegen.deploy.errors import DeployError
 
 # A job in one of these states holds (or will hold) the cluster's slots: deploy refuses a second one.
@@ -58,28 +59,19 @@ class JobManager:
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:  # noqa: S310 - the user's cluster
-                raw = r.read()
+            return httpjson.call(self.url + path, method, body, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             err = DeployError(f"Flink at {self.url} refused {method} {path.split('?')[0]}: {_flink_message(e)}",
                               self._hint_for(e.code))
             err.http_status = e.code
             raise err from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise DeployError(f"no Flink cluster answers at {self.url} ({_reason(reason)})",
+        except httpjson.Unreachable as e:
+            raise DeployError(f"no Flink cluster answers at {self.url} ({_reason(e.reason)})",
                               "start the cluster (docker compose up in the project, or Flink's "
                               "bin/start-cluster.sh) or give its REST address: --flink-url http://HOST:8081"
                               ) from None
-        if not raw:
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
+        except httpjson.NotJson:
             raise DeployError(f"{self.url} answered {path.split('?')[0]} with something that is not JSON: "
                               "it is not a Flink JobManager",
                               "give the JobManager's REST address (its web UI), e.g. --flink-url http://HOST:8081"

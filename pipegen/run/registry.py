@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from pipegen import httpjson
 from pipegen.run.errors import RunError
 
 MAGIC = 0  # Confluent's wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro binary body
@@ -54,18 +55,13 @@ class Registry:
         self._schemas: dict[int, dict[str, Any]] = {}
 
     def _call(self, method: str, path: str, body: Any = None, what: str = "") -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:  # noqa: S310 - the user's registry
-                return json.loads(r.read() or b"{}")
+            return httpjson.call(self.url + path, method, body, timeout=self.timeout, content_type=CONTENT_TYPE)
         except urllib.error.HTTPError as e:
             raise self._refused(e, what) from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise RunError(f"no Schema Registry answers at {self.url} ({reason})", URL_HINT) from None
-        except ValueError:
+        except httpjson.Unreachable as e:
+            raise RunError(f"no Schema Registry answers at {self.url} ({e.reason})", URL_HINT) from None
+        except httpjson.NotJson:
             raise RunError(f"{self.url} answered {method} {path} with something that is not JSON: is it a Schema "
                            "Registry?", URL_HINT) from None
 
