@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipegen import httpjson
 from pipegen.deploy.errors import DeployError
 
 Echo = Callable[[str], None]
@@ -110,15 +111,10 @@ class Statements:
         self._auth = f"Basic {token}"
 
     def _call(self, method: str, path: str = "", body: Any = None, missing_ok: bool = False) -> Any:
-        data = None if body is None else json.dumps(body).encode()
         for attempt in range(RATE_LIMIT_RETRIES + 1):
-            req = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Authorization": self._auth, "Accept": "application/json",
-                                                  "Content-Type": "application/json"})
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as r:  # noqa: S310 - the user's endpoint
-                    raw = r.read()
-                break
+                return httpjson.call(self.base + path, method, body, timeout=self.timeout,
+                                     headers={"Authorization": self._auth})
             except urllib.error.HTTPError as e:
                 if e.code == 404 and missing_ok:
                     return None
@@ -126,20 +122,16 @@ class Statements:
                     self.sleep(_retry_after(e.headers.get("Retry-After"), attempt))
                     continue
                 raise self._http_error(method, e) from None
-            except (urllib.error.URLError, OSError) as e:
-                reason = getattr(e, "reason", e)
+            except httpjson.Unreachable as e:
                 raise DeployError(f"cannot reach Confluent Cloud's Flink endpoint {self.cfg.endpoint} "
-                                  f"({getattr(reason, 'strerror', None) or reason})",
+                                  f"({getattr(e.reason, 'strerror', None) or e.reason})",
                                   f"check {ENDPOINT_ENV} (or {PROVIDER_ENV} and {REGION_ENV}: the compute pool's "
                                   "cloud and region) and this machine's network") from None
-        if not raw:
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise DeployError(f"{self.cfg.endpoint} did not answer as Confluent's Flink statements API does "
-                              "(not JSON)", f"set {ENDPOINT_ENV} to the region's Flink endpoint, e.g. "
-                              "https://flink.us-east-1.aws.confluent.cloud") from None
+            except httpjson.NotJson:
+                raise DeployError(f"{self.cfg.endpoint} did not answer as Confluent's Flink statements API does "
+                                  "(not JSON)", f"set {ENDPOINT_ENV} to the region's Flink endpoint, e.g. "
+                                  "https://flink.us-east-1.aws.confluent.cloud") from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _http_error(self, method: str, e: urllib.error.HTTPError) -> DeployError:
         detail = _detail(e)
