@@ -283,3 +283,31 @@ def test_the_dashboard_in_a_real_browser(tmp_path):
     finally:
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=120)
+
+
+def test_a_rest_port_taken_before_flink_binds_it_is_taken_again(tmp_path):
+    """The run chooses a free port for the mini cluster's REST API; when another process takes it before Flink
+    binds it (seen in CI with two runs at once), the worker takes another port instead of refusing the job."""
+    import json
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        taken = s.getsockname()[1]
+        cfg = tmp_path / "job.json"
+        cfg.write_text(json.dumps({
+            "statements": ["CREATE TABLE src (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '5')",
+                           "CREATE TABLE snk (n BIGINT) WITH ('connector' = 'blackhole')",
+                           "INSERT INTO snk SELECT n FROM src"],
+            "settings": {"rest.port": str(taken), "rest.address": "127.0.0.1", "rest.bind-address": "127.0.0.1"},
+            "jars": [], "log_dir": str(tmp_path)}), encoding="utf-8")
+        worker = subprocess.Popen([sys.executable, "-m", "pipegen.run.job", str(cfg)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            first = json.loads(worker.stdout.readline())
+        finally:
+            worker.stdin.close()
+        assert first["event"] == "running", first
+        assert first["rest_port"] != taken
+        assert json.loads(worker.stdout.readline()) == {"event": "stopped"}
+        assert worker.wait(60) == 0

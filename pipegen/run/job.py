@@ -20,6 +20,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pipegen.run.broker import free_port
+
+
+PORT_TRIES = 5
+
+
+def _lost_port(message: str) -> bool:
+    return "BindException" in message or "Could not start rest endpoint" in message
+
 
 def say(out: Any, **event: Any) -> None:
     out.write(json.dumps(event) + "\n")
@@ -54,12 +63,21 @@ def submit(config: dict[str, Any]) -> tuple[Any, Any, int]:
     conf.set("table.dml-sync", "false")
     client = None
     for i, sql in enumerate(config["statements"]):
-        try:
-            result = tenv.execute_sql(sql)
-        except Exception as exc:  # noqa: BLE001 - a Java exception from the planner or the job's submission
-            message, line, _ = describe_java_error(exc)
-            say(out, event="error", message=message, statement=i, line=line)
-            return out, None, 1
+        for attempt in range(PORT_TRIES):
+            try:
+                result = tenv.execute_sql(sql)
+                break
+            except Exception as exc:  # noqa: BLE001 - a Java exception from the planner or the job's submission
+                message, line, _ = describe_java_error(exc)
+                if "rest.port" in config["settings"] and _lost_port(message) and attempt + 1 < PORT_TRIES:
+                    # The port was free when the run chose it and another process took it before the mini
+                    # cluster bound it (seen in CI with several runs at once): take another one.
+                    port = str(free_port())
+                    config["settings"]["rest.port"] = port
+                    conf.set("rest.port", port)
+                    continue
+                say(out, event="error", message=message, statement=i, line=line)
+                return out, None, 1
         if result.get_job_client() is not None:
             client = result.get_job_client()
     if client is None:
