@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from . import ir
 from . import types as T
 
 Kind = Literal["agg", "scalar", "nav"]
@@ -58,6 +59,12 @@ class Function:
     # The arguments (by position from 0; "all") that may be a bare null: Flink 2.3 refuses one elsewhere
     # ("Illegal use of 'NULL'", "Unsupported casting from NULL to INT").
     nulls: tuple[int, ...] | Literal["all"] = ()
+    # Its argument is cast to DOUBLE: Flink 2.3's AVG, STDDEV_* and VAR_* of an INT or BIGINT are of that type (the
+    # mean truncated: AVG of 1 and 2 is 1), of a DECIMAL a DECIMAL; the language promises a double (measured).
+    double_arg: bool = False
+    # The result's type from the arguments as written, after ``result``: Flink 2.3 types ROUND(d, 2) of a decimal by
+    # the 2.
+    by_literal: Callable[[T.SqlType, list[Any]], T.SqlType] | None = None
 
     def takes(self, n: int) -> bool:
         """Whether it takes ``n`` arguments."""
@@ -111,6 +118,33 @@ def places(name: str) -> Rule:
                            f"write a whole number, e.g. {name}(x, 2), or cast it: {name}(x, cast(n as int))")
         return args[0].with_null(True)
     return rule
+
+
+def _int_literal(e: Any) -> int | None:
+    if isinstance(e, ir.NumberLit) and "." not in e.text:
+        return int(e.text)
+    if isinstance(e, ir.Neg):
+        n = _int_literal(e.operand)
+        return None if n is None else -n
+    return None
+
+
+def _rounded(t: T.SqlType, args: list[Any]) -> T.SqlType:
+    """round and truncate of a decimal to ``r`` places, as Flink 2.3 types them (measured on 2026-12-01): the type
+    kept when r is at least the scale or not a literal; no places when r < 0; else one whole digit more (rounding
+    up may need it) and r places."""
+    r = 0 if len(args) == 1 else _int_literal(args[1])
+    if t.base != "DECIMAL" or r is None or r >= (t.scale or 0):
+        return t
+    p, s = t.precision or 38, t.scale or 0
+    if r < 0:
+        return T.SqlType("DECIMAL", t.nullable, precision=min(T.MAX_PRECISION, 1 + p - s), scale=0)
+    return T.SqlType("DECIMAL", t.nullable, precision=1 + p - s + r, scale=r)
+
+
+def _whole(t: T.SqlType, args: list[Any]) -> T.SqlType:
+    """floor and ceil of a decimal: its precision, no places (Flink 2.3, measured)."""
+    return T.SqlType("DECIMAL", t.nullable, precision=t.precision, scale=0) if t.base == "DECIMAL" else t
 
 
 def _sum(args: list[T.SqlType]) -> T.SqlType | str:
@@ -248,7 +282,7 @@ def _listed(types: list[T.SqlType]) -> str:
 
 
 def _array_of(args: list[T.SqlType]) -> T.SqlType | str | Refused:
-    u = T.unify(args)
+    u = T.unify(args, first=True)
     if u is None:
         return Refused(f"array_of() needs items of one type, not {_listed(args)}",
                        "cast them to one type, e.g. cast(x as double)")
@@ -263,7 +297,7 @@ def _map_of(args: list[T.SqlType]) -> T.SqlType | str | Refused:
         return "map_of(key, value, ...) takes keys and values in pairs"
     if not all(k.base == "STRING" for k in keys):
         return "map_of() takes string keys (a map's keys are strings, as in Avro)"
-    u = T.unify(values)
+    u = T.unify(values, first=True)
     if u is None:
         return Refused(f"map_of() needs values of one type, not {_listed(values)}",
                        "cast them to one type, e.g. cast(x as double)")
@@ -358,11 +392,6 @@ def _json_arrayagg(args: list[T.SqlType]) -> T.SqlType | str | Refused:
 # ------------------------------------------------------------ renderings
 
 
-def _avg(sql: str, args: list[str]) -> str:
-    # Flink's AVG of an INT column is an INT: the mean is taken of doubles.
-    return f"AVG(CAST({args[0]} AS DOUBLE))"
-
-
 def timestampdiff(unit: str) -> Render:
     # Both as TIMESTAMP(3): Flink 2.3 refuses the difference of a TIMESTAMP_LTZ (the cloud target's instants) and a
     # TIMESTAMP ("TIMESTAMP_LTZ only supports diff between the same type"), as now() or a window's start are.
@@ -411,21 +440,22 @@ _ALL = (
     Function("count", "agg", 1, 1, _count, "COUNT", "rows (`count(*)`), non-null values, or `count(distinct x)`",
              example="count(*)"),
     Function("sum", "agg", 1, 1, _sum, "SUM", "sum of numbers (decimals keep their scale)", example="sum(amount)"),
-    Function("avg", "agg", 1, 1, numbers_to_double("avg"), "AVG", "mean, as a double", _avg, "avg(amount)"),
+    Function("avg", "agg", 1, 1, numbers_to_double("avg"), "AVG", "mean, as a double", example="avg(amount)",
+             double_arg=True),
     Function("min", "agg", 1, 1, comparable_same("min"), "MIN", "smallest value", example="min(price)"),
     Function("max", "agg", 1, 1, comparable_same("max"), "MAX", "largest value", example="max(price)"),
     Function("stddev", "agg", 1, 1, numbers_to_double("stddev"), "STDDEV_SAMP",
-             "sample standard deviation (as Flink's STDDEV), a double", example="stddev(amount)"),
+             "sample standard deviation (as Flink's STDDEV), a double", example="stddev(amount)", double_arg=True),
     Function("stddev_samp", "agg", 1, 1, numbers_to_double("stddev_samp"), "STDDEV_SAMP",
-             "sample standard deviation, a double", example="stddev_samp(amount)"),
+             "sample standard deviation, a double", example="stddev_samp(amount)", double_arg=True),
     Function("stddev_pop", "agg", 1, 1, numbers_to_double("stddev_pop"), "STDDEV_POP",
-             "population standard deviation, a double", example="stddev_pop(amount)"),
+             "population standard deviation, a double", example="stddev_pop(amount)", double_arg=True),
     Function("variance", "agg", 1, 1, numbers_to_double("variance"), "VAR_SAMP",
-             "sample variance (as Flink's VARIANCE), a double", example="variance(amount)"),
+             "sample variance (as Flink's VARIANCE), a double", example="variance(amount)", double_arg=True),
     Function("var_samp", "agg", 1, 1, numbers_to_double("var_samp"), "VAR_SAMP", "sample variance, a double",
-             example="var_samp(amount)"),
+             example="var_samp(amount)", double_arg=True),
     Function("var_pop", "agg", 1, 1, numbers_to_double("var_pop"), "VAR_POP", "population variance, a double",
-             example="var_pop(amount)"),
+             example="var_pop(amount)", double_arg=True),
     Function("first_value", "agg", 1, 1, same_as_first, "FIRST_VALUE", "first value in arrival order",
              example="first_value(price)"),
     Function("last_value", "agg", 1, 1, same_as_first, "LAST_VALUE", "last value in arrival order",
@@ -436,9 +466,11 @@ _ALL = (
     # scalars
     Function("abs", "scalar", 1, 1, numbers_same("abs"), "ABS", "absolute value", example="abs(delta)"),
     Function("round", "scalar", 1, 2, places("round"), "ROUND", "rounded, to optional decimal places (an int)",
-             example="round(amount, 2)"),
-    Function("floor", "scalar", 1, 1, numbers_same("floor"), "FLOOR", "rounded down", example="floor(x)"),
-    Function("ceil", "scalar", 1, 1, numbers_same("ceil"), "CEIL", "rounded up", example="ceil(x)"),
+             example="round(amount, 2)", by_literal=_rounded),
+    Function("floor", "scalar", 1, 1, numbers_same("floor"), "FLOOR", "rounded down", example="floor(x)",
+             by_literal=_whole),
+    Function("ceil", "scalar", 1, 1, numbers_same("ceil"), "CEIL", "rounded up", example="ceil(x)",
+             by_literal=_whole),
     Function("sqrt", "scalar", 1, 1, numbers_to_double("sqrt"), "SQRT", "square root, a double", example="sqrt(x)"),
     Function("power", "scalar", 2, 2, numbers_to_double("power"), "POWER", "x to the power y, a double",
              example="power(x, 2)"),
@@ -507,7 +539,7 @@ _ALL = (
              example="log10(x)"),
     Function("sign", "scalar", 1, 1, numbers_same("sign"), "SIGN", "-1, 0 or 1", example="sign(delta)"),
     Function("truncate", "scalar", 1, 2, places("truncate"), "TRUNCATE", "cut to N decimal places (N an int)",
-             example="truncate(amount, 1)"),
+             example="truncate(amount, 1)", by_literal=_rounded),
     # date and time
     Function("year", "scalar", 1, 1, signature("year", ("date",), T.BIGINT, "year(timestamp or date)"), "YEAR",
              "the year", example="year(ts)"),

@@ -197,9 +197,12 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
     if e.star:
         text = f"{fn.sql}(*)"
     elif e.distinct:
-        text = f"{fn.sql}(DISTINCT {sql(e.args[0], cx)})"
+        arg = sql(e.args[0], cx)
+        text = f"{fn.sql}(DISTINCT {f'CAST({arg} AS DOUBLE)' if fn.double_arg else arg})"
     else:
         args = [sql(a, cx) for a in e.args]
+        if fn.double_arg:
+            args[0] = f"CAST({args[0]} AS DOUBLE)"
         if cx.held_times:
             args = [f"CAST({text} AS {cx.held_times[a].sql(ident, not_null=False)})" if a in cx.held_times else text
                     for a, text in zip(e.args, args)]

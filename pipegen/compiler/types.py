@@ -130,23 +130,67 @@ def comparable(a: SqlType, b: SqlType) -> bool:
     return a.base == b.base and a.base not in ("ROW", "MAP", "ARRAY")
 
 
-def numeric_result(a: SqlType, b: SqlType) -> SqlType:
-    """The type of ``a op b`` for numeric operands, as Flink widens them."""
+MAX_PRECISION = 38
+_AS_DECIMAL = {"INT": (10, 0), "BIGINT": (19, 0)}  # an integer meeting a decimal, as Flink 2.3 widens it
+
+
+def _adjusted(precision: int, scale: int) -> tuple[int, int]:
+    """A decimal result over 38 digits, as Flink 2.3 cuts it: the whole digits kept, the scale cut to what is
+    left but to no fewer than 6 places (fewer only when it had fewer)."""
+    if precision <= MAX_PRECISION:
+        return precision, scale
+    return MAX_PRECISION, max(MAX_PRECISION - (precision - scale), min(scale, 6))
+
+
+def decimal_result(op: str, a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    """(precision, scale) of ``a op b`` for decimals, Flink 2.3's rules (its LogicalTypeMerging; measured for each
+    operator, and past 38 digits, on 2026-12-01). ``op`` "" is the common type of case branches, coalesce and
+    greatest: the whole digits and the scale of the widest, the scale cut to fit 38 digits."""
+    (p1, s1), (p2, s2) = a, b
+    if op in ("+", "-"):
+        scale = max(s1, s2)
+        return _adjusted(max(p1 - s1, p2 - s2) + scale + 1, scale)
+    if op == "*":
+        return _adjusted(p1 + p2 + 1, s1 + s2)
+    if op == "/":
+        scale = max(6, s1 + p2 + 1)
+        return _adjusted(p1 - s1 + s2 + scale, scale)
+    if op == "%":
+        scale = max(s1, s2)
+        return _adjusted(min(p1 - s1, p2 - s2) + scale, scale)
+    digits, scale = max(p1 - s1, p2 - s2), max(s1, s2)
+    scale = min(scale, MAX_PRECISION - digits)
+    return digits + scale, scale
+
+
+def numeric_result(a: SqlType, b: SqlType, op: str = "") -> SqlType:
+    """The type of ``a op b`` for numeric operands as Flink 2.3 types it (``op`` "": their common type, as case
+    branches and coalesce take it): a double or float wins; a decimal with a decimal or an integer follows
+    ``decimal_result`` ("first" as ""); of integers the wider, and for ``%`` the right one's (MOD(BIGINT, INT) is an
+    INT)."""
     nullable = a.nullable or b.nullable
     order = ["INT", "BIGINT", "DECIMAL", "FLOAT", "DOUBLE"]
+    if {a.base, b.base} == {"FLOAT", "DOUBLE"}:
+        # Calcite holds them of one precision, so its arithmetic and least restrictive type (case branches, array
+        # and map items, union columns: ``op`` "first") keep the first one's; coalesce, greatest and least take
+        # Flink's own common type, a double (measured on 2026-12-01).
+        return SqlType("DOUBLE" if op == "" else a.base, nullable)
     if "DOUBLE" in (a.base, b.base) or "FLOAT" in (a.base, b.base):
         # FLOAT with a DECIMAL widens to DOUBLE in Flink (as DOUBLE with anything does).
         wide = "DOUBLE" in (a.base, b.base) or "DECIMAL" in (a.base, b.base)
         return SqlType("DOUBLE" if wide else "FLOAT", nullable)
     if "DECIMAL" in (a.base, b.base):
-        p = max(a.precision or 19, b.precision or 19)
-        s = max(a.scale or 0, b.scale or 0)
-        return SqlType("DECIMAL", nullable, precision=min(38, p), scale=s)
+        p, s = decimal_result(op, *[(t.precision or 38, t.scale or 0) if t.base == "DECIMAL" else _AS_DECIMAL[t.base]
+                                    for t in (a, b)])
+        return SqlType("DECIMAL", nullable, precision=p, scale=s)
+    if op == "%":
+        return b.with_null(nullable)
     return SqlType(max(a.base, b.base, key=order.index), nullable)
 
 
-def unify(types: list[SqlType]) -> SqlType | None:
-    """A common type for CASE branches or IN items; None if there is none."""
+def unify(types: list[SqlType], first: bool = False) -> SqlType | None:
+    """A common type of values; None if there is none. ``first``: Calcite's least restrictive type (case branches,
+    array and map items, union columns), which keeps the first of a float and a double (``numeric_result``)."""
     if any(t.base == "ANY" for t in types):
         return ANY
     known = [t for t in types if t.base != "NULL"]
@@ -157,14 +201,14 @@ def unify(types: list[SqlType]) -> SqlType | None:
     if all(t.is_numeric for t in known):
         out = first
         for t in known[1:]:
-            out = numeric_result(out, t)
+            out = numeric_result(out, t, "first" if first else "")
         return out.with_null(nullable)
     if not all(t.base == first.base for t in known):
         return None
     # An array, a map or a record unifies by what it holds: Flink 2.3 refuses COALESCE(ARRAY[b], ARRAY[d]) of a
     # boolean and a date ("Cast function cannot convert ... BOOLEAN ARRAY to DATE ARRAY").
     if first.base in ("ARRAY", "MAP"):
-        elem = unify([t.elem for t in known if t.elem is not None])
+        elem = unify([t.elem for t in known if t.elem is not None], first)
         if elem is None or elem.base in ("NULL", "ANY"):
             return None
         return SqlType(first.base, nullable, elem=elem)
@@ -172,10 +216,12 @@ def unify(types: list[SqlType]) -> SqlType | None:
         names = [n for n, _ in first.fields]
         if any([n for n, _ in t.fields] != names for t in known):
             return None
-        fields = [unify([dict(t.fields)[n] for t in known]) for n in names]
+        fields = [unify([dict(t.fields)[n] for t in known], first) for n in names]
         if any(f is None for f in fields):
             return None
         return SqlType("ROW", nullable, fields=tuple(zip(names, fields)))  # type: ignore[arg-type]
+    if first.precision is not None:  # timestamps and times: the finest of them (greatest(ts3, ts6) is a TIMESTAMP(6))
+        return SqlType(first.base, nullable, precision=max(t.precision or 0 for t in known))
     return first.with_null(nullable)
 
 

@@ -474,11 +474,11 @@ class Exprs:
             op = r.choice(["+", "-", "*"]) if choice == "arith" else "/"
             a, ta = self.gen(want, d)
             b, tb = self.gen(want, d)
-            return ir.Binary(op=op, left=a, right=b), T.numeric_result(ta, tb)
+            return ir.Binary(op=op, left=a, right=b), T.numeric_result(ta, tb, op)
         if choice == "mod":
             a, ta = self.gen("int", d)
             b, tb = self.gen("int", d)
-            return ir.Binary(op="%", left=a, right=b), T.numeric_result(ta, tb)
+            return ir.Binary(op="%", left=a, right=b), T.numeric_result(ta, tb, "%")
         if choice == "neg":
             a, ta = self.gen(want, d)
             if r.random() < 0.2:
@@ -751,7 +751,7 @@ class Exprs:
             else:
                 b, tb = self.agg_call(want) if r.random() < 0.5 else self.literal(want)
             op = r.choice(["+", "-", "*"] + (["/"] if want == "num" else []))
-            return ir.Binary(op=op, left=a, right=b), T.numeric_result(ta, tb)
+            return ir.Binary(op=op, left=a, right=b), T.numeric_result(ta, tb, op)
         if want == "num" and roll < 0.35:
             a, ta = self.agg_call(r.choice(["int", "num"]))
             return ir.Cast(operand=a, to=ir.PrimitiveType(name="double")), T.DOUBLE

@@ -128,7 +128,7 @@ class Types:
         results.append(self.type_of(e.otherwise, scope, ctx) if e.otherwise is not None else T.NULL)
         if any(r is None for r in results):
             return None
-        u = T.unify(results)  # type: ignore[arg-type]
+        u = T.unify(results, first=True)  # type: ignore[arg-type]
         if u is None:
             self.report("E201", "the branches of case have different types: "
                         + ", ".join(r.describe() for r in results if r.base != "NULL"), e.span,  # type: ignore[union-attr]
@@ -163,7 +163,7 @@ class Types:
         if lt.is_numeric and rt.is_numeric:
             if e.op == "%" and not (lt.base in T.INTEGRAL and rt.base in T.INTEGRAL):
                 self.report("E201", "% needs whole numbers", e.span)
-            return T.numeric_result(lt, rt)
+            return T.numeric_result(lt, rt, e.op)
         if e.op in ("+", "-") and lt.base in ("TIMESTAMP", "DATE") and rt.base == "INTERVAL":
             return lt
         if e.op == "+" and lt.base == "INTERVAL" and rt.base in ("TIMESTAMP", "DATE"):
@@ -332,4 +332,4 @@ class Types:
         if isinstance(t, Refused):
             self.report("E201", t.message, e.span, t.hint)
             return None
-        return t
+        return fn.by_literal(t, list(e.args)) if fn.by_literal else t

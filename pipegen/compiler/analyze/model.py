@@ -161,7 +161,8 @@ class Scope:
             sub = dict(t.fields).get(part)
             if sub is None:
                 return None
-            t = sub.with_null(sub.nullable or t.nullable)
+            # A record's fields are declared nullable (``SqlType.sql``), so Flink reads every one as nullable
+            t = sub.with_null(True)
         return t
 
 

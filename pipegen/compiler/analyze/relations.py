@@ -18,8 +18,10 @@ from .conditions import FLIP, conjuncts, describe, key_lost, literal, never_hold
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
                     output_name, suggest)
 
-# The type of a processing-time column (and of the window_time of a processing-time window), as Flink has it.
-PROC_TIME = T.SqlType("TIMESTAMP_LTZ", False, precision=3)
+# The type of a processing-time column (and of the window_time of a processing-time window). Nullable: Flink's
+# PROCTIME() is NOT NULL in the source, but a lookup join's output gives it as nullable (measured), and a sink
+# declared NOT NULL for it would refuse such a row.
+PROC_TIME = T.SqlType("TIMESTAMP_LTZ", True, precision=3)
 # Aggregates Flink cannot merge, so a session window (whose windows merge) cannot compute them.
 NO_MERGE = frozenset({"first_value", "last_value", "json_arrayagg", "json_objectagg"})
 
@@ -884,7 +886,7 @@ def _union(st: ir.Union, run: Run, types: Types) -> Relation | None:
             ok = False
     for c in first.columns:
         typed = [(first.name, c.type)] + [(r.name, r.column(c.name).type) for r in rest if ok]  # type: ignore[union-attr]
-        t = T.unify([x for _, x in typed])
+        t = T.unify([x for _, x in typed], first=True)
         if t is None:
             run.report("E201", f"column `{c.name}` has types that do not fit together: "
                        + ", ".join(f"{x.describe()} in `{n}`" for n, x in typed), st.span,

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS `crypto-arbitrage-opportunities` (
   `sell_price` DECIMAL(18, 8),
   `net_margin_pct` DOUBLE,
   `max_size` DOUBLE,
-  `stop_loss_price` DECIMAL(18, 8)
+  `stop_loss_price` DECIMAL(21, 8)
 )
 WITH (
   'changelog.mode' = 'append',

@@ -7,7 +7,7 @@ CREATE TABLE `arbitrage_sink` (
   `sell_price` DECIMAL(18, 8),
   `net_margin_pct` DOUBLE,
   `max_size` DOUBLE,
-  `stop_loss_price` DECIMAL(18, 8)
+  `stop_loss_price` DECIMAL(21, 8)
 ) WITH (
   'connector' = 'kafka',
   'topic' = 'crypto-arbitrage-opportunities',

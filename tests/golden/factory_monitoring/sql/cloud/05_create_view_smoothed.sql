@@ -13,7 +13,7 @@ SELECT
   AVG(CAST(CAST(`temperature_c` AS DOUBLE) AS DOUBLE)) OVER `w` AS `temperature_ma`,
   AVG(CAST(CAST(`pressure_bar` AS DOUBLE) AS DOUBLE)) OVER `w` AS `pressure_ma`,
   AVG(CAST(CAST(`vibration_mm_s` AS DOUBLE) AS DOUBLE)) OVER `w` AS `vibration_ma`,
-  STDDEV_SAMP(`temperature_c`) OVER `w` AS `temperature_sd`
+  STDDEV_SAMP(CAST(`temperature_c` AS DOUBLE)) OVER `w` AS `temperature_sd`
 FROM `factory_monitoring_running_equipment`
 WINDOW `w` AS (
   PARTITION BY `equipment_id`

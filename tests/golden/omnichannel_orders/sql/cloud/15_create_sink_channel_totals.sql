@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS `orders-per-channel-minute` (
   `window_time` TIMESTAMP_LTZ(3),
   `channel` STRING,
   `orders` BIGINT,
-  `revenue` DECIMAL(38, 2)
+  `revenue` DECIMAL(38, 13)
 )
 WITH (
   'changelog.mode' = 'append',

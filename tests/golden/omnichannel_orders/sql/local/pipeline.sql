@@ -115,7 +115,7 @@ CREATE TABLE `channel_totals` (
   `window_time` TIMESTAMP(3),
   `channel` STRING,
   `orders` BIGINT,
-  `revenue` DECIMAL(38, 2)
+  `revenue` DECIMAL(38, 13)
 ) WITH (
   'connector' = 'kafka',
   'topic' = 'orders-per-channel-minute',

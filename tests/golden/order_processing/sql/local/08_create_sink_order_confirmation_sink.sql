@@ -5,11 +5,11 @@ CREATE TABLE `order_confirmation_sink` (
   `quantity` INT,
   `order_time` TIMESTAMP(3),
   `email` STRING,
-  `subtotal` DECIMAL(19, 2),
-  `shipping_cost` DECIMAL(4, 2),
+  `subtotal` DECIMAL(21, 2),
+  `shipping_cost` DECIMAL(6, 2),
   `discount_rate` DECIMAL(3, 2),
-  `discount_amount` DECIMAL(19, 2),
-  `order_total` DECIMAL(19, 2),
+  `discount_amount` DECIMAL(24, 2),
+  `order_total` DECIMAL(35, 2),
   `status` STRING
 ) WITH (
   'connector' = 'kafka',

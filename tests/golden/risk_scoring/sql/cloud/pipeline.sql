@@ -68,7 +68,7 @@ SELECT
   `channel`,
   `transaction_time`,
   AVG(CAST(`amount` AS DOUBLE)) OVER `w` AS `avg_amount`,
-  STDDEV_SAMP(`amount`) OVER `w` AS `stddev_amount`,
+  STDDEV_SAMP(CAST(`amount` AS DOUBLE)) OVER `w` AS `stddev_amount`,
   MAX(`amount`) OVER `w` AS `max_amount`,
   COUNT(*) OVER `w` AS `history_size`
 FROM `card-transactions`
