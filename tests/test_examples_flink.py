@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from flink_types import type_disagreements
+
 from pipegen import api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +45,8 @@ def test_flink_plans_every_statement(spec: Path, target: str, planner) -> None:
     recording = Recording(planner)
     diags = api.validate_with_flink(result, planner=recording, targets=(target,))
     assert [d.message for d in diags] == []
+    if target == "local":  # every stage has the column types its sinks' tables and Avro schemas are written with
+        assert type_disagreements(planner, result, target) == []
     # It was planned, all of it: the target's statements after the two that make its database.
     ((sent, results),) = recording.calls
     statements = result.statements[target]

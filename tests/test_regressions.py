@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from flink_types import type_disagreements
+
 from pipegen import api
 from pipegen.compiler import ir
 
@@ -65,6 +67,8 @@ def test_regression(case: Path, target: str, planner) -> None:
         assert any(d.code == "W604" and f"sql/{target}/" in d.message for d in result.diagnostics)
         return
     assert [d.message for d in api.validate_with_flink(result, planner=planner, targets=(target,))] == []
+    if target == "local":  # and every stage has the column types the sinks' tables and schemas are written with
+        assert type_disagreements(planner, result, target) == []
 
 
 JOINED = [p for p in sorted((ROOT / "specs").glob("*.pgl")) + CASES if "\njoin " in p.read_text(encoding="utf-8")]

@@ -282,7 +282,7 @@ def _listed(types: list[T.SqlType]) -> str:
 
 
 def _array_of(args: list[T.SqlType]) -> T.SqlType | str | Refused:
-    u = T.unify(args, first=True)
+    u = T.unify(args, leading=True)
     if u is None:
         return Refused(f"array_of() needs items of one type, not {_listed(args)}",
                        "cast them to one type, e.g. cast(x as double)")
@@ -297,7 +297,7 @@ def _map_of(args: list[T.SqlType]) -> T.SqlType | str | Refused:
         return "map_of(key, value, ...) takes keys and values in pairs"
     if not all(k.base == "STRING" for k in keys):
         return "map_of() takes string keys (a map's keys are strings, as in Avro)"
-    u = T.unify(values, first=True)
+    u = T.unify(values, leading=True)
     if u is None:
         return Refused(f"map_of() needs values of one type, not {_listed(values)}",
                        "cast them to one type, e.g. cast(x as double)")

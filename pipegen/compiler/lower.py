@@ -214,11 +214,11 @@ def _call(e: ir.Call, cx: ExprContext) -> str:
     return text
 
 
-def plain_time(text: str) -> str:
+def plain_time(text: str, precision: int = 3) -> str:
     """A copy of an event-time column as a plain timestamp. Flink keeps every copy of a time attribute one, and a
     sink takes at most one ("The query contains more than one rowtime attribute column", Flink 2.3); a stage's
     event time is one column, every other copy is a plain timestamp in the checks too."""
-    return f"CAST({text} AS TIMESTAMP(3))"
+    return f"CAST({text} AS TIMESTAMP({precision}))"
 
 
 def reads_column(e: ir.Expr, name: str | None) -> bool:
@@ -322,7 +322,8 @@ class Lowering:
                 col = rel.column(name)
                 if (name != rel.event_time and col is not None and col.type.base == "TIMESTAMP"
                         and reads_column(it.expr, inp.event_time)):
-                    text = plain_time(text)  # a copy, or a value Flink keeps a time attribute (`ts + interval 1 h`)
+                    # a copy, or a value Flink keeps a time attribute (`ts + interval 1 h`), at the value's precision
+                    text = plain_time(text, col.type.precision or 3)
                 items.append((name, text))
         text = f"SELECT\n{select_list(items)}\nFROM {self.table(st.input)}"
         if st.where is not None:

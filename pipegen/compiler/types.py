@@ -188,8 +188,8 @@ def numeric_result(a: SqlType, b: SqlType, op: str = "") -> SqlType:
     return SqlType(max(a.base, b.base, key=order.index), nullable)
 
 
-def unify(types: list[SqlType], first: bool = False) -> SqlType | None:
-    """A common type of values; None if there is none. ``first``: Calcite's least restrictive type (case branches,
+def unify(types: list[SqlType], leading: bool = False) -> SqlType | None:
+    """A common type of values; None if there is none. ``leading``: Calcite's least restrictive type (case branches,
     array and map items, union columns), which keeps the first of a float and a double (``numeric_result``)."""
     if any(t.base == "ANY" for t in types):
         return ANY
@@ -201,14 +201,14 @@ def unify(types: list[SqlType], first: bool = False) -> SqlType | None:
     if all(t.is_numeric for t in known):
         out = first
         for t in known[1:]:
-            out = numeric_result(out, t, "first" if first else "")
+            out = numeric_result(out, t, "first" if leading else "")
         return out.with_null(nullable)
     if not all(t.base == first.base for t in known):
         return None
     # An array, a map or a record unifies by what it holds: Flink 2.3 refuses COALESCE(ARRAY[b], ARRAY[d]) of a
     # boolean and a date ("Cast function cannot convert ... BOOLEAN ARRAY to DATE ARRAY").
     if first.base in ("ARRAY", "MAP"):
-        elem = unify([t.elem for t in known if t.elem is not None], first)
+        elem = unify([t.elem for t in known if t.elem is not None], leading)
         if elem is None or elem.base in ("NULL", "ANY"):
             return None
         return SqlType(first.base, nullable, elem=elem)
@@ -216,7 +216,7 @@ def unify(types: list[SqlType], first: bool = False) -> SqlType | None:
         names = [n for n, _ in first.fields]
         if any([n for n, _ in t.fields] != names for t in known):
             return None
-        fields = [unify([dict(t.fields)[n] for t in known], first) for n in names]
+        fields = [unify([dict(t.fields)[n] for t in known], leading) for n in names]
         if any(f is None for f in fields):
             return None
         return SqlType("ROW", nullable, fields=tuple(zip(names, fields)))  # type: ignore[arg-type]

@@ -57,6 +57,10 @@ if str(HERE) not in sys.path:
 
 import specgen  # noqa: E402 - found beside this file, once it is on sys.path
 
+if str(HERE.parent) not in sys.path:  # a worker process: tests/ for the helpers the test files share
+    sys.path.insert(0, str(HERE.parent))
+from flink_types import type_disagreements  # noqa: E402
+
 from pipegen import api  # noqa: E402
 
 CASES = int(os.environ.get("PIPEGEN_DIFF_CASES", "1000"))
@@ -104,56 +108,13 @@ def plan_on_target(planner: Any, compiled: api.Compiled, target: str) -> list[tu
         m = re.match(r"Flink rejects sql/[^/]+/(\S+?)(?: line \d+)?: (.*)", d.message, re.DOTALL)
         out.append((m.group(1), m.group(2)) if m else ("?", d.message))
     if not out and target in TYPED_TARGETS:
-        out = type_disagreements(planner, compiled, target)
+        out = type_disagreements(planner, compiled, target)  # in the database validate_with_flink just used
     return out
 
 
-# The targets whose views' column types are compared with Flink's (``type_disagreements``). The cloud's differ from
-# the local ones only in its instants (TIMESTAMP_LTZ), which its tables declare themselves.
+# The targets whose views' column types are compared with Flink's (``flink_types.type_disagreements``). The
+# cloud's differ from the local ones only in its instants (TIMESTAMP_LTZ), which its tables declare themselves.
 TYPED_TARGETS = ("local",)
-_VIEW = re.compile(r"^CREATE TEMPORARY VIEW `((?:[^`]|``)+)`", re.M)
-_COLUMN = re.compile(r"^`((?:[^`]|``)*)` (.*)$", re.DOTALL)
-
-
-def _flink_text(t: str) -> str:
-    """A Flink type's text without what PipeGen's types do not say: time attributes, the length of a CHAR or
-    VARCHAR (Flink's MD5 is a CHAR(32), its JSON functions a VARCHAR(2000); PipeGen calls them strings, and
-    a string column takes them as they are), NOT NULL."""
-    t = t.replace(" *ROWTIME*", "").replace(" *PROCTIME*", "")
-    t = re.sub(r"\b(?:VAR)?CHAR\(\d+\)", "STRING", t)
-    return t.replace(" NOT NULL", "")
-
-
-def type_disagreements(planner: Any, compiled: api.Compiled, target: str) -> list[tuple[str, str]]:
-    """(file, what differs) for each column of a planned view whose type PipeGen's checks give otherwise than
-    Flink does: the types PipeGen writes into the sinks' tables and Avro schemas, so a sink would get a value
-    cast to another type (DECIMAL(1, 0) written as DECIMAL(5, 5), an INT mean as a DOUBLE) and lose its upsert
-    key on the way. A column PipeGen calls nullable that Flink knows never is null agrees (the schema is only
-    wider); one PipeGen calls NOT NULL that Flink may give null for does not (the sink would refuse the row)."""
-    analysis = compiled.check.analysis
-    db = f"default_catalog.pipegen_spec_{api._DATABASES}_{target}"  # the database validate_with_flink just used
-    out = []
-    for st in compiled.statements[target]:
-        m = _VIEW.match(st.sql) if st.phase == "view" else None
-        rel = analysis.relations.get(st.origin) if m else None
-        if rel is None:
-            continue
-        view = m.group(1).replace("``", "`")
-        theirs = {}
-        for c in planner.table_env.from_path(f"{db}.`{view}`").get_resolved_schema().get_columns():
-            cm = _COLUMN.match(str(c))
-            theirs[cm.group(1).replace("``", "`")] = cm.group(2)
-        for col in rel.columns:
-            flink = theirs.get(col.name)
-            if flink is None:
-                continue
-            mine = col.type.sql(lambda n: f"`{n}`").replace(" NOT NULL", "")
-            what = f"PipeGen types column `{col.name}` of `{rel.name}` as"
-            if mine != _flink_text(flink):
-                out.append((st.file, f"{what} {mine}, Flink as {_flink_text(flink)}."))
-            elif not col.type.nullable and not flink.replace(" *ROWTIME*", "").endswith("NOT NULL"):
-                out.append((st.file, f"{what} NOT NULL, Flink as nullable."))
-    return out
 
 
 PARSE_ERROR = re.compile(r"^(Encountered |Incorrect syntax near |Lexical error|Non-query expression)")

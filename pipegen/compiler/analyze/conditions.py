@@ -16,10 +16,40 @@ ColumnType = Callable[[tuple[str, ...]], "T.SqlType | None"]
 FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
+INVERSE = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
 def conjuncts(e: ir.Expr) -> list[ir.Expr]:
+    e = _simplified(e)
     if isinstance(e, ir.Binary) and e.op == "and":
         return conjuncts(e.left) + conjuncts(e.right)
     return [e]
+
+
+def _simplified(e: ir.Expr) -> ir.Expr:
+    """``c = true`` as ``c``; ``c = false``, ``c != true`` and ``not c`` as c turned round where that is one test
+    (``not (x is null)`` is ``x is not null``, ``not (x > 3)`` is ``x <= 3``; the same under SQL's nulls), as
+    Calcite simplifies them."""
+    if isinstance(e, ir.Binary) and e.op in ("=", "!=") and isinstance(e.right, ir.BoolLit) != isinstance(
+            e.left, ir.BoolLit):
+        test, value = (e.left, e.right.value) if isinstance(e.right, ir.BoolLit) else (e.right, e.left.value)
+        return _simplified(test) if value == (e.op == "=") else _negated(test)
+    if isinstance(e, ir.Not):
+        return _negated(e.operand)
+    return e
+
+
+def _negated(e: ir.Expr) -> ir.Expr:
+    e = _simplified(e)
+    if isinstance(e, ir.Not):
+        return _simplified(e.operand)
+    if isinstance(e, ir.IsNull):
+        return ir.IsNull(operand=e.operand, negated=not e.negated, span=e.span)
+    if isinstance(e, ir.Binary) and e.op in INVERSE:
+        return ir.Binary(op=INVERSE[e.op], left=e.left, right=e.right, span=e.span)
+    if isinstance(e, ir.BoolLit):
+        return ir.BoolLit(value=not e.value, span=e.span)
+    return ir.Not(operand=e, span=e.span)
 
 
 def literal(e: ir.Expr) -> Value | None:

@@ -128,7 +128,7 @@ class Types:
         results.append(self.type_of(e.otherwise, scope, ctx) if e.otherwise is not None else T.NULL)
         if any(r is None for r in results):
             return None
-        u = T.unify(results, first=True)  # type: ignore[arg-type]
+        u = T.unify(results, leading=True)  # type: ignore[arg-type]
         if u is None:
             self.report("E201", "the branches of case have different types: "
                         + ", ".join(r.describe() for r in results if r.base != "NULL"), e.span,  # type: ignore[union-attr]

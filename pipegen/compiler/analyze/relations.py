@@ -886,7 +886,7 @@ def _union(st: ir.Union, run: Run, types: Types) -> Relation | None:
             ok = False
     for c in first.columns:
         typed = [(first.name, c.type)] + [(r.name, r.column(c.name).type) for r in rest if ok]  # type: ignore[union-attr]
-        t = T.unify([x for _, x in typed], first=True)
+        t = T.unify([x for _, x in typed], leading=True)
         if t is None:
             run.report("E201", f"column `{c.name}` has types that do not fit together: "
                        + ", ".join(f"{x.describe()} in `{n}`" for n, x in typed), st.span,
