@@ -346,9 +346,13 @@ class Lowering:
                 group.append(ident(c))
         else:
             source = self.table(st.input)
+        time = self.rel(st.input).event_time if st.window is not None else None
         for g in st.group_by:
-            items.append((g.path[-1], sql(g, cx)))
-            group.append(sql(g, cx))
+            # The input's event time, grouped by beside the window, stays a time attribute beside window_time, and
+            # a sink takes one ("more than one rowtime attribute column", Flink 2.3): a plain copy is selected.
+            text = sql(g, cx)
+            items.append((g.path[-1], plain_time(text) if len(g.path) == 1 and g.path[0] == time else text))
+            group.append(text)
         for m in st.measures:
             items.append((m.name, sql(m.expr, cx)))
         text = f"SELECT\n{select_list(items)}\nFROM {source}"

@@ -175,6 +175,14 @@ def _join(st: ir.Join, run: Run, rel: Relation) -> None:
                        f"(on ... and <stream>.{right.pinned[0]} = ...) or after the join")
         else:
             _temporal_condition(run, st, left, right)
+    if st.join_kind == "regular":
+        scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
+        never = never_holds(st.on, lambda path: scope.resolve(path)[0])
+        if never:
+            # Flink 2.3 folds the join to no rows and keeps both inputs' event times in them as time attributes,
+            # which a sink then refuses ("more than one rowtime attribute column").
+            run.report("E701", f"the condition of join `{st.name}` can never hold: {describe(never)}",
+                       never[0].span, "no row would ever be joined; correct the condition, or leave that part out")
 
 
 def _temporal_condition(run: Run, st: ir.Join, left: Relation, right: Relation) -> None:
