@@ -149,8 +149,12 @@ def _never_alone(c: ir.Expr, column_type: ColumnType) -> bool:
     if isinstance(c, ir.IsNull) and isinstance(c.operand, ir.Column) and not c.negated:
         t = column_type(c.operand.path)
         return t is not None and not t.nullable
-    if isinstance(c, ir.InList) and not c.negated:
-        return all(isinstance(i, ir.NullLit) for i in c.items)
+    if isinstance(c, ir.InList):  # `x not in (..., null)` is false or null, whatever x is
+        nulls = [isinstance(i, ir.NullLit) for i in c.items]
+        return any(nulls) if c.negated else all(nulls)
+    if isinstance(c, ir.Case):  # every outcome false or null (a missing else is null)
+        outcomes = [w.result for w in c.whens] + ([c.otherwise] if c.otherwise is not None else [])
+        return all(isinstance(o, ir.NullLit) or (isinstance(o, ir.BoolLit) and not o.value) for o in outcomes)
     return False
 
 

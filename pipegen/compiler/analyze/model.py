@@ -57,6 +57,9 @@ class Relation:
     # one), so a sink resolves conflicts (ON CONFLICT DO DEDUPLICATE costs nothing where Flink finds the key) and
     # a temporal join cannot read it as a versioned table.
     pinned: tuple[str, ...] = ()
+    # No row can reach it: a filter before it that never holds (``conditions.never_holds``). Flink plans such a
+    # stage as no rows at all, with no upsert key ("upsert key: none"), so its ``pinned`` is its whole key.
+    empty: bool = False
     # A temporal join's key comparisons that need a cast (each top-level equality of its `on`, with its cast).
     key_casts: dict[Any, KeyCast] = field(default_factory=dict)
 

@@ -37,7 +37,24 @@ def relations(run: Run) -> None:
         st = run.by_name[name]
         rel = RELATION(st, run, types)
         if rel is not None:
+            if _empty(st, run):
+                rel.empty, rel.pinned = True, rel.key
             run.out.relations[name] = rel
+
+
+def _empty(st: Any, run: Run) -> bool:
+    """Whether no row can reach ``st``: its own where (or a having) never holds, or its input is empty (a join's
+    inner side, or its left; a union's every input)."""
+    ins = [run.relation(n) for n in ir.statement_inputs(st)]
+    if any(r is None for r in ins) or not ins:
+        return False
+    if isinstance(st, ir.Union):
+        gone = all(r.empty for r in ins)  # type: ignore[union-attr]
+    elif isinstance(st, ir.Join):
+        gone = ins[0].empty or (not st.outer_left and ins[1].empty)  # type: ignore[union-attr]
+    else:
+        gone = ins[0].empty  # type: ignore[union-attr]
+    return gone or (not isinstance(st, ir.Join | ir.Union) and _never_in(run, st) is not None)
 
 
 def _outputs(run: Run, items: list[Item], st: Any) -> list[Col]:
