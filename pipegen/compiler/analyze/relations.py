@@ -279,8 +279,8 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
     fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
-    if st.where is not None and isinstance(inp.statement, ir.TopN) and inp.windowed:
-        _window_rank_filter(run, st.where, inp.statement)
+    if st.where is not None and isinstance(inp.statement, ir.TopN):
+        _rank_filter(run, st.where, inp)
     if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
         pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
     if st.select is None:
@@ -408,6 +408,8 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     scope = Scope({st.input: inp}, [st.input])
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
+        if isinstance(inp.statement, ir.TopN):
+            _rank_filter(run, st.where, inp)
     cols: list[Item] = []
     rel = Relation(st.name, st, [], **carried_time(inp, keep=False))
     w = st.window
@@ -711,6 +713,27 @@ def _never_in(run: Run, st: Any) -> list[ir.Expr] | None:
             if never:
                 return never
     return None
+
+
+def _rank_filter(run: Run, where: ir.Expr, rel: Relation) -> None:
+    """A filter right after a top-N (``rel``): Flink 2.3 merges it into the top-N. A window top-N: see
+    ``_window_rank_filter``. Another: a conjunct reading ``rownum`` other than by whole numbers leaves no top-N
+    but an OVER aggregate, which Flink plans only ordered by one time attribute, ascending ("The window can only
+    be ordered in ASCENDING mode", "... by a single time column"; measured with and without a partition)."""
+    topn = rel.statement
+    if rel.windowed:
+        _window_rank_filter(run, where, topn)
+        return
+    inp = run.relation(topn.input)
+    times = {inp.event_time, inp.proc_time} - {None} if inp is not None else set()
+    if len(topn.order_by) == 1 and topn.order_by[0].direction == "asc" and topn.order_by[0].column.path[-1] in times:
+        return
+    for c in conjuncts(where):
+        if _reads_rownum(c) and _rank_bounds(c) is None:
+            run.report("E701", f"Flink cannot keep `{topn.name}` a top-N with `{expr(c)}` after it", c.span,
+                       "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`); Flink takes any "
+                       "filter of it only after a top-N ordered by the time, ascending")
+            return
 
 
 def _window_rank_filter(run: Run, where: ir.Expr, topn: ir.TopN) -> None:
