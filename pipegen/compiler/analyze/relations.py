@@ -279,8 +279,9 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
     fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
-    if st.where is not None and isinstance(inp.statement, ir.TopN):
-        _rank_filter(run, st.where, inp)
+    behind = _topn_behind(run, inp)
+    if st.where is not None and behind is not None:
+        _rank_filter(run, st.where, behind)
     if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
         pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
     if st.select is None:
@@ -408,8 +409,9 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     scope = Scope({st.input: inp}, [st.input])
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
-        if isinstance(inp.statement, ir.TopN):
-            _rank_filter(run, st.where, inp)
+        behind = _topn_behind(run, inp)
+        if behind is not None:
+            _rank_filter(run, st.where, behind)
     cols: list[Item] = []
     rel = Relation(st.name, st, [], **carried_time(inp, keep=False))
     w = st.window
@@ -712,6 +714,22 @@ def _never_in(run: Run, st: Any) -> list[ir.Expr] | None:
                 (c.type for c in rel.columns if len(path) == 1 and c.name == path[0]), None))
             if never:
                 return never
+    return None
+
+
+def _topn_behind(run: Run, rel: Relation | None) -> Relation | None:
+    """The top-N a filter on ``rel`` reaches in Flink's plan: ``rel`` itself, or one behind transforms and
+    aggregates without a window (Flink moves a filter of ``rownum`` through them: a transform's view is merged, an
+    aggregate's group key is filtered before it), or None."""
+    seen = 0
+    while rel is not None and seen < 100:
+        st = rel.statement
+        if isinstance(st, ir.TopN):
+            return rel
+        if not (isinstance(st, ir.Transform) or (isinstance(st, ir.Aggregate) and st.window is None)) or (
+                rel.column("rownum") is None):
+            return None
+        rel, seen = run.relation(st.input), seen + 1
     return None
 
 
