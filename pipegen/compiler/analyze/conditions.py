@@ -36,7 +36,26 @@ def _simplified(e: ir.Expr) -> ir.Expr:
         return _simplified(test) if value == (e.op == "=") else _negated(test)
     if isinstance(e, ir.Not):
         return _negated(e.operand)
+    if isinstance(e, ir.Case):
+        return _case_test(e)
     return e
+
+
+def _case_test(e: ir.Case) -> ir.Expr:
+    """A case of null tests (never null themselves) with true/false outcomes, as the one test it is:
+    `case when x is not null then false else true end` is `x is null` (Calcite folds it so)."""
+    if not isinstance(e.otherwise, ir.BoolLit) or not all(
+            isinstance(w.condition, ir.IsNull) and isinstance(w.result, ir.BoolLit) for w in e.whens):
+        return e
+    out: ir.Expr = e.otherwise
+    for w in reversed(e.whens):
+        if isinstance(out, ir.BoolLit) and out.value == w.result.value:
+            continue  # both ways the same
+        if isinstance(out, ir.BoolLit):
+            out = w.condition if w.result.value else _negated(w.condition)
+        else:
+            return e  # a test left after another: not one test
+    return out
 
 
 def _negated(e: ir.Expr) -> ir.Expr:
