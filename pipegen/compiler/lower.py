@@ -551,9 +551,13 @@ class Lowering:
 
     def insert(self, sink: ir.Sink) -> str:
         inp = self.rel(sink.input)
-        # A processing-time column is written as the timestamp(3) the sink declares.
-        cols = ", ".join(f"CAST({ident(c.name)} AS TIMESTAMP(3))" if c.type.base == "TIMESTAMP_LTZ" else ident(c.name)
-                         for c in inp.columns)
+        # A processing-time column is written as the timestamp(3) the sink declares. A stage no row reaches
+        # (``Relation.empty``) is planned by Flink 2.3 as empty values that keep every copy of a time attribute one
+        # (min(ts) too), and a sink takes one ("more than one rowtime attribute column"): each is a plain copy.
+        cols = ", ".join(
+            f"CAST({ident(c.name)} AS TIMESTAMP(3))" if c.type.base == "TIMESTAMP_LTZ"
+            else plain_time(ident(c.name), c.type.precision or 3) if inp.empty and c.type.base == "TIMESTAMP"
+            else ident(c.name) for c in inp.columns)
         text = f"INSERT INTO {self.table(sink.name)}\nSELECT {cols}\nFROM {self.table(sink.input)}"
         if needs_dedup_on_conflict(sink, inp):
             text += "\nON CONFLICT DO DEDUPLICATE"
