@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from .. import ir
 from .. import types as T
+from .model import calls
 
 Value = Decimal | str | bool
 ColumnType = Callable[[tuple[str, ...]], "T.SqlType | None"]
@@ -165,7 +166,7 @@ def _never_alone(c: ir.Expr, column_type: ColumnType) -> bool:
     if isinstance(c, ir.Binary) and c.op in FLIP:
         if isinstance(c.left, ir.NullLit) or isinstance(c.right, ir.NullLit):
             return True  # a comparison with null is unknown
-        if c.op in ("<", ">", "!=") and c.left == c.right and not _calls(c.left):
+        if c.op in ("<", ">", "!=") and c.left == c.right and not calls([c.left]):
             return True  # `x < x` is false or unknown (a value without a call: nothing random in it)
     if isinstance(c, ir.IsNull) and isinstance(c.operand, ir.Column) and not c.negated:
         t = column_type(c.operand.path)
@@ -177,21 +178,6 @@ def _never_alone(c: ir.Expr, column_type: ColumnType) -> bool:
         outcomes = [w.result for w in c.whens] + ([c.otherwise] if c.otherwise is not None else [])
         return all(isinstance(o, ir.NullLit) or (isinstance(o, ir.BoolLit) and not o.value) for o in outcomes)
     return False
-
-
-def _calls(e: ir.Expr) -> bool:
-    return isinstance(e, ir.Call) or any(_calls(c) for c in _children(e))
-
-
-def _children(e: ir.Expr) -> list[ir.Expr]:
-    out: list[ir.Expr] = []
-    for name in ir.value_fields(type(e)):
-        v = getattr(e, name)
-        if isinstance(v, ir.Node):
-            out.append(v)
-        elif isinstance(v, tuple):
-            out += [x for x in v if isinstance(x, ir.Node)]
-    return out
 
 
 def _narrowings(c: ir.Expr) -> list[tuple[ir.Column, str, Value]]:

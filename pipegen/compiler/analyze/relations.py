@@ -279,9 +279,8 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     rel = Relation(st.name, st, [], updating=inp.updating, windowed=inp.windowed, **carried_time(inp))
     fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
-    behind = _topn_behind(run, inp)
-    if st.where is not None and behind is not None:
-        _rank_filter(run, st.where, behind)
+    if st.where is not None:
+        _rank_filter(run, st.where, inp)
     if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
         pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
     if st.select is None:
@@ -409,9 +408,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     scope = Scope({st.input: inp}, [st.input])
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
-        behind = _topn_behind(run, inp)
-        if behind is not None:
-            _rank_filter(run, st.where, behind)
+        _rank_filter(run, st.where, inp)
     cols: list[Item] = []
     rel = Relation(st.name, st, [], **carried_time(inp, keep=False))
     w = st.window
@@ -733,17 +730,21 @@ def _topn_behind(run: Run, rel: Relation | None) -> Relation | None:
     return None
 
 
-def _rank_filter(run: Run, where: ir.Expr, rel: Relation) -> None:
-    """A filter right after a top-N (``rel``): Flink 2.3 merges it into the top-N. A window top-N: see
-    ``_window_rank_filter``. Another: a conjunct reading ``rownum`` other than by whole numbers leaves no top-N
-    but an OVER aggregate, which Flink plans only ordered by one time attribute, ascending ("The window can only
-    be ordered in ASCENDING mode", "... by a single time column"; measured with and without a partition)."""
+def _rank_filter(run: Run, where: ir.Expr, inp: Relation) -> None:
+    """A filter of ``inp`` that reaches a top-N (``_topn_behind``): Flink 2.3 merges it into the top-N. A window
+    top-N: see ``_window_rank_filter``. Another: a conjunct reading ``rownum`` other than by whole numbers leaves
+    no top-N but an OVER aggregate, which Flink plans only ordered by one time attribute, ascending ("The window
+    can only be ordered in ASCENDING mode", "... by a single time column"; measured with and without a
+    partition)."""
+    rel = _topn_behind(run, inp)
+    if rel is None:
+        return
     topn = rel.statement
     if rel.windowed:
         _window_rank_filter(run, where, topn)
         return
-    inp = run.relation(topn.input)
-    times = {inp.event_time, inp.proc_time} - {None} if inp is not None else set()
+    ranked = run.relation(topn.input)
+    times = {ranked.event_time, ranked.proc_time} - {None} if ranked is not None else set()
     if len(topn.order_by) == 1 and topn.order_by[0].direction == "asc" and topn.order_by[0].column.path[-1] in times:
         return
     for c in conjuncts(where):

@@ -176,13 +176,18 @@ def _join(st: ir.Join, run: Run, rel: Relation) -> None:
         else:
             _temporal_condition(run, st, left, right)
     if st.join_kind == "regular":
-        scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
-        never = never_holds(st.on, lambda path: scope.resolve(path)[0])
+        never = _never_joined(st, left, right)
         if never:
             # Flink 2.3 folds the join to no rows and keeps both inputs' event times in them as time attributes,
             # which a sink then refuses ("more than one rowtime attribute column").
             run.report("E701", f"the condition of join `{st.name}` can never hold: {describe(never)}",
                        never[0].span, "no row would ever be joined; correct the condition, or leave that part out")
+
+
+def _never_joined(st: ir.Join, left: Relation, right: Relation) -> list[ir.Expr]:
+    """The parts of a join's condition that can never hold together (``conditions.never_holds``), or []."""
+    scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
+    return never_holds(st.on, lambda path: scope.resolve(path)[0])
 
 
 def _temporal_condition(run: Run, st: ir.Join, left: Relation, right: Relation) -> None:
@@ -197,8 +202,7 @@ def _temporal_condition(run: Run, st: ir.Join, left: Relation, right: Relation) 
                        f"with the event time of `{st.left}` ({left.event_time})", other.span,
                        f"compare `{st.right}.{k}` with `{st.left}.{left.event_time}`, or key `{st.right}` by "
                        "another column")
-    scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
-    never = never_holds(st.on, lambda path: scope.resolve(path)[0])
+    never = _never_joined(st, left, right)
     if never:
         run.report("E701", f"the condition of temporal join `{st.name}` can never hold: {describe(never)}",
                    never[0].span, "Flink folds it to false and then finds no key to join on; correct the "
