@@ -281,6 +281,7 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
     if st.where is not None:
         _rank_filter(run, st.where, inp)
+        _window_bounds_filter(run, st.where, inp, st.input)
     if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
         pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
     if st.select is None:
@@ -461,6 +462,8 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
         types.condition(st.having, hscope, Ctx(aggregates=True, grouped=hgrouped, stage="aggregate"), "having")
     rel.columns = _outputs(run, cols, st)
     rel.key = tuple(key_names) if rel.updating else ()
+    if st.having is not None:
+        _window_bounds_filter(run, st.having, rel, st.name, st.input)
     fixed = inp.constants | fixed_by(st.where, inp)
     rel.constants = frozenset(g.path[0] for g in st.group_by if len(g.path) == 1 and g.path[0] in fixed) | fixed_by(
         st.having, rel)
@@ -752,6 +755,64 @@ def _rank_filter(run: Run, where: ir.Expr, inp: Relation) -> None:
             run.report("E701", f"Flink cannot keep `{topn.name}` a top-N with `{expr(c)}` after it", c.span,
                        "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`); Flink takes any "
                        "filter of it only after a top-N ordered by the time, ascending")
+            return
+
+
+def _proc_windows_behind(run: Run, rel: Relation | None) -> tuple[Relation, dict[str, frozenset[str]]] | None:
+    """The processing-time window aggregate a filter on ``rel`` reaches in Flink's plan: ``rel`` itself, or one
+    behind transforms (Flink merges their views), with the aggregate's columns each column of ``rel`` reads."""
+    chain: list[ir.Transform] = []
+    while rel is not None and len(chain) < 100:
+        st = rel.statement
+        if isinstance(st, ir.Aggregate) and st.window is not None and rel.proc_time == "window_time":
+            reads = {c.name: frozenset({c.name}) for c in rel.columns}
+            for t in reversed(chain):
+                if t.select is not None:
+                    out = dict(reads) if t.select.star else {}
+                    for it in t.select.items:
+                        name = it.alias or output_name(it.expr)
+                        if name is not None:
+                            out[name] = frozenset().union(*(reads.get(c, frozenset()) for c in _read(it.expr,
+                                                                                                      t.input)))
+                    reads = out
+            return rel, reads
+        if not isinstance(st, ir.Transform):
+            return None
+        chain.append(st)
+        rel = run.relation(st.input)
+    return None
+
+
+def _read(e: ir.Expr, *stages: str) -> set[str]:
+    """The columns an expression reads (``column``, or ``stage.column`` for a stage of ``stages``; a record's
+    field as its column)."""
+    if isinstance(e, ir.Column):
+        return {e.path[1] if len(e.path) > 1 and e.path[0] in stages else e.path[0]}
+    return set().union(*(_read(c, *stages) for c in children(e)))
+
+
+def _window_bounds_filter(run: Run, cond: ir.Expr, rel: Relation | None, *stages: str) -> None:
+    """A filter reaching a processing-time window aggregate (``_proc_windows_behind``; ``stages`` name what
+    ``cond``'s columns may be qualified by). Flink 2.3 moves a conjunct that reads only the aggregate's group (the
+    window's bounds and its keys) below the aggregate, which is then no window aggregate but an updating
+    GroupAggregate ("doesn't support consuming update changes which is produced by node GroupAggregate"; measured
+    with `window_start > TIMESTAMP ...`, `window_end > window_start`, `window_time > ...` and with a key beside a
+    bound). Null tests of the bounds and conjuncts that never hold fold away and plan, and so does an aggregate's
+    where reading the windows, with or without a window of its own (measured). A transform's filter is refused
+    whatever reads it (an aggregate without a window would take the updates), as PipeGen keeps windows
+    append-only."""
+    found = _proc_windows_behind(run, rel)
+    if found is None:
+        return
+    agg, reads = found
+    group = set(WINDOW_COLUMNS) | {g.path[-1] for g in agg.statement.group_by}
+    for c in conjuncts(cond):
+        if isinstance(c, ir.IsNull) or never_holds(c, lambda path: None):
+            continue
+        cols = frozenset().union(*(reads.get(n, frozenset({n})) for n in _read(c, *stages)))
+        if cols and cols <= group and cols & set(WINDOW_COLUMNS):
+            run.report("E701", f"Flink cannot filter the processing-time windows of `{agg.name}` by their bounds "
+                       f"(`{expr(c)}`)", c.span, "filter the rows before the window, or window on the event time")
             return
 
 
