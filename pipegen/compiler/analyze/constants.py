@@ -76,9 +76,32 @@ def fixed_by(condition: ir.Expr | None, rel: Relation) -> frozenset[str]:
     if test is not None:
         col = rel.column(test[0])
         return frozenset({test[0]}) if test[1] and col is not None and col.type.nullable else frozenset()
+    pairs: tuple[tuple[ir.Expr, ir.Expr], ...] = ()
     if isinstance(condition, ir.Binary) and condition.op == "=":
-        for c, lit in ((condition.left, condition.right), (condition.right, condition.left)):
-            col = rel.column(c.path[0]) if isinstance(c, ir.Column) and len(c.path) == 1 else None
-            if col is not None and isinstance(lit, LITERALS) and not col.type.nullable:
-                return frozenset({col.name})
+        pairs = ((condition.left, condition.right), (condition.right, condition.left))
+    elif isinstance(condition, ir.Between) and not condition.negated and expr(condition.low) == expr(
+            condition.high):
+        pairs = ((condition.operand, condition.low),)  # `between 1 and 1`, and `in (1)`, are `= 1` to Calcite
+    elif isinstance(condition, ir.InList) and not condition.negated and len({expr(i) for i in condition.items}) == 1:
+        pairs = ((condition.operand, condition.items[0]),)
+    for c, lit in pairs:
+        col = rel.column(c.path[0]) if isinstance(c, ir.Column) and len(c.path) == 1 else None
+        if col is not None and isinstance(lit, LITERALS) and not col.type.nullable:
+            return frozenset({col.name})
     return frozenset()
+
+
+def same_measures(st: ir.Aggregate, fixed: frozenset[str], inp: Relation) -> frozenset[str]:
+    """The measures of ``st`` that Calcite computes as one call with a measure of ``fixed``, so they hold one value
+    too: the same aggregate written twice, and `count(x)` of an x never null, which is `count(*)` (Flink 2.3
+    folds `having count(x) = 1` into every `count(*)` of the window; measured 2026-12-02)."""
+    forms = {m.name: _form(m.expr, inp) for m in st.measures}
+    held = {forms[n] for n in fixed if n in forms}
+    return frozenset(n for n, f in forms.items() if f in held)
+
+
+def _form(e: ir.Expr, inp: Relation) -> str:
+    if isinstance(e, ir.Call) and e.name == "count" and not e.distinct and len(e.args) == 1 and _never_null(
+            e.args[0], inp):
+        return "count(*)"
+    return expr(e)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .. import ir
 from .. import types as T
@@ -54,8 +54,8 @@ class Relation:
     constants: frozenset[str] = frozenset()  # columns Flink folds to one value (``constants.py``)
     # Key columns a filter fixed to one value (`where k = "a"`). Flink's plan then puts the value in place of the
     # column and may find no upsert key at all (Flink 2.3: "upsert key: ."; after an aggregate it still finds
-    # one), so a sink resolves conflicts (ON CONFLICT DO DEDUPLICATE costs nothing where Flink finds the key) and
-    # a temporal join cannot read it as a versioned table.
+    # one), so a temporal join cannot read it as a versioned table (every upsert sink resolves conflicts anyway:
+    # ``Lowering.insert``).
     pinned: tuple[str, ...] = ()
     # No row can reach it: a filter before it that never holds (``conditions.never_holds``). Flink plans such a
     # stage as no rows at all, with no upsert key ("upsert key: none"), so its ``pinned`` is its whole key.
@@ -65,6 +65,50 @@ class Relation:
 
     def column(self, name: str) -> Col | None:
         return next((c for c in self.columns if c.name == name), None)
+
+
+def topn_behind(relation: Callable[[str], Relation | None], rel: Relation | None) -> Relation | None:
+    """The top-N a filter on ``rel`` reaches in Flink's plan: ``rel`` itself, or one behind transforms and
+    aggregates without a window (Flink moves a filter of ``rownum`` through them: a transform's view is merged, an
+    aggregate's group key is filtered before it), or None. ``relation`` finds a stage's relation by name."""
+    seen = 0
+    while rel is not None and seen < 100:
+        st = rel.statement
+        if isinstance(st, ir.TopN):
+            return rel
+        if not (isinstance(st, ir.Transform) or (isinstance(st, ir.Aggregate) and st.window is None)) or (
+                rel.column("rownum") is None):
+            return None
+        rel, seen = relation(st.input), seen + 1
+    return None
+
+
+def definition(relation: Callable[[str], Relation | None], rel: Relation | None, name: str) -> ir.Expr | None:
+    """The expression that computes column ``name`` of ``rel``, looked for back through the stages that pass a
+    column on unchanged (Flink merges their views, and simplifies the expression where it is used): a select's
+    item, else None (a source's field, a measure's aggregate, a column no select names)."""
+    for _ in range(100):
+        if rel is None:
+            return None
+        st = rel.statement
+        select = getattr(st, "select", None)
+        item = next((it for it in select.items if (it.alias or output_name(it.expr)) == name), None) if (
+            isinstance(st, ir.Transform | ir.Join) and select is not None) else None
+        if item is not None and not isinstance(item.expr, ir.Column):
+            return item.expr
+        inputs = ir.statement_inputs(st)
+        if item is not None:  # a copy of a column: of the input it names, or the one that has it
+            path = item.expr.path  # type: ignore[union-attr]
+            if len(path) == 2 and path[0] in inputs:
+                inputs, path = (path[0],), path[1:]
+            if len(path) != 1:
+                return None
+            name = path[0]
+        elif isinstance(st, ir.Source | ir.Union) or (isinstance(st, ir.Aggregate) and name not in {
+                g.path[-1] for g in st.group_by}):
+            return None
+        rel = next((r for r in map(relation, inputs) if r is not None and r.column(name) is not None), None)
+    return None
 
 
 def carried_time(inp: Relation, *, keep: bool = True) -> dict[str, Any]:
@@ -86,6 +130,9 @@ class Analysis:
     # ("TIMESTAMP(3) *ROWTIME* ARRAY"), and refuses one beside a plain timestamp ("Conversion to relational algebra
     # failed to preserve datatypes"), so each is written as a plain one.
     held_times: dict[Any, T.SqlType] = field(default_factory=dict)
+    # Casts of a number to a string: Flink 2.3 folds a cast of one to a timestamp into a cast of the number,
+    # which it refuses (``Types._cast``).
+    number_texts: set[Any] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:

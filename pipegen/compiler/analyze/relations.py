@@ -12,11 +12,11 @@ from .. import types as T
 from ..functions import AGGREGATES, FUNCTIONS
 from ..printer import expr
 from ..registry import Dispatch
-from .constants import constant, fixed_by
+from .constants import constant, fixed_by, same_measures
 from .exprs import Types
 from .conditions import FLIP, conjuncts, describe, key_lost, literal, never_holds, pinned
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
-                    output_name, suggest)
+                    output_name, suggest, topn_behind)
 
 # The type of a processing-time column (and of the window_time of a processing-time window). Nullable: Flink's
 # PROCTIME() is NOT NULL in the source, but a lookup join's output gives it as nullable (measured), and a sink
@@ -37,9 +37,9 @@ def relations(run: Run) -> None:
         st = run.by_name[name]
         rel = RELATION(st, run, types)
         if rel is not None:
+            run.out.relations[name] = rel  # first: a having is read against the stage's own columns
             if _empty(st, run):
                 rel.empty, rel.pinned = True, rel.key
-            run.out.relations[name] = rel
 
 
 def _empty(st: Any, run: Run) -> bool:
@@ -467,6 +467,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     fixed = inp.constants | fixed_by(st.where, inp)
     rel.constants = frozenset(g.path[0] for g in st.group_by if len(g.path) == 1 and g.path[0] in fixed) | fixed_by(
         st.having, rel)
+    rel.constants |= same_measures(st, rel.constants, inp)
     if rel.updating and (key_lost(st.where, rel.key, fixed, lambda path: scope.resolve(path)[0]) or key_lost(
             st.having, rel.key, rel.constants, lambda path: hscope.resolve(path)[0])):
         rel.pinned = rel.key  # a filter folds every group key to one value, or leaves no row: no upsert key
@@ -717,45 +718,43 @@ def _never_in(run: Run, st: Any) -> list[ir.Expr] | None:
     return None
 
 
-def _topn_behind(run: Run, rel: Relation | None) -> Relation | None:
-    """The top-N a filter on ``rel`` reaches in Flink's plan: ``rel`` itself, or one behind transforms and
-    aggregates without a window (Flink moves a filter of ``rownum`` through them: a transform's view is merged, an
-    aggregate's group key is filtered before it), or None."""
-    seen = 0
-    while rel is not None and seen < 100:
-        st = rel.statement
-        if isinstance(st, ir.TopN):
-            return rel
-        if not (isinstance(st, ir.Transform) or (isinstance(st, ir.Aggregate) and st.window is None)) or (
-                rel.column("rownum") is None):
-            return None
-        rel, seen = run.relation(st.input), seen + 1
-    return None
-
-
 def _rank_filter(run: Run, where: ir.Expr, inp: Relation) -> None:
-    """A filter of ``inp`` that reaches a top-N (``_topn_behind``): Flink 2.3 merges it into the top-N. A window
-    top-N: see ``_window_rank_filter``. Another: a conjunct reading ``rownum`` other than by whole numbers leaves
-    no top-N but an OVER aggregate, which Flink plans only ordered by one time attribute, ascending ("The window
+    """A filter of ``inp`` that reaches a top-N (``model.topn_behind``): Flink 2.3 merges it into the top-N.
+    A conjunct reading ``rownum`` other than by whole numbers leaves no top-N but an OVER aggregate: after a window
+    top-N an updating one ("doesn't support consuming update and delete changes which is produced by node
+    OverAggregate"), after another one that Flink plans only ordered by one time attribute, ascending ("The window
     can only be ordered in ASCENDING mode", "... by a single time column"; measured with and without a
-    partition)."""
-    rel = _topn_behind(run, inp)
+    partition). Whole-number bounds stay a top-N, which must keep some row number ("Rank end should not less
+    than zero": `rownum <= 0`, `rownum in (0)`, `rownum < 1`; `rownum <= 0.5` plans), after every kind of top-N."""
+    rel = topn_behind(run.relation, inp)
     if rel is None:
         return
     topn = rel.statement
-    if rel.windowed:
-        _window_rank_filter(run, where, topn)
-        return
     ranked = run.relation(topn.input)
     times = {ranked.event_time, ranked.proc_time} - {None} if ranked is not None else set()
-    if len(topn.order_by) == 1 and topn.order_by[0].direction == "asc" and topn.order_by[0].column.path[-1] in times:
-        return
+    by_time = (len(topn.order_by) == 1 and topn.order_by[0].direction == "asc"
+               and topn.order_by[0].column.path[-1] in times)
+    end = topn.limit
     for c in conjuncts(where):
-        if _reads_rownum(c) and _rank_bounds(c) is None:
-            run.report("E701", f"Flink cannot keep `{topn.name}` a top-N with `{expr(c)}` after it", c.span,
-                       "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`); Flink takes any "
-                       "filter of it only after a top-N ordered by the time, ascending")
+        if not _reads_rownum(c):
+            continue
+        bounds = _rank_bounds(c)
+        if bounds is None:
+            if rel.windowed:
+                run.report("E701", f"Flink cannot keep `{topn.name}` a window top-N with `{expr(c)}` after it",
+                           c.span, "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`, `rownum "
+                           "between 2 and 3`)")
+            elif not by_time:
+                run.report("E701", f"Flink cannot keep `{topn.name}` a top-N with `{expr(c)}` after it", c.span,
+                           "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`); Flink takes any "
+                           "filter of it only after a top-N ordered by the time, ascending")
             return
+        for op, v in bounds:
+            if op in ("<", "<=", "=") and v == v.to_integral_value():  # the last row number kept (`<= 0.5` plans)
+                end = min(end, int(v) - (op == "<"))
+    if end < 1:
+        run.report("E701", f"the filter after `{topn.name}` leaves no row number (`rownum` at most {end}), which "
+                   "Flink refuses", where.span, "keep rows from `rownum` 1 on, or drop the stage")
 
 
 def _proc_windows_behind(run: Run, rel: Relation | None) -> tuple[Relation, dict[str, frozenset[str]]] | None:
@@ -814,30 +813,6 @@ def _window_bounds_filter(run: Run, cond: ir.Expr, rel: Relation | None, *stages
             run.report("E701", f"Flink cannot filter the processing-time windows of `{agg.name}` by their bounds "
                        f"(`{expr(c)}`)", c.span, "filter the rows before the window, or window on the event time")
             return
-
-
-def _window_rank_filter(run: Run, where: ir.Expr, topn: ir.TopN) -> None:
-    """A filter right after a window top-N that reads ``rownum``: Flink 2.3 merges it into the top-N, which stays
-    a window top-N (append-only) only when each conjunct reading ``rownum`` bounds it by a whole number
-    (``rownum > 1``, ``rownum between 1 and 2``, ``rownum in (2)``) and some row is left (``rownum <= 0``: "Rank end
-    should not less than zero"). Otherwise it plans an updating OVER aggregate ("doesn't support consuming update
-    and delete changes which is produced by node OverAggregate")."""
-    end = topn.limit
-    for c in conjuncts(where):
-        if not _reads_rownum(c):
-            continue
-        bounds = _rank_bounds(c)
-        if bounds is None:
-            run.report("E701", f"Flink cannot keep `{topn.name}` a window top-N with `{expr(c)}` after it",
-                       c.span, "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`, `rownum "
-                       "between 2 and 3`)")
-            return
-        for op, v in bounds:
-            if op in ("<", "<=", "=") and v == v.to_integral_value():  # the last row number kept (`<= 0.5` plans)
-                end = min(end, int(v) - (op == "<"))
-    if end < 1:
-        run.report("E701", f"the filter after `{topn.name}` leaves no row number (`rownum` at most {end}), which "
-                   "Flink refuses", where.span, "keep rows from `rownum` 1 on, or drop the stage")
 
 
 def _reads_rownum(e: ir.Expr) -> bool:

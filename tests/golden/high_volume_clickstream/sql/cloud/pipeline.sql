@@ -190,6 +190,6 @@ INSERT INTO `clickstream-channel-traffic`
 SELECT `window_start`, `window_end`, `window_time`, `channel`, `platform`, `events`, `unique_users`, `purchases`, `revenue`, `max_ingest_lag_s`
 FROM `high_volume_clickstream_channel_traffic`;
 INSERT INTO `clickstream-deduplicated`
-SELECT `event_id`, `user_id`, `session_id`, `platform`, `channel`, `action`, `page_url`, `order_value`, `experiments`, `clicked_at`, `received_at`
+SELECT `event_id`, `user_id`, `session_id`, `platform`, `channel`, `action`, `page_url`, `order_value`, `experiments`, `clicked_at`, CAST(`received_at` AS TIMESTAMP(6))
 FROM `high_volume_clickstream_unique_clicks`;
 END;

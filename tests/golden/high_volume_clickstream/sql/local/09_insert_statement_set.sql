@@ -7,6 +7,6 @@ INSERT INTO `channel_traffic_sink`
 SELECT `window_start`, `window_end`, `window_time`, `channel`, `platform`, `events`, `unique_users`, `purchases`, `revenue`, `max_ingest_lag_s`
 FROM `channel_traffic`;
 INSERT INTO `clean_clickstream`
-SELECT `event_id`, `user_id`, `session_id`, `platform`, `channel`, `action`, `page_url`, `order_value`, `experiments`, `clicked_at`, `received_at`
+SELECT `event_id`, `user_id`, `session_id`, `platform`, `channel`, `action`, `page_url`, `order_value`, `experiments`, `clicked_at`, CAST(`received_at` AS TIMESTAMP(6))
 FROM `unique_clicks`;
 END;

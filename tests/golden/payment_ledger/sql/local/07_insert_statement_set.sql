@@ -4,6 +4,6 @@ INSERT INTO `ledger_out`
 SELECT `payment_id`, `merchant`, `amount`, `paid_at`
 FROM `ledger`;
 INSERT INTO `busiest_out`
-SELECT `window_start`, `window_end`, `window_time`, `merchant`, `n_payments`, `takings`
+SELECT CAST(`window_start` AS TIMESTAMP(3)), CAST(`window_end` AS TIMESTAMP(3)), `window_time`, `merchant`, `n_payments`, `takings`
 FROM `busiest`;
 END;

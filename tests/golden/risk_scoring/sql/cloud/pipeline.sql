@@ -138,5 +138,5 @@ ALTER TABLE `flagged-transactions` SET ('changelog.mode' = 'append');
 -- 11_insert_flagged_transaction_sink.sql
 SET 'client.statement-name' = 'pipegen-risk-scoring-insert-flagged-transaction-sink';
 INSERT INTO `flagged-transactions`
-SELECT `transaction_id`, `customer_id`, `amount`, `transaction_time`, `merchant_country`, `home_country`, `avg_amount`, `z_score`, `risk_score`, `reasons`
+SELECT `transaction_id`, `customer_id`, `amount`, CAST(`transaction_time` AS TIMESTAMP(3)), `merchant_country`, `home_country`, `avg_amount`, `z_score`, `risk_score`, `reasons`
 FROM `risk_scoring_flagged_transactions`;

@@ -1,3 +1,3 @@
 INSERT INTO `trading-signals`
-SELECT `symbol`, `exchange`, `trade_time`, `exchange_ts`, `price`, `sma_5`, `sma_20`, `vwap_5`, `rsi_like`, `signal`, `confidence`, `reasoning`
+SELECT `symbol`, `exchange`, `trade_time`, CAST(`exchange_ts` AS TIMESTAMP(6)), `price`, `sma_5`, `sma_20`, `vwap_5`, `rsi_like`, `signal`, `confidence`, `reasoning`
 FROM `trading_signals_actionable_signals`;

@@ -149,5 +149,5 @@ CREATE TABLE `trading_signal_sink` (
 
 -- 08_insert_trading_signal_sink.sql
 INSERT INTO `trading_signal_sink`
-SELECT `symbol`, `exchange`, `trade_time`, `exchange_ts`, `price`, `sma_5`, `sma_20`, `vwap_5`, `rsi_like`, `signal`, `confidence`, `reasoning`
+SELECT `symbol`, `exchange`, `trade_time`, CAST(`exchange_ts` AS TIMESTAMP(6)), `price`, `sma_5`, `sma_20`, `vwap_5`, `rsi_like`, `signal`, `confidence`, `reasoning`
 FROM `actionable_signals`;

@@ -170,5 +170,6 @@ SELECT `window_start`, `window_end`, `window_time`, `intersection_id`, `district
 FROM `traffic_management_congestion`;
 INSERT INTO `traffic-current-signal-state`
 SELECT `intersection_id`, `phase`, `green_time_s`, `cycle_length_s`, `plan_id`, `changed_at`
-FROM `traffic_management_current_signal_state`;
+FROM `traffic_management_current_signal_state`
+ON CONFLICT DO DEDUPLICATE;
 END;

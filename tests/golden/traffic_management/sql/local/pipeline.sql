@@ -143,5 +143,6 @@ SELECT `window_start`, `window_end`, `window_time`, `intersection_id`, `district
 FROM `congestion`;
 INSERT INTO `signal_state_sink`
 SELECT `intersection_id`, `phase`, `green_time_s`, `cycle_length_s`, `plan_id`, `changed_at`
-FROM `current_signal_state`;
+FROM `current_signal_state`
+ON CONFLICT DO DEDUPLICATE;
 END;
