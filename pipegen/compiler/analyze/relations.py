@@ -16,7 +16,7 @@ from .constants import constant, fixed_by, same_measures
 from .exprs import Types
 from .conditions import FLIP, conjuncts, describe, key_lost, literal, never_holds, pinned
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
-                    output_name, suggest, topn_behind)
+                    output_name, suggest)
 
 # The type of a processing-time column (and of the window_time of a processing-time window). Nullable: Flink's
 # PROCTIME() is NOT NULL in the source, but a lookup join's output gives it as nullable (measured), and a sink
@@ -280,7 +280,7 @@ def _transform(st: ir.Transform, run: Run, types: Types) -> Relation | None:
     fixed = inp.constants | fixed_by(st.where, inp)  # columns Flink folds to one value
     pins = {p[0] for p in pinned(st.where) if len(p) == 1} | set(inp.pinned)  # key columns a filter fixes
     if st.where is not None:
-        _rank_filter(run, st.where, inp)
+        _rank_filter(run, st.where, inp, st.input)
         _window_bounds_filter(run, st.where, inp, st.input)
     if st.where is not None and inp.key and key_lost(st.where, (), fixed, lambda path: scope.resolve(path)[0]):
         pins |= set(inp.key)  # a filter that never holds: Flink plans no rows, with no upsert key
@@ -369,6 +369,16 @@ def _session_keys(run: Run, st: ir.Aggregate, inp: Relation) -> None:
         run.report("E701", "a session window groups by one key in Flink", st.group_by[1].span,
                    "group the session by one field; to session by several, add a transform that "
                    "combines them into one column first")
+    keys = {g.path for g in st.group_by}
+    for call in calls([m.expr for m in st.measures]):
+        if call.name in VARIANCES and call.args and isinstance(call.args[0], ir.Column) and (
+                call.args[0].path[-1:] if len(call.args[0].path) == 2 and call.args[0].path[0] == st.input
+                else call.args[0].path) in keys:
+            # Flink 2.3 fails planning it (an IllegalArgumentException in FlinkRelMdWindowProperties, measured for
+            # each of them, with distinct too; of another column, or of `key * 2`, it plans; other windows plan)
+            run.report("E701", f"Flink cannot compute `{call.name}` of the session's key `{expr(call.args[0])}`",
+                       call.span, "the key holds one value in each session, so its variance is 0 (null for one "
+                       "row): leave the measure out")
     _merged_windows(run, st, "session")
 
 
@@ -409,7 +419,7 @@ def _aggregate(st: ir.Aggregate, run: Run, types: Types) -> Relation | None:
     scope = Scope({st.input: inp}, [st.input])
     if st.where is not None:
         types.condition(st.where, scope, Ctx(what="in a where clause"), "where")
-        _rank_filter(run, st.where, inp)
+        _rank_filter(run, st.where, inp, st.input)
     cols: list[Item] = []
     rel = Relation(st.name, st, [], **carried_time(inp, keep=False))
     w = st.window
@@ -718,43 +728,105 @@ def _never_in(run: Run, st: Any) -> list[ir.Expr] | None:
     return None
 
 
-def _rank_filter(run: Run, where: ir.Expr, inp: Relation) -> None:
-    """A filter of ``inp`` that reaches a top-N (``model.topn_behind``): Flink 2.3 merges it into the top-N.
-    A conjunct reading ``rownum`` other than by whole numbers leaves no top-N but an OVER aggregate: after a window
-    top-N an updating one ("doesn't support consuming update and delete changes which is produced by node
-    OverAggregate"), after another one that Flink plans only ordered by one time attribute, ascending ("The window
-    can only be ordered in ASCENDING mode", "... by a single time column"; measured with and without a
-    partition). Whole-number bounds stay a top-N, which must keep some row number ("Rank end should not less
-    than zero": `rownum <= 0`, `rownum in (0)`, `rownum < 1`; `rownum <= 0.5` plans), after every kind of top-N."""
-    rel = topn_behind(run.relation, inp)
-    if rel is None:
-        return
-    topn = rel.statement
-    ranked = run.relation(topn.input)
-    times = {ranked.event_time, ranked.proc_time} - {None} if ranked is not None else set()
-    by_time = (len(topn.order_by) == 1 and topn.order_by[0].direction == "asc"
-               and topn.order_by[0].column.path[-1] in times)
-    end = topn.limit
+def _rank_filter(run: Run, where: ir.Expr, inp: Relation, stage: str) -> None:
+    """A filter of ``inp`` (read by ``stage``) whose conjunct reaches a top-N (``_ranks_reached``): Flink 2.3
+    merges it into the top-N. A conjunct reading the top-N's ``rownum`` (or a copy of it) other than by whole
+    numbers leaves no top-N but an OVER aggregate: after a window top-N an updating one ("doesn't support consuming
+    update and delete changes which is produced by node OverAggregate"), after another one that Flink plans only
+    ordered by one time attribute, ascending ("The window can only be ordered in ASCENDING mode", "... by a single
+    time column"; measured with and without a partition). Whole-number bounds stay a top-N, which must keep some
+    row number ("Rank end should not less than zero": `rownum <= 0`, `rownum in (0)`, `rownum < 1`; `rownum <= 0.5`
+    plans), after every kind of top-N."""
+    ends: dict[str, int] = {}
     for c in conjuncts(where):
-        if not _reads_rownum(c):
-            continue
-        bounds = _rank_bounds(c)
-        if bounds is None:
-            if rel.windowed:
-                run.report("E701", f"Flink cannot keep `{topn.name}` a window top-N with `{expr(c)}` after it",
-                           c.span, "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`, `rownum "
-                           "between 2 and 3`)")
-            elif not by_time:
-                run.report("E701", f"Flink cannot keep `{topn.name}` a top-N with `{expr(c)}` after it", c.span,
-                           "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`); Flink takes any "
-                           "filter of it only after a top-N ordered by the time, ascending")
+        for rel, reads in _ranks_reached(run, inp, frozenset(_read(c, stage))):
+            if not any("rownum" in cols for cols, _copy in reads.values()):
+                continue
+            topn = rel.statement
+            bounds = _rank_bounds(c, {n for n, (cols, copy) in reads.items() if copy and cols == {"rownum"}})
+            if bounds is None:
+                ranked = run.relation(topn.input)
+                times = {ranked.event_time, ranked.proc_time} - {None} if ranked is not None else set()
+                by_time = (len(topn.order_by) == 1 and topn.order_by[0].direction == "asc"
+                           and topn.order_by[0].column.path[-1] in times)
+                if rel.windowed:
+                    run.report("E701", f"Flink cannot keep `{topn.name}` a window top-N with `{expr(c)}` after "
+                               "it", c.span, "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`, "
+                               "`rownum between 2 and 3`)")
+                    return
+                if not by_time:
+                    run.report("E701", f"Flink cannot keep `{topn.name}` a top-N with `{expr(c)}` after it",
+                               c.span, "filter `rownum` only by whole numbers (`rownum <= 2`, `rownum > 1`); "
+                               "Flink takes any filter of it only after a top-N ordered by the time, ascending")
+                    return
+                continue
+            for op, v in bounds:
+                if op in ("<", "<=", "=") and v == v.to_integral_value():  # the last row kept (`<= 0.5` plans)
+                    ends[topn.name] = min(ends.get(topn.name, topn.limit), int(v) - (op == "<"))
+    for name, end in ends.items():
+        if end < 1:
+            run.report("E701", f"the filter after `{name}` leaves no row number (`rownum` at most {end}), which "
+                       "Flink refuses", where.span, "keep rows from `rownum` 1 on, or drop the stage")
             return
-        for op, v in bounds:
-            if op in ("<", "<=", "=") and v == v.to_integral_value():  # the last row number kept (`<= 0.5` plans)
-                end = min(end, int(v) - (op == "<"))
-    if end < 1:
-        run.report("E701", f"the filter after `{topn.name}` leaves no row number (`rownum` at most {end}), which "
-                   "Flink refuses", where.span, "keep rows from `rownum` 1 on, or drop the stage")
+
+
+Reads = dict[str, tuple[frozenset[str], bool]]  # a column -> the columns it reads there, and whether it copies one
+
+
+def _ranks_reached(run: Run, rel: Relation | None, names: frozenset[str], depth: int = 0
+                   ) -> list[tuple[Relation, Reads]]:
+    """The top-Ns a filter reading columns ``names`` of ``rel`` reaches in Flink's plan, each with the top-N's
+    columns each name reads (and whether it is a plain copy of one). Flink merges a transform's view (a computed
+    column is its expression there), moves a filter below an aggregate without a window when it reads only group
+    keys, into the side of a join it reads (the left, or the right of an inner regular or interval join; copies
+    only) and into every input of a union (measured: class L through a join's and a union's copies of `rownum`,
+    session 8)."""
+    if rel is None or depth > 50 or not names:
+        return []
+    if isinstance(rel.statement, ir.TopN):
+        return [(rel, {n: (frozenset({n}), True) for n in names})]
+    out = []
+    for inp, reads in _filter_moves(run, rel):
+        if names <= reads.keys():
+            below = frozenset().union(*(reads[n][0] for n in names))
+            for r, cols in _ranks_reached(run, run.relation(inp), below, depth + 1):
+                out.append((r, {n: (frozenset().union(*(cols[c][0] for c in reads[n][0])),
+                                    reads[n][1] and all(cols[c][1] for c in reads[n][0])) for n in names}))
+    return out
+
+
+def _filter_moves(run: Run, rel: Relation) -> list[tuple[str, Reads]]:
+    """Where Flink moves a filter of ``rel`` (``_ranks_reached``): each input, with what each column of ``rel``
+    that the filter may read reads there."""
+    st = rel.statement
+    moves: list[tuple[str, Reads]] = []
+    if isinstance(st, ir.Transform):
+        reads: Reads = {c.name: (frozenset({c.name}), True) for c in run.relation(st.input).columns} if (  # type: ignore[union-attr]
+            st.select is None or st.select.star) else {}
+        for it in st.select.items if st.select is not None else ():
+            name = it.alias or output_name(it.expr)
+            if name is not None:
+                reads[name] = (frozenset(_read(it.expr, st.input)), isinstance(it.expr, ir.Column))
+        moves = [(st.input, reads)]
+    elif isinstance(st, ir.Aggregate) and st.window is None:
+        moves = [(st.input, {g.path[-1]: (frozenset({g.path[-1]}), True) for g in st.group_by if len(g.path) == 1})]
+    elif isinstance(st, ir.Union):
+        moves = [(n, {c.name: (frozenset({c.name}), True) for c in rel.columns}) for n in st.inputs]
+    elif isinstance(st, ir.Join):
+        left, right = run.relation(st.left), run.relation(st.right)
+        if left is None or right is None:
+            return moves
+        scope = Scope({st.left: left, st.right: right}, [st.left, st.right])
+        sides: dict[str, Reads] = {st.left: {}, st.right: {}}
+        for it in st.select.items:
+            if isinstance(it.expr, ir.Column):
+                _t, q, _err = scope.resolve(it.expr.path)
+                path = it.expr.path[1:] if it.expr.path[0] == q else it.expr.path
+                if q in sides and len(path) == 1:
+                    sides[q][it.alias or path[0]] = (frozenset({path[0]}), True)
+        pushed = [st.left] + ([st.right] if st.join_kind in ("regular", "interval") and not st.outer_left else [])
+        moves = [(side, sides[side]) for side in pushed]
+    return moves
 
 
 def _proc_windows_behind(run: Run, rel: Relation | None) -> tuple[Relation, dict[str, frozenset[str]]] | None:
@@ -819,15 +891,16 @@ def _reads_rownum(e: ir.Expr) -> bool:
     return (isinstance(e, ir.Column) and e.path == ("rownum",)) or any(_reads_rownum(c) for c in children(e))
 
 
-def _rank_bounds(c: ir.Expr) -> list[tuple[str, Decimal]] | None:
+def _rank_bounds(c: ir.Expr, names: set[str] | None = None) -> list[tuple[str, Decimal]] | None:
     """``rownum op n`` (either way round; a whole n for ``=``), ``rownum between n and m``, ``rownum in (n)``,
-    ``rownum is not null``, n and m whole numbers: the bounds they set; None for anything else."""
+    ``rownum is not null``, n and m whole numbers (``rownum`` or a column of ``names``, its copies): the bounds
+    they set; None for anything else."""
     def whole(e: ir.Expr) -> Decimal | None:
         v = literal(e)
         return v if isinstance(v, Decimal) and v == v.to_integral_value() else None
 
     def rownum(e: ir.Expr) -> bool:
-        return isinstance(e, ir.Column) and e.path == ("rownum",)
+        return isinstance(e, ir.Column) and len(e.path) == 1 and e.path[0] in (names or {"rownum"})
 
     if isinstance(c, ir.Binary) and c.op in RANK_BOUNDS:
         for col, lit, op in ((c.left, c.right, c.op), (c.right, c.left, FLIP[c.op])):
