@@ -14,7 +14,7 @@ from . import ir
 from . import types as T
 from .analyze import WINDOW_COLUMNS, Analysis, Relation, Scope
 from .analyze.conditions import conjuncts
-from .analyze.model import children, topn_behind
+from .analyze.model import children
 from .dialect import ident, lit
 from .functions import FUNCTIONS, returning_name
 from .printer import AND, ATOM, NOT, OR, PRODUCT, SUM, UNARY
@@ -341,14 +341,18 @@ class Lowering:
         return text
 
     def _filter(self, where: ir.Expr, inp: Relation, cx: ExprContext) -> str:
-        """A transform's where. One reaching a top-N without a window (``topn_behind``) writes each conjunct that
-        holds a LIKE as ``IF(c, 1, 0) = 1`` (true where c is true, the same filter): Flink 2.3 then no longer sees
-        the top-N when the merged view also computes a column, plans ROW_NUMBER as an OVER aggregate and refuses
-        any order but the time ascending ("The window can only be ordered in ASCENDING mode"; measured with LIKE
-        on a key or a cast, with and without a partition, through transforms; CASE, COALESCE and IS TRUE of the
-        LIKE fail too, and NOT LIKE or a LIKE in an OR plan as written)."""
-        rank = topn_behind(self.a.relations.get, inp)
-        if rank is None or rank.windowed:
+        """A transform's or an aggregate's where. One right after a dedup or a top-N without a window (through
+        transforms, whose views Flink merges) writes each conjunct that holds a LIKE as ``IF(c, 1, 0) = 1`` (true
+        where c is true, the same filter): Flink 2.3 then no longer sees the dedup or top-N when the merged view
+        also computes a column, plans ROW_NUMBER as an OVER aggregate and refuses any order but the time ascending
+        ("The window can only be ordered in ASCENDING mode"; measured with LIKE on a key or a cast, with and
+        without a partition, after a dedup keeping the last row, through transforms; CASE, COALESCE and IS TRUE
+        of the LIKE fail too, and NOT LIKE or a LIKE in an OR plan as written)."""
+        rel: Relation | None = inp
+        while rel is not None and isinstance(rel.statement, ir.Transform):
+            rel = self.a.relations.get(rel.statement.input)
+        if rel is None or not (isinstance(rel.statement, ir.Dedup) or (
+                isinstance(rel.statement, ir.TopN) and not rel.windowed)):
             return sql(where, cx)
         return " AND ".join(f"IF({sql(c, cx)}, 1, 0) = 1" if _holds_like(c) else sql(c, cx, AND + 1)
                             for c in _and_parts(where))
@@ -376,11 +380,18 @@ class Lowering:
             text = sql(g, cx)
             items.append((g.path[-1], plain_time(text) if len(g.path) == 1 and g.path[0] == time else text))
             group.append(text)
+        out, in_time = self.rel(st.name), self.rel(st.input).event_time
         for m in st.measures:
-            items.append((m.name, sql(m.expr, cx)))
+            # An aggregate of the event time (`min(ts)`, `last_value(window_time)`) stays a time attribute in Flink
+            # 2.3, which a session window grouped by it then plans as an updating aggregate: a plain one is
+            # selected, as the checks take it.
+            text, col = sql(m.expr, cx), out.column(m.name)
+            if col is not None and col.type.base == "TIMESTAMP" and reads_column(m.expr, in_time):
+                text = plain_time(text, col.type.precision or 3)
+            items.append((m.name, text))
         text = f"SELECT\n{select_list(items)}\nFROM {source}"
         if st.where is not None and not (st.window is not None and filtered):
-            text += f"\nWHERE {sql(st.where, cx)}"
+            text += f"\nWHERE {self._filter(st.where, self.rel(st.input), cx)}"
         if group:
             text += "\nGROUP BY " + ", ".join(group)
         if st.having is not None:

@@ -154,6 +154,40 @@ class Types:
                         "timestamp of a number")
         return to.with_null(src.nullable if src else True)
 
+    def _coalesce_of_decided_case(self, e: ir.Call, scope: Scope) -> None:
+        """coalesce() whose first argument is a case ``_decided`` gives a literal: Calcite folds the case to it,
+        which is never null, and then fails on its own plan ("AssertionError: Cannot add expression of different
+        type to set", Flink 2.3; measured with a `when true`, a null test of a column never null, and a `then null`
+        branch never taken; as a later argument, or with an outcome the tests do not decide, it plans)."""
+        if e.name == "coalesce" and e.args and isinstance(e.args[0], ir.Case) and self._decided(e.args[0], scope):
+            self.report("E701", "Flink cannot plan coalesce() of a case whose outcome the types decide",
+                        e.args[0].span, "write the value the case always gives in its place")
+
+    def _decided(self, e: ir.Case, scope: Scope) -> bool:
+        """Whether ``e`` may be null by its branches but always gives a literal that is not, by its tests alone
+        (``true``, ``false``, and null tests of columns never null)."""
+        def test(c: ir.Expr) -> bool | None:
+            if isinstance(c, ir.BoolLit):
+                return c.value
+            if isinstance(c, ir.IsNull) and isinstance(c.operand, ir.Column):
+                t = scope.resolve(c.operand.path)[0]
+                return c.negated if t is not None and not t.nullable else None
+            return None
+
+        outcome: ir.Expr | None = None
+        for w in e.whens:
+            decided = test(w.condition)
+            if decided is None:
+                return False
+            if decided:
+                outcome = w.result
+                break
+        else:
+            outcome = e.otherwise
+        results = [w.result for w in e.whens] + [e.otherwise or ir.NullLit()]
+        return isinstance(outcome, ir.NumberLit | ir.StringLit | ir.BoolLit) and any(
+            isinstance(r, ir.NullLit) for r in results)
+
     def _number_text(self, e: ir.Expr, scope: Scope) -> bool:
         """Whether ``e`` is a cast of a number to a string, directly or as the column of an input that one
         computes (``model.definition``)."""
@@ -330,6 +364,7 @@ class Types:
             return None
         inner = replace(ctx, in_aggregate=ctx.in_aggregate or fn.kind == "agg")
         args = [self.type_of(a, scope, inner) for a in e.args]
+        self._coalesce_of_decided_case(e, scope)
         for i in fn.literals:
             if i < n and not isinstance(e.args[i], ir.StringLit):
                 self.report("E203", f"{e.name}() takes {fn.literal} as a string literal", e.args[i].span,

@@ -67,26 +67,17 @@ class Relation:
         return next((c for c in self.columns if c.name == name), None)
 
 
-def topn_behind(relation: Callable[[str], Relation | None], rel: Relation | None) -> Relation | None:
-    """The top-N a filter on ``rel`` reaches in Flink's plan: ``rel`` itself, or one behind transforms and
-    aggregates without a window (Flink moves a filter of ``rownum`` through them: a transform's view is merged, an
-    aggregate's group key is filtered before it), or None. ``relation`` finds a stage's relation by name."""
-    seen = 0
-    while rel is not None and seen < 100:
-        st = rel.statement
-        if isinstance(st, ir.TopN):
-            return rel
-        if not (isinstance(st, ir.Transform) or (isinstance(st, ir.Aggregate) and st.window is None)) or (
-                rel.column("rownum") is None):
-            return None
-        rel, seen = relation(st.input), seen + 1
-    return None
-
-
 def definition(relation: Callable[[str], Relation | None], rel: Relation | None, name: str) -> ir.Expr | None:
     """The expression that computes column ``name`` of ``rel``, looked for back through the stages that pass a
     column on unchanged (Flink merges their views, and simplifies the expression where it is used): a select's
     item, else None (a source's field, a measure's aggregate, a column no select names)."""
+    found = defined_in(relation, rel, name)
+    return found[1] if found is not None else None
+
+
+def defined_in(relation: Callable[[str], Relation | None], rel: Relation | None, name: str
+               ) -> tuple[Relation, ir.Expr] | None:
+    """``definition``, with the relation of the stage whose select computes it."""
     for _ in range(100):
         if rel is None:
             return None
@@ -95,7 +86,7 @@ def definition(relation: Callable[[str], Relation | None], rel: Relation | None,
         item = next((it for it in select.items if (it.alias or output_name(it.expr)) == name), None) if (
             isinstance(st, ir.Transform | ir.Join) and select is not None) else None
         if item is not None and not isinstance(item.expr, ir.Column):
-            return item.expr
+            return rel, item.expr
         inputs = ir.statement_inputs(st)
         if item is not None:  # a copy of a column: of the input it names, or the one that has it
             path = item.expr.path  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from .constants import constant, fixed_by, same_measures
 from .exprs import Types
 from .conditions import FLIP, conjuncts, describe, key_lost, literal, never_holds, pinned
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
-                    output_name, suggest)
+                    defined_in, definition, output_name, suggest)
 
 # The type of a processing-time column (and of the window_time of a processing-time window). Nullable: Flink's
 # PROCTIME() is NOT NULL in the source, but a lookup join's output gives it as nullable (measured), and a sink
@@ -668,9 +668,26 @@ def _partition_by(run: Run, types: Types, cols: tuple[ir.Column, ...], scope: Sc
 
 def _constant_order(run: Run, st: ir.TopN, inp: Relation) -> None:
     """Flink folds a column known to hold one value to a literal, and refuses a top-N ordered by nothing else
-    (Flink 2.3: "The window rank function requires order by clause with non-constant fields")."""
+    (Flink 2.3: "The window rank function requires order by clause with non-constant fields"). A column computed
+    as `nullif(x, x)` is null whatever x is: Flink folds it where it knows x is never null, which the checks do not
+    know where x is a function's value (`length(device)`: Flink's is never null of a field never null), so a top-N
+    ordered by nothing else is refused then; of a field that may be null Flink plans it."""
     names = [o.column.path[0] for o in st.order_by if len(o.column.path) == 1]
-    if not names or len(names) < len(st.order_by) or not all(n in inp.constants for n in names):
+
+    def always_null(name: str) -> bool:
+        found = defined_in(run.relation, inp, name)
+        e = found[1] if found is not None else None
+        if not (isinstance(e, ir.Call) and e.name == "nullif" and len(e.args) == 2
+                and expr(e.args[0]) == expr(e.args[1])):
+            return False
+        x = e.args[0]
+        if isinstance(x, ir.Column) and len(x.path) <= 2 and found is not None:
+            at = [run.relation(n) for n in ir.statement_inputs(found[0].statement)]
+            x = next((definition(run.relation, r, x.path[-1]) for r in at
+                      if r is not None and r.column(x.path[-1]) is not None), None)  # type: ignore[assignment]
+        return isinstance(x, ir.Call)
+
+    if not names or len(names) < len(st.order_by) or not all(n in inp.constants or always_null(n) for n in names):
         return
     cols, holds = ", ".join(f"`{n}`" for n in names), "it holds" if len(names) == 1 else "each holds"
     run.report("E701", f"a top-N cannot order only by {cols}: Flink knows {holds} one value in `{st.input}`",

@@ -6,7 +6,7 @@ SELECT
   COUNT(*) AS `interactions`,
   COUNT(DISTINCT `item_id`) AS `distinct_items`,
   SUM(CASE WHEN `interaction_type` = 'purchase' THEN 1 ELSE 0 END) AS `purchases`,
-  MAX(`interacted_at`) AS `last_interaction`
+  CAST(MAX(`interacted_at`) AS TIMESTAMP(3)) AS `last_interaction`
 FROM `weighted_interactions`
 GROUP BY `user_id`, `category`
 HAVING SUM(`weight`) > 0;
