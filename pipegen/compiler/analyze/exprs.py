@@ -154,18 +154,20 @@ class Types:
                         "timestamp of a number")
         return to.with_null(src.nullable if src else True)
 
-    def _coalesce_of_decided_case(self, e: ir.Call, scope: Scope) -> None:
+    def _coalesce_of_decided_case(self, e: ir.Call, scope: Scope, first: T.SqlType | None) -> None:
         """coalesce() whose first argument is a case ``_decided`` gives a literal: Calcite folds the case to it,
         which is never null, and then fails on its own plan ("AssertionError: Cannot add expression of different
         type to set", Flink 2.3; measured with a `when true`, a null test of a column never null, and a `then null`
-        branch never taken; as a later argument, or with an outcome the tests do not decide, it plans)."""
-        if e.name == "coalesce" and e.args and isinstance(e.args[0], ir.Case) and self._decided(e.args[0], scope):
+        branch or a column that may be null never taken; as a later argument, or with an outcome the tests do not
+        decide, it plans)."""
+        if e.name == "coalesce" and e.args and isinstance(e.args[0], ir.Case) and first is not None and (
+                first.nullable) and self._decided(e.args[0], scope):
             self.report("E701", "Flink cannot plan coalesce() of a case whose outcome the types decide",
                         e.args[0].span, "write the value the case always gives in its place")
 
     def _decided(self, e: ir.Case, scope: Scope) -> bool:
-        """Whether ``e`` may be null by its branches but always gives a literal that is not, by its tests alone
-        (``true``, ``false``, and null tests of columns never null)."""
+        """Whether ``e`` always gives a literal that is not null, by its tests alone (``true``, ``false``, and
+        null tests of columns never null)."""
         def test(c: ir.Expr) -> bool | None:
             if isinstance(c, ir.BoolLit):
                 return c.value
@@ -184,9 +186,7 @@ class Types:
                 break
         else:
             outcome = e.otherwise
-        results = [w.result for w in e.whens] + [e.otherwise or ir.NullLit()]
-        return isinstance(outcome, ir.NumberLit | ir.StringLit | ir.BoolLit) and any(
-            isinstance(r, ir.NullLit) for r in results)
+        return isinstance(outcome, ir.NumberLit | ir.StringLit | ir.BoolLit)
 
     def _number_text(self, e: ir.Expr, scope: Scope) -> bool:
         """Whether ``e`` is a cast of a number to a string, directly or as the column of an input that one
@@ -364,7 +364,7 @@ class Types:
             return None
         inner = replace(ctx, in_aggregate=ctx.in_aggregate or fn.kind == "agg")
         args = [self.type_of(a, scope, inner) for a in e.args]
-        self._coalesce_of_decided_case(e, scope)
+        self._coalesce_of_decided_case(e, scope, args[0] if args else None)
         for i in fn.literals:
             if i < n and not isinstance(e.args[i], ir.StringLit):
                 self.report("E203", f"{e.name}() takes {fn.literal} as a string literal", e.args[i].span,

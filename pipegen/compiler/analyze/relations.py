@@ -16,7 +16,7 @@ from .constants import constant, fixed_by, same_measures
 from .exprs import Types
 from .conditions import FLIP, conjuncts, describe, key_lost, literal, never_holds, pinned
 from .model import (WINDOW_COLUMNS, Col, Ctx, KeyCast, Relation, Run, Scope, calls, carried_time, children,
-                    defined_in, definition, output_name, suggest)
+                    defined_in, output_name, suggest)
 
 # The type of a processing-time column (and of the window_time of a processing-time window). Nullable: Flink's
 # PROCTIME() is NOT NULL in the source, but a lookup join's output gives it as nullable (measured), and a sink
@@ -680,12 +680,14 @@ def _constant_order(run: Run, st: ir.TopN, inp: Relation) -> None:
         if not (isinstance(e, ir.Call) and e.name == "nullif" and len(e.args) == 2
                 and expr(e.args[0]) == expr(e.args[1])):
             return False
-        x = e.args[0]
-        if isinstance(x, ir.Column) and len(x.path) <= 2 and found is not None:
-            at = [run.relation(n) for n in ir.statement_inputs(found[0].statement)]
-            x = next((definition(run.relation, r, x.path[-1]) for r in at
-                      if r is not None and r.column(x.path[-1]) is not None), None)  # type: ignore[assignment]
-        return isinstance(x, ir.Call)
+        x, at = e.args[0], [r for r in map(run.relation, ir.statement_inputs(found[0].statement)) if r is not None]  # type: ignore[index]
+        if isinstance(x, ir.Column) and len(x.path) <= 2:
+            owner = next((r for r in at if r.column(x.path[-1]) is not None), None)
+            found = defined_in(run.relation, owner, x.path[-1]) if owner is not None else None
+            if found is None:
+                return False  # a field: Flink knows whether it may be null, as the checks do
+            x, at = found[1], [r for r in map(run.relation, ir.statement_inputs(found[0].statement)) if r is not None]
+        return _of_never_null(x, at)
 
     if not names or len(names) < len(st.order_by) or not all(n in inp.constants or always_null(n) for n in names):
         return
@@ -694,6 +696,18 @@ def _constant_order(run: Run, st: ir.TopN, inp: Relation) -> None:
                st.order_by[0].span,
                "order by a column whose values differ from row to row; a literal, or a filter such as `where x = 3` "
                "or `having m is null`, fixes a column")
+
+
+def _of_never_null(e: ir.Expr, inputs: list[Relation]) -> bool:
+    """Whether every column ``e`` reads is never null in ``inputs`` (and it holds no null): Flink then takes most
+    values computed of them to be never null too."""
+    if isinstance(e, ir.NullLit):
+        return False
+    if isinstance(e, ir.Column):
+        col = next((c for r in inputs for c in r.columns if c.name in (e.path[-1] if len(e.path) == 2 and e.path[0] in
+                    {r.name for r in inputs} else e.path[0],)), None)
+        return col is not None and not col.type.nullable
+    return all(_of_never_null(c, inputs) for c in children(e))
 
 
 @RELATION.register(ir.TopN)
