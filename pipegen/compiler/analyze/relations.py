@@ -863,24 +863,18 @@ def _filter_moves(run: Run, rel: Relation) -> list[tuple[str, Reads]]:
 def _proc_windows_behind(run: Run, rel: Relation | None) -> tuple[Relation, dict[str, frozenset[str]]] | None:
     """The processing-time window aggregate a filter on ``rel`` reaches in Flink's plan: ``rel`` itself, or one
     behind transforms (Flink merges their views), with the aggregate's columns each column of ``rel`` reads."""
-    chain: list[ir.Transform] = []
+    chain: list[Reads] = []  # each transform's reads of its input (``_filter_moves``), the last one first
     while rel is not None and len(chain) < 100:
         st = rel.statement
         if isinstance(st, ir.Aggregate) and st.window is not None and rel.proc_time == "window_time":
             reads = {c.name: frozenset({c.name}) for c in rel.columns}
-            for t in reversed(chain):
-                if t.select is not None:
-                    out = dict(reads) if t.select.star else {}
-                    for it in t.select.items:
-                        name = it.alias or output_name(it.expr)
-                        if name is not None:
-                            out[name] = frozenset().union(*(reads.get(c, frozenset()) for c in _read(it.expr,
-                                                                                                      t.input)))
-                    reads = out
+            for step in reversed(chain):
+                reads = {name: frozenset().union(*(reads.get(c, frozenset()) for c in cols))
+                         for name, (cols, _copy) in step.items()}
             return rel, reads
         if not isinstance(st, ir.Transform):
             return None
-        chain.append(st)
+        chain.append(_filter_moves(run, rel)[0][1])
         rel = run.relation(st.input)
     return None
 
@@ -916,10 +910,6 @@ def _window_bounds_filter(run: Run, cond: ir.Expr, rel: Relation | None, *stages
             run.report("E701", f"Flink cannot filter the processing-time windows of `{agg.name}` by their bounds "
                        f"(`{expr(c)}`)", c.span, "filter the rows before the window, or window on the event time")
             return
-
-
-def _reads_rownum(e: ir.Expr) -> bool:
-    return (isinstance(e, ir.Column) and e.path == ("rownum",)) or any(_reads_rownum(c) for c in children(e))
 
 
 def _rank_bounds(c: ir.Expr, names: set[str] | None = None) -> list[tuple[str, Decimal]] | None:
