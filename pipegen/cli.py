@@ -439,6 +439,9 @@ def run(
     ] = None,
     recreate_topics: Annotated[bool, typer.Option(
         "--recreate-topics", help="On your Kafka: delete the spec's topics and create them again first.")] = False,
+    parallelism: Annotated[int, typer.Option(
+        "--parallelism", help="The job's parallelism (the embedded broker's topics get as many partitions); "
+        "the spec's parallelism is for clusters.")] = 1,
 ) -> None:
     """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker, or
     your own Kafka."""
@@ -450,7 +453,7 @@ def run(
         report_path = project / report if report == "run-report.html" else Path(report)
     opts = RunOptions(project, duration, message_rate, traffic_pattern, speed, seed, late, dry_run, keep_data,
                       jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path,
-                      bootstrap_servers, schema_registry, recreate_topics)
+                      bootstrap_servers, schema_registry, recreate_topics, parallelism)
     try:
         code = execute(opts, typer.echo, lambda line: typer.echo(line, err=True))
     except RunError as e:
@@ -474,7 +477,7 @@ def _cloud_only(given: dict[str, object]) -> None:
         if value:
             _err(f"{flag} is for a Flink cluster, not --target cloud",
                  "leave it out: Confluent Cloud keeps each statement's state itself (pipegen stop --target cloud "
-                 "deletes the statements)")
+                 "stops the INSERT with its state, and deploy resumes it)")
             raise typer.Exit(EXIT_USAGE)
 
 
@@ -568,14 +571,22 @@ def stop(
         "--savepoint", help="Stop with a savepoint in this folder (resume with deploy --from-savepoint); "
         "without it the job is cancelled.", show_default=False)] = None,
     target: Annotated[DeployTarget, typer.Option("--target", help=TARGET_HELP)] = DeployTarget.local,
+    delete: Annotated[bool, typer.Option(
+        "--delete", help="--target cloud: delete the project's statements instead of stopping the INSERT "
+        "(its state is lost; tables, views and topics stay).")] = False,
 ) -> None:
-    """Stop the project's running job: cancel it, or stop it with a savepoint (or delete its statements on
-    Confluent Cloud, --target cloud)."""
+    """Stop the project's running job: cancel it, or stop it with a savepoint (on Confluent Cloud, --target
+    cloud: stop its INSERT with its state, which deploy resumes; --delete deletes its statements)."""
     if target == DeployTarget.cloud:
         from pipegen.deploy import cloud
 
         _cloud_only({"--savepoint": savepoint})
-        _deploy_call(cloud.stop, project, typer.echo, lambda line: typer.echo(line, err=True))
+        _deploy_call(lambda: cloud.stop(project, typer.echo, lambda line: typer.echo(line, err=True),
+                                        delete=delete))
+    if delete:
+        _err("--delete is for --target cloud (Confluent Cloud's statements)",
+             "on a Flink cluster, pipegen stop cancels the job (or --savepoint DIR keeps its state)")
+        raise typer.Exit(EXIT_USAGE)
     from pipegen.deploy.command import stop as run_stop
 
     _deploy_call(run_stop, project, flink_url, savepoint, typer.echo, lambda line: typer.echo(line, err=True))

@@ -5,9 +5,11 @@ as the documented API does (docs.confluent.io, "Statements (sql/v1)": create, re
 under ``/sql/v1/organizations/{org}/environments/{env}/statements``; HTTP Basic with the Flink API key; a
 statement's ``status.phase`` PENDING, then COMPLETED for DDL or RUNNING for an INSERT, or FAILED with its
 ``status.detail``; errors as ``{"errors": [{"status", "detail"}]}``; 401 for a wrong key; 409 for a name in use;
-429 with a relative ``Retry-After``). It is a stand-in: it plans nothing, it checks what PipeGen sends (order,
-names, SQL, properties, compute pool, credentials) and answers as Confluent documents. The SQL itself is
-planned in Flink in tests/test_examples_flink.py.
+429 with a relative ``Retry-After``; PATCH with a JSON Patch (``application/json-patch+json``) of
+``/spec/stopped``: a running statement is STOPPING, then STOPPED, and resumed, PENDING then RUNNING; a
+statement that is not running cannot be stopped, 400). It is a stand-in: it plans nothing, it checks what
+PipeGen sends (order, names, SQL, properties, compute pool, credentials) and answers as Confluent documents.
+The SQL itself is planned in Flink in tests/test_examples_flink.py.
 """
 
 from __future__ import annotations
@@ -100,7 +102,11 @@ class Statements:
                 body = json.loads(self.rfile.read(length)) if length else None
                 with outer.lock:
                     outer.requests.append((method, self.path, body))
-                    code, payload, headers = outer.answer(method, self.path, self.headers.get("Authorization"), body)
+                    if method == "PATCH" and self.headers.get("Content-Type") != "application/json-patch+json":
+                        code, payload, headers = 415, "Unsupported Media Type", None
+                    else:
+                        code, payload, headers = outer.answer(method, self.path, self.headers.get("Authorization"),
+                                                              body)
                 if code >= 400:
                     self._error(code, payload, headers)
                 else:
@@ -114,6 +120,9 @@ class Statements:
 
             def do_DELETE(self) -> None:
                 self._handle("DELETE")
+
+            def do_PATCH(self) -> None:
+                self._handle("PATCH")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -151,7 +160,24 @@ class Statements:
         if method == "DELETE":
             del self.statements[name]
             return 202, None, None
+        if method == "PATCH":
+            return self.patch(st, body)
         return 200, self.advance(st), None
+
+    def patch(self, st: dict, ops):
+        if not (isinstance(ops, list) and len(ops) == 1 and ops[0].get("op") == "replace"
+                and ops[0].get("path") == "/spec/stopped" and isinstance(ops[0].get("value"), bool)):
+            return 400, f"invalid JSON Patch: {ops!r}", None
+        stop, phase = ops[0]["value"], st["status"]["phase"]
+        if stop and phase not in ("PENDING", "RUNNING", "FAILING"):
+            return 400, f"Statement '{st['name']}' is {phase}: only a running statement can be stopped", None
+        if not stop and phase != "STOPPED":
+            return 400, f"Statement '{st['name']}' is {phase}: only a stopped statement can be resumed", None
+        st["spec"]["stopped"] = stop
+        if stop:
+            st["status"] = {"phase": "STOPPING", "detail": "Statement is stopping."}
+        self.polls[st["name"]] = 0
+        return 200, st, None
 
     def create(self, body: dict):
         name, spec = body["name"], body["spec"]
@@ -169,6 +195,10 @@ class Statements:
         name = st["name"]
         self.polls[name] = self.polls.get(name, 0) + 1
         held = bool(self.hold) and st["spec"]["statement"].startswith(self.hold)
+        if st["status"]["phase"] == "STOPPING":
+            st["status"] = {"phase": "STOPPED", "detail": "Statement stopped by user."}
+        elif st["status"]["phase"] == "STOPPED" and st["spec"].get("stopped") is False:
+            st["status"] = {"phase": "PENDING", "detail": "Statement is being resumed."}
         if st["status"]["phase"] == "PENDING" and self.polls[name] > self.pending_polls and not held:
             sql = st["spec"]["statement"]
             failing = next((d for pat, d in self.fail.items() if re.search(pat, sql)), None)
@@ -185,6 +215,9 @@ class Statements:
 
     def deleted(self) -> list[str]:
         return [p.rsplit("/", 1)[1] for m, p, _ in self.requests if m == "DELETE"]
+
+    def patched(self) -> list[tuple[str, bool]]:
+        return [(p.rsplit("/", 1)[1], b[0]["value"]) for m, p, b in self.requests if m == "PATCH"]
 
 
 @pytest.fixture()
@@ -255,12 +288,35 @@ def test_cloud_deploy_status_stop(project: Path) -> None:
         assert "07_insert_big_out.sql: RUNNING (statement pipegen-cloud-orders-insert-big-out)" in status.output
         assert "01_create_source_orders.sql: COMPLETED" in status.output
 
+        # stop: the INSERT is stopped with its state, nothing is deleted
+        insert = "pipegen-cloud-orders-insert-big-out"
         stop = run(["stop", str(project), "--target", "cloud"], cloud_env(cc.url))
         assert stop.exit_code == 0, stop.output
-        assert cc.deleted()[0] == "pipegen-cloud-orders-insert-big-out" and sorted(cc.deleted()) == sorted(names)
+        assert cc.patched() == [(insert, True)] and cc.deleted() == []
+        assert f"stopped cloud_orders: {insert} is STOPPED on Confluent Cloud, its state kept" in stop.output
+        assert f"resume it: pipegen deploy {project} --target cloud" in stop.output
+        status = run(["status", str(project), "--target", "cloud"], cloud_env(cc.url))
+        assert f"07_insert_big_out.sql: STOPPED (statement {insert}): Statement stopped by user." in status.output
+        again = run(["stop", str(project), "--target", "cloud"], cloud_env(cc.url))
+        assert again.exit_code == 0 and f"nothing of cloud_orders runs on Confluent Cloud ({insert} is STOPPED)" \
+            in again.output and len(cc.patched()) == 1
+
+        # deploy resumes it where it stopped: the same statement, no new one
+        resumed = run(["deploy", str(project), "--target", "cloud"], cloud_env(cc.url))
+        assert resumed.exit_code == 0, resumed.output
+        assert cc.patched() == [(insert, True), (insert, False)] and cc.posted() == names
+        assert f"07_insert_big_out.sql: RUNNING (statement {insert} resumed where it stopped)" in resumed.output
+        assert cc.statements[insert]["status"]["phase"] == "RUNNING"
+
+        # stop --delete: every statement deleted, the INSERT first
+        gone = run(["stop", str(project), "--target", "cloud", "--delete"], cloud_env(cc.url))
+        assert gone.exit_code == 0, gone.output
+        assert cc.deleted()[0] == insert and sorted(cc.deleted()) == sorted(names)
         assert cc.statements == {}
         after = run(["status", str(project), "--target", "cloud"], cloud_env(cc.url))
         assert "no statement of cloud_orders on Confluent Cloud" in after.output
+        local = run(["stop", str(project), "--delete"], cloud_env(cc.url))
+        assert local.exit_code == 2 and local.output.startswith("error: --delete is for --target cloud")
 
 
 def test_a_failed_statement_is_one_line_and_what_this_deploy_created_is_deleted(project: Path) -> None:
@@ -301,13 +357,18 @@ def test_a_view_whose_sql_changed_is_dropped_and_created_again(project: Path) ->
         # while the pipeline runs with other SQL, deploy refuses
         got = run(["deploy", str(project), "--target", "cloud"], cloud_env(cc.url))
         assert got.exit_code == 2 and "pipegen stop" in got.output and "04_create_view_big.sql differs" in got.output
-        del cc.statements["pipegen-cloud-orders-insert-big-out"]
+        # stopped, then deployed: the changed project replaces the stopped INSERT (its state cannot carry over)
+        assert run(["stop", str(project), "--target", "cloud"], cloud_env(cc.url)).exit_code == 0
         before = len(cc.requests)
         got = run(["deploy", str(project), "--target", "cloud"], cloud_env(cc.url))
         assert got.exit_code == 0, got.output
         posted = [b["spec"]["statement"] for m, _, b in cc.requests[before:] if m == "POST"]
         assert posted[0] == "DROP VIEW IF EXISTS `cloud_orders_big`"
         assert posted[1].startswith("CREATE VIEW IF NOT EXISTS `cloud_orders_big` AS")
+        assert posted[-1].startswith("INSERT INTO") and "pipegen-cloud-orders-insert-big-out" in \
+            [p.rsplit("/", 1)[1] for m, p, _ in cc.requests[before:] if m == "DELETE"]
+        assert "was stopped, and the project changed since: it is replaced" in got.output
+        assert not [1 for m, _, b in cc.requests[before:] if m == "PATCH"], "a changed project is not resumed"
         assert f"{view}-drop" not in cc.statements
 
 

@@ -8,7 +8,10 @@ Apache Flink, through its statements REST API (``/sql/v1/organizations/{org}/env
   deploy created are deleted again (the tables and views they made stay: a statement's record is not its
   result), and the error says so, or names the ones it could not delete.
 - status: each statement of the project with its phase and Confluent's detail.
-- stop: the project's statements deleted, the INSERT first (deleting a RUNNING statement stops it).
+- stop: the INSERT stopped (``spec.stopped`` set through the API's PATCH, a JSON Patch of ``/spec/stopped``):
+  Confluent keeps its state and offsets, and the next deploy resumes it where it stopped when nothing of the
+  project changed (the same PATCH, ``false``); a changed project replaces it, without the old state.
+  ``stop --delete`` deletes the project's statements instead, the INSERT first.
 
 Everything comes from the environment, never from a file (see :data:`ENV`); the key and secret are sent as
 HTTP Basic credentials and never printed.
@@ -110,11 +113,12 @@ class Statements:
         token = base64.b64encode(f"{cfg.api_key}:{cfg.api_secret}".encode()).decode()
         self._auth = f"Basic {token}"
 
-    def _call(self, method: str, path: str = "", body: Any = None, missing_ok: bool = False) -> Any:
+    def _call(self, method: str, path: str = "", body: Any = None, missing_ok: bool = False,
+              content_type: str = "application/json") -> Any:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
-                return httpjson.call(self.base + path, method, body, timeout=self.timeout,
-                                     headers={"Authorization": self._auth})
+                return httpjson.call(self.base + path, method, body, timeout=self.timeout, content_type=content_type,
+                                     headers={"Authorization": self._auth, "Accept": "application/json"})
             except urllib.error.HTTPError as e:
                 if e.code == 404 and missing_ok:
                     return None
@@ -179,6 +183,12 @@ class Statements:
 
     def delete(self, name: str) -> None:
         self._call("DELETE", f"/{urllib.parse.quote(name)}", missing_ok=True)
+
+    def set_stopped(self, name: str, stopped: bool) -> dict[str, Any]:
+        """Stop (``True``) or resume a statement: a JSON Patch of its ``spec.stopped``, as Confluent documents."""
+        return self._call("PATCH", f"/{urllib.parse.quote(name)}",
+                          [{"op": "replace", "path": "/spec/stopped", "value": stopped}],
+                          content_type="application/json-patch+json")
 
 
 def _retry_after(header: str | None, attempt: int) -> float:
@@ -307,7 +317,7 @@ class _Run:
                                   "fix pipeline.pgl (or the topic's schema it reads), compile again and deploy")
             if phase == "COMPLETED" or (insert and phase == "RUNNING"):
                 return st
-            if phase in ("STOPPED", "DELETING"):
+            if phase == "DELETING" or (phase == "STOPPED" and (st.get("spec") or {}).get("stopped") is not False):
                 raise DeployError(f"{what} is {phase} on Confluent Cloud", "deploy again")
             if time.monotonic() > deadline:
                 raise DeployError(f"{what} is still {phase} after {INSERT_TIMEOUT if insert else DDL_TIMEOUT:.0f} s"
@@ -354,7 +364,7 @@ def deploy(project: Path, echo: Echo, status: Echo, *, poll: float = 1.0, env: d
     run = _Run(api, echo, status, poll)
     try:
         for s in proj.statements:
-            _deploy_one(run, s, existing[s.name], props)
+            _deploy_one(run, s, existing[s.name], props, resume=not changed)
     except (DeployError, KeyboardInterrupt) as e:
         outcome = run.take_back()
         if isinstance(e, KeyboardInterrupt):
@@ -372,13 +382,23 @@ def deploy(project: Path, echo: Echo, status: Echo, *, poll: float = 1.0, env: d
     return 0
 
 
-def _deploy_one(run: _Run, s: CloudStatement, old: dict[str, Any] | None, props: dict[str, str]) -> None:
+def _deploy_one(run: _Run, s: CloudStatement, old: dict[str, Any] | None, props: dict[str, str],
+                resume: bool) -> None:
+    """``resume``: nothing of the project changed, so a stopped INSERT goes on where it stopped."""
     what = f"{s.file} (statement {s.name})"
     insert = s.phase == "insert"
     if old is not None and _sql_of(old) == s.sql and _phase(old) in ("COMPLETED", "RUNNING", "PENDING"):
         st = run.wait(s.name, old, insert, what)
         run.echo(f"  {s.file}: {_phase(st)} (statement {s.name} exists, reused)")
         return
+    if old is not None and insert and resume and _sql_of(old) == s.sql and _phase(old) == "STOPPED":
+        run.status(f"  resuming {s.name} (stopped)")
+        st = run.wait(s.name, run.api.set_stopped(s.name, False), insert, what)
+        run.echo(f"  {s.file}: {_phase(st)} (statement {s.name} resumed where it stopped)")
+        return
+    if old is not None and insert and _phase(old) == "STOPPED":
+        run.status(f"  note: {s.name} was stopped, and the project changed since: it is replaced, and the new "
+                   "statement starts without the old one's state")
     if old is not None:
         # a record of an earlier deploy (other SQL, or failed, or stopped): statements are immutable, so it goes;
         # a view it made is dropped too, as CREATE VIEW IF NOT EXISTS would keep the old one
@@ -426,7 +446,10 @@ def status(project: Path, echo: Echo, *, env: dict[str, str] | None = None) -> i
     return 0
 
 
-def stop(project: Path, echo: Echo, status_line: Echo, *, env: dict[str, str] | None = None) -> int:
+def stop(project: Path, echo: Echo, status_line: Echo, *, env: dict[str, str] | None = None,
+         delete: bool = False, poll: float = 1.0) -> int:
+    """The INSERT stopped (its state kept: the next deploy resumes it), or with ``delete`` every statement of the
+    project deleted, the INSERT first."""
     cfg = CloudConfig.from_env(env, deploying=False)
     proj = load(project)
     api = Statements(cfg)
@@ -437,9 +460,35 @@ def stop(project: Path, echo: Echo, status_line: Echo, *, env: dict[str, str] | 
     if not found:
         raise DeployError(f"no statement of {proj.pipeline} is on Confluent Cloud (environment {cfg.environment})",
                           f"pipegen status {project} --target cloud lists them")
-    for s, st in found:
-        status_line(f"deleting {s.name} ({_phase(st)})")
-        api.delete(s.name)
-    echo(f"stopped {proj.pipeline}: deleted its {len(found)} statement(s) on Confluent Cloud; its tables, views "
-         "and topics stay")
+    if delete:
+        for s, st in found:
+            status_line(f"deleting {s.name} ({_phase(st)})")
+            api.delete(s.name)
+        echo(f"stopped {proj.pipeline}: deleted its {len(found)} statement(s) on Confluent Cloud; its tables, "
+             "views and topics stay")
+        return 0
+    inserts = [(s, st) for s, st in found if s.phase == "insert"]
+    live = [(s, st) for s, st in inserts if _phase(st) in ("RUNNING", "PENDING", "FAILING", "STOPPING")]
+    if not live:
+        what = ", ".join(f"{s.name} is {_phase(st)}" for s, st in inserts) or "its INSERT is not deployed"
+        echo(f"nothing of {proj.pipeline} runs on Confluent Cloud ({what})")
+        echo(f"  delete its statements: pipegen stop {project} --target cloud --delete")
+        return 0
+    for s, st in live:
+        status_line(f"stopping {s.name} ({_phase(st)})")
+        st = api.set_stopped(s.name, True)
+        deadline = time.monotonic() + DDL_TIMEOUT
+        while _phase(st) != "STOPPED":
+            if _phase(st) in ("FAILED", "COMPLETED", "DELETING"):
+                raise DeployError(f"{s.name} is {_phase(st)} instead of STOPPED on Confluent Cloud"
+                                  + (f" ({_status_detail(st)})" if _status_detail(st) else ""),
+                                  f"see pipegen status {project} --target cloud")
+            if time.monotonic() > deadline:
+                raise DeployError(f"{s.name} is still {_phase(st)} after {DDL_TIMEOUT:.0f} s (asked to stop)",
+                                  f"see pipegen status {project} --target cloud; it stops on its own")
+            time.sleep(poll)
+            st = api.get(s.name) or {"status": {"phase": "DELETING"}}
+        echo(f"stopped {proj.pipeline}: {s.name} is STOPPED on Confluent Cloud, its state kept")
+    echo(f"  resume it: pipegen deploy {project} --target cloud (where it stopped, if the project is unchanged)")
+    echo(f"  or delete its statements: pipegen stop {project} --target cloud --delete")
     return 0

@@ -37,6 +37,7 @@ class RunOptions:
     bootstrap_servers: str | None = None  # the user's Kafka ("config": config/local.yaml's); None: embedded
     schema_registry: str | None = None
     recreate_topics: bool = False
+    parallelism: int = 1
 
 
 def _java_ok() -> bool:
@@ -64,7 +65,8 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
         kafka.check(user, project.spec, _jars(opts.jars))
     for line in plan_lines(plan, str(opts.project), broker):
         status_err(line)
-    session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data, kafka=user)
+    session = Session(project, plan, jars=opts.jars, keep_data=opts.keep_data, kafka=user,
+                      parallelism=plan.parallelism)
     metrics = _metrics(session, plan, project, broker)
     board = _dashboard(opts, project, metrics, status_err)
     interrupted = False
@@ -114,7 +116,7 @@ def _prepare(opts: RunOptions):  # noqa: ANN202 - (RunProject, RunPlan)
         traffic = parse_traffic(opts.traffic_pattern, duration)
         project = load_project(opts.project)
         plan = make_plan(project.spec, duration=duration, message_rate=opts.message_rate, traffic=traffic,
-                         speed=opts.speed, seed=opts.seed, late_share=opts.late)
+                         speed=opts.speed, seed=opts.seed, late_share=opts.late, parallelism=opts.parallelism)
     except PlanError as e:
         raise RunError(str(e), e.hint) from None
     return project, plan

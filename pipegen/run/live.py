@@ -56,10 +56,11 @@ def plan_lines(plan: RunPlan, project: str, broker: list[str] | None = None) -> 
     for name, where in plan.sinks:
         out.append(f"  {name:<24} {where}")
     if broker is None:
-        out.append("engine: Apache Flink, local execution in one JVM, parallelism 1; broker: Tansu on 127.0.0.1")
+        out.append(f"engine: Apache Flink, local execution in one JVM, parallelism {plan.parallelism}; broker: Tansu "
+                   f"on 127.0.0.1 ({plan.parallelism} partition{'s' if plan.parallelism > 1 else ''} a topic)")
         out.append(WIRE_NOTE)
     else:
-        out.append("engine: Apache Flink, local execution in one JVM, parallelism 1")
+        out.append(f"engine: Apache Flink, local execution in one JVM, parallelism {plan.parallelism}")
         out += broker
     return out
 
@@ -132,8 +133,11 @@ def summary_lines(stats: Stats, plan: RunPlan, reconciliation: list[str]) -> lis
             out.append(f"    failed: {f['reason']}: {f['row'][:120]}")
     lat = snap["latency_s"]
     if lat["rows"]:
+        late_rows = sum(s.get("late_rows", 0) for s in snap["sinks"])
+        left = (f" ({late_rows:,} rows of late events left out: their event time is behind on purpose)"
+                if late_rows else "")
         out.append(f"  latency from the moment a row could be emitted to the sink, {lat['rows']:,} rows: "
-                   f"p50 {_ms(lat['p50'])}, p95 {_ms(lat['p95'])}, p99 {_ms(lat['p99'])}")
+                   f"p50 {_ms(lat['p50'])}, p95 {_ms(lat['p95'])}, p99 {_ms(lat['p99'])}{left}")
     late = sum(s["late"] for s in snap["sources"])
     if late or snap["late_dropped_by_flink"]:
         flink = snap["late_dropped_by_flink"]

@@ -9,6 +9,7 @@ message rate (``2m-4m:500%,6m-8m:300%``: five times the rate from minute 2 to 4,
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 DEFAULT_RATE = 100  # events per second of a source with no `generate { rate N }`
+MAX_PARALLELISM = 16  # one JVM's slots: a laptop's cores, with room
 TABLE_SHARE = 0.1  # an upsert (versioned) table changes at this share of the stream rate
 STARTUP_SHARE = 0.8  # share of the duration in which the windows are meant to fire
 
@@ -362,6 +364,7 @@ class RunPlan:
     notes: tuple[str, ...] = field(default_factory=tuple)
     hot: tuple[HotKey, ...] = ()  # keys made hot so that count thresholds in a having are passed
     regimes: tuple[tuple[str, int], ...] = ()  # (pattern, ms): its keys' regimes last this long in event time
+    parallelism: int = 1  # of the job; the embedded broker's topics get as many partitions
 
     def rate_at(self, source: SourcePlan, t: float) -> float:
         return source.rate * self.traffic.factor(t)
@@ -374,7 +377,7 @@ def source_rate(src: ir.Source, message_rate: float | None) -> float:
 
 
 def make_plan(spec: ir.Spec, *, duration: float, message_rate: float | None = None, traffic: Traffic | None = None,
-              speed: float | None = None, seed: int = 0, late_share: float = 0.01) -> RunPlan:
+              speed: float | None = None, seed: int = 0, late_share: float = 0.01, parallelism: int = 1) -> RunPlan:
     if duration <= 0:
         raise PlanError("--duration must be above 0", "give a time like 30s or 2m")
     if message_rate is not None and message_rate <= 0:
@@ -383,6 +386,9 @@ def make_plan(spec: ir.Spec, *, duration: float, message_rate: float | None = No
         raise PlanError(f"--speed {speed:g} is not above 0", "give a factor like 1 (the clock) or 60")
     if not 0 <= late_share < 1:
         raise PlanError(f"--late {late_share:g} is not a share between 0 and 1", "give e.g. 0.01 for 1%")
+    if not 1 <= parallelism <= MAX_PARALLELISM:
+        raise PlanError(f"--parallelism {parallelism} is not between 1 and {MAX_PARALLELISM}",
+                        f"give 1 (the default) up to this machine's cores ({os.cpu_count() or 1})")
     if speed is None:
         speed, reason = choose_speed(spec, duration)
     else:
@@ -410,7 +416,7 @@ def make_plan(spec: ir.Spec, *, duration: float, message_rate: float | None = No
                          f"(--message-rate {math.ceil(rate * h.share / MAX_HOT_SHARE)} or a lower --speed would)")
     sink_list = tuple((k.name, f"topic {k.topic}" if k.topic is not None else f"files {k.files}") for k in sinks(spec))
     return RunPlan(duration, speed, reason, traffic or Traffic(), tuple(planned), sink_list, seed, late_share,
-                   tuple(notes), tuple(hot), regimes)
+                   tuple(notes), tuple(hot), regimes, parallelism)
 
 
 def source_rate_of(planned: list[SourcePlan] | tuple[SourcePlan, ...], name: str) -> float:

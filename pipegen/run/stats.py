@@ -47,6 +47,7 @@ class SinkStats:
     window_latencies: dict = field(default_factory=dict)  # window_end text -> latencies of its rows (seconds)
     counts: list = field(default_factory=list)  # (window_end ms, count) of a reconciled count per window
     first_row_s: float | None = None  # seconds after traffic started
+    late_rows: int = 0  # rows of events written late on purpose: their event time says nothing of the latency
 
 
 class Stats:
@@ -65,6 +66,7 @@ class Stats:
         self.series: list[dict[str, Any]] = []  # one point per second, for charts and the report
         self._last: dict[str, int] = {}
         self.notes: list[str] = []
+        self.late_event_ms: set[int] = set()  # event times of the events written late, of every source
 
     def elapsed(self) -> float:
         return time.time() - self.started if self.started else 0.0
@@ -119,7 +121,7 @@ class Stats:
                             for s in self.sources.values()],
                 "sinks": [{"name": s.name, "topic": s.topic, "rows": s.rows, "deletes": s.deletes,
                            "failed": s.failed, "failures": list(s.failures), "windows": len(s.windows),
-                           "samples": list(s.samples), "first_row_s": s.first_row_s}
+                           "samples": list(s.samples), "first_row_s": s.first_row_s, "late_rows": s.late_rows}
                           for s in self.sinks.values()],
                 "errors": list(self.errors),
                 "notes": list(self.notes),
