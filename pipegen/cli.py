@@ -442,6 +442,10 @@ def run(
     parallelism: Annotated[int, typer.Option(
         "--parallelism", help="The job's parallelism (the embedded broker's topics get as many partitions); "
         "the spec's parallelism is for clusters.")] = 1,
+    kafka_config: Annotated[Optional[str], typer.Option(
+        "--kafka-config", show_default=False,
+        help="On your Kafka: a Kafka client properties file for TLS and SASL (security.protocol, sasl.mechanism, "
+        "sasl.jaas.config, ssl.truststore.*), for Flink and the run's own clients.")] = None,
 ) -> None:
     """Run the project on Apache Flink (local, one JVM) with synthetic traffic through a loopback broker, or
     your own Kafka."""
@@ -453,7 +457,7 @@ def run(
         report_path = project / report if report == "run-report.html" else Path(report)
     opts = RunOptions(project, duration, message_rate, traffic_pattern, speed, seed, late, dry_run, keep_data,
                       jars.split(os.pathsep) if jars else None, port if dashboard else None, report_path,
-                      bootstrap_servers, schema_registry, recreate_topics, parallelism)
+                      bootstrap_servers, schema_registry, recreate_topics, parallelism, kafka_config)
     try:
         code = execute(opts, typer.echo, lambda line: typer.echo(line, err=True))
     except RunError as e:
@@ -521,6 +525,10 @@ def deploy(
         "instead of the JobManager; status and stop still use the JobManager (--flink-url).",
         show_default=False)] = None,
     target: Annotated[DeployTarget, typer.Option("--target", help=TARGET_HELP)] = DeployTarget.local,
+    kafka_config: Annotated[Optional[str], typer.Option(
+        "--kafka-config", show_default=False,
+        help="A Kafka client properties file for TLS and SASL (security.protocol, sasl.jaas.config, "
+        "ssl.truststore.*): each Kafka table of the job gets them as properties.*.")] = None,
 ) -> None:
     """Submit the project's pipeline as one job to a running Flink cluster (or its statements to Confluent Cloud,
     --target cloud); print its id and links."""
@@ -528,13 +536,14 @@ def deploy(
         from pipegen.deploy import cloud
 
         _cloud_only({"--bootstrap-servers": bootstrap_servers, "--schema-registry": schema_registry,
-                     "--from-savepoint": from_savepoint, "--jars": jars, "--sql-gateway": sql_gateway})
+                     "--from-savepoint": from_savepoint, "--jars": jars, "--sql-gateway": sql_gateway,
+                     "--kafka-config": kafka_config})
         _deploy_call(cloud.deploy, project, typer.echo, lambda line: typer.echo(line, err=True),
                      interrupted="interrupted")
     from pipegen.deploy.command import DeployOptions, deploy as run_deploy
 
     opts = DeployOptions(project, flink_url, bootstrap_servers, schema_registry, from_savepoint,
-                         jars.split(os.pathsep) if jars else None)
+                         jars.split(os.pathsep) if jars else None, kafka_config)
     if sql_gateway:
         from pipegen.deploy.gateway import deploy as gateway_deploy
 

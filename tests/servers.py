@@ -449,3 +449,80 @@ class RegistryServer(_Server):
         with self.lock:
             self.requests.append({"method": handler.command, "path": handler.path, "body": body,
                                   "content_type": handler.headers.get("Content-Type")})
+
+
+class TlsProxy:
+    """TLS in front of a plaintext TCP server (a Kafka broker): ``TlsProxy(cert, target_port)`` listens on a free
+    loopback port, completes a TLS handshake with each client (``cert``: a trustme ``LeafCert``) and pipes the
+    decrypted bytes to ``127.0.0.1:target_port`` and back. ``handshakes`` counts the clients that completed one,
+    ``failed`` those that did not (a client that did not trust the certificate, or spoke plaintext)."""
+
+    def __init__(self, cert: Any, target_port: int, port: int | None = None):
+        import ssl
+
+        self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(self.ctx)
+        self.target = target_port
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port or 0))
+        self.port = self.sock.getsockname()[1]
+        self.handshakes = 0
+        self.failed: list[str] = []  # why each handshake that did not complete failed
+        self.bytes_in = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> TlsProxy:
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        import ssl
+
+        conn.settimeout(10)
+        try:
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.failed.append(f"{type(e).__name__}: {e}")
+            conn.close()
+            return
+        self.handshakes += 1
+        tls.settimeout(None)
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+        except OSError:
+            tls.close()
+            return
+        upstream.settimeout(None)
+
+        def pump(src: socket.socket, dst: socket.socket, count: bool) -> None:
+            try:
+                while data := src.recv(65536):
+                    if count:
+                        self.bytes_in += len(data)
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.close()
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pump, args=(upstream, tls, False), daemon=True).start()
+        pump(tls, upstream, True)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from servers import RegistryServer, free_port
+from servers import RegistryServer, TlsProxy, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS = ROOT / "tests" / "run" / "counts.pgl"
@@ -378,6 +378,156 @@ def test_settings_from_config_and_flags_over_them(tmp_path):
     conf.write_text(conf.read_text().replace("kafka:\n", "kafka:\n  partitions: 6\n  replication_factor: 3\n"))
     got = kafka.resolve(out, "config", None, False)
     assert (got.partitions, got.replication) == (6, 3)
+
+
+# ------------------------------------------------------------------------------------------- TLS and SASL
+@pytest.fixture
+def tls_kafka(tmp_path):
+    """A Kafka only reachable over TLS: Tansu (whose own TLS flags do not work in 0.6.0: `--cert` and `--key`
+    refuse each other) on a loopback port no client is told of, advertising the port of a TLS proxy in front of
+    it (tests/servers.py TlsProxy, Python's ssl module), whose certificate a trustme CA signed for 127.0.0.1.
+    Every client, the run's and Flink's, reaches the broker through the proxy: the broker's metadata names no
+    other address."""
+    import trustme
+
+    from pipegen.run.broker import tansu_binary
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_pem))
+    inner, outer = free_port(), free_port()
+    log = open(tmp_path / "tls-kafka.log", "wb")
+    broker = subprocess.Popen([str(tansu_binary()), "broker", "--listener-url", f"tcp://127.0.0.1:{inner}",
+                               "--advertised-listener-url", f"tcp://127.0.0.1:{outer}"], stdout=log, stderr=log)
+    try:
+        with TlsProxy(cert, inner, port=outer) as proxy:
+            import socket
+
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", inner), 0.2).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the broker did not start"
+                    time.sleep(0.1)
+            yield proxy, ca_pem
+    finally:
+        broker.kill()
+        broker.wait(10)
+        log.close()
+
+
+def properties(tmp_path: Path, text: str) -> Path:
+    f = tmp_path / "client.properties"
+    f.write_text(text)
+    return f
+
+
+def test_a_run_on_your_kafka_over_tls(tmp_path, tls_kafka):
+    """--kafka-config with Kafka's own client properties: Flink's Kafka connector and the run's own clients
+    (librdkafka) reach a TLS-only broker, verify its certificate against the CA given, and the counts add up."""
+    proxy, ca_pem = tls_kafka
+    out = compile_to(COUNTS, tmp_path / "counts")
+    conf = properties(tmp_path, f"# the cluster's listener speaks TLS\nsecurity.protocol=SSL\nssl.truststore.type=PEM\n"
+                                f"ssl.truststore.location={ca_pem}\n")
+    r = subprocess.run(cli("run", str(out), "--duration", "15s", "--bootstrap-servers", f"127.0.0.1:{proxy.port}",
+                           "--kafka-config", str(conf)), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"broker: your Kafka at 127.0.0.1:{proxy.port}; SSL from {conf}" in r.stderr
+    produced = figure(r.stdout, r"source clicks: produced ([\d,]+)")
+    assert produced > 300
+    assert figure(r.stdout, r"read by Flink ([\d,]+)") == produced
+    assert figure(r.stdout, r"sink all_clicks \(all-clicks\): ([\d,]+) rows") == produced
+    lines = [x for x in r.stdout.splitlines() if "reconciliation" in x]
+    assert len(lines) == 2 and all("reconciliation holds" in x for x in lines), r.stdout
+    # the run's clients and Flink's; none refused the certificate (a client ended mid-handshake at the stop is EOF)
+    assert proxy.handshakes >= 4 and all("EOF" in f for f in proxy.failed), proxy.failed
+    assert proxy.bytes_in > produced * 60  # the events themselves went through TLS
+
+    # a CA that did not sign the broker's certificate: one line, exit 2, nothing started
+    import trustme
+
+    proxy.failed.clear()
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    conf = properties(tmp_path, f"security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location={other}\n")
+    r = subprocess.run(cli("run", str(out), "--duration", "10s", "--bootstrap-servers", f"127.0.0.1:{proxy.port}",
+                           "--kafka-config", str(conf)), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[-2].startswith(f"error: your Kafka at 127.0.0.1:{proxy.port} refused the connection's security "
+                                f"(from --kafka-config {conf}):"), r.stderr
+    assert "certificate verify failed" in lines[-2], r.stderr
+    assert lines[-1].startswith("  = hint: check security.protocol, the CA"), r.stderr
+    assert "Traceback" not in r.stderr and "starting Flink" not in r.stderr
+    assert any("CERTIFICATE_UNKNOWN" in f or "UNKNOWN_CA" in f for f in proxy.failed), proxy.failed
+
+
+def test_kafka_config_is_read_as_kafka_reads_it_and_refused_in_one_line_where_the_run_cannot(tmp_path):
+    from pipegen.run import client_config
+    from pipegen.run.errors import RunError
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    jaas = ('org.apache.kafka.common.security.plain.PlainLoginModule required username="KEY" '
+            "password='p=ss:w0rd';")
+    cfg = client_config.load(properties(tmp_path, f"""! Confluent Cloud's client.properties
+bootstrap.servers=pkc-1.us-east-1.aws.confluent.cloud:9092
+security.protocol = SASL_SSL
+sasl.mechanism: PLAIN
+sasl.jaas.config={jaas[:60]}\\
+    {jaas[60:]}
+ssl.truststore.type=PEM
+ssl.truststore.location={ca}
+ssl.endpoint.identification.algorithm=
+client.dns.lookup=use_all_dns_ips
+"""))
+    assert cfg.java["sasl.jaas.config"] == jaas and cfg.java["sasl.mechanism"] == "PLAIN"
+    assert cfg.librdkafka == {"security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN", "sasl.username": "KEY",
+                              "sasl.password": "p=ss:w0rd", "ssl.ca.location": str(ca),
+                              "ssl.endpoint.identification.algorithm": "none"}
+    assert "p=ss:w0rd" not in repr(cfg) and "p=ss:w0rd" not in cfg.describe()
+    # Flink's tables get every property, quoted as SQL strings
+    sql = "CREATE TABLE `t` (\n  `a` INT\n) WITH (\n  'connector' = 'kafka',\n  'topic' = 't'\n)"
+    got = cfg.with_tables(sql)
+    assert "  'properties.sasl.jaas.config' = 'org.apache.kafka.common.security.plain.PlainLoginModule required " \
+           "username=\"KEY\" password=''p=ss:w0rd'';'" in got
+    assert got.endswith("'properties.client.dns.lookup' = 'use_all_dns_ips'\n)")
+    assert cfg.with_tables(sql.replace("'kafka'", "'jdbc'")) == sql.replace("'kafka'", "'jdbc'")
+
+    def refused(text: str) -> str:
+        with pytest.raises(RunError) as e:
+            client_config.load(properties(tmp_path, text))
+        assert "\n" not in str(e.value) and "p=ss" not in str(e.value) + e.value.hint
+        return str(e.value)
+
+    assert "ssl.truststore.type=JKS" in refused("security.protocol=SSL\nssl.truststore.location=/x.jks\n")
+    assert "sasl.mechanism=GSSAPI is not supported" in refused("security.protocol=SASL_SSL\n")
+    assert "must name a PlainLoginModule" in refused("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+                                                     "sasl.jaas.config=x required;\n")
+    assert "security.protocol=TLS is not one of" in refused("security.protocol=TLS\n")
+    assert "a key store (mutual TLS)" in refused("security.protocol=SSL\nssl.keystore.location=/k.pem\n")
+    assert "a line is not key=value" in refused("=oops\n")
+    with pytest.raises(RunError) as e:
+        client_config.load(tmp_path / "missing.properties")
+    assert str(e.value).startswith(f"cannot read --kafka-config {tmp_path / 'missing.properties'}")
+    # for a Flink cluster's job only Flink's properties: its Java client reads any trust store; `pipegen deploy
+    # --kafka-config` gives them to each Kafka table of the job
+    jks = properties(tmp_path, "security.protocol=SSL\nssl.truststore.location=/x.jks\n")
+    assert client_config.load(jks, librdkafka=False).java["ssl.truststore.location"] == "/x.jks"
+    from pipegen.deploy.command import DeployOptions, _statements
+
+    out = compile_to(COUNTS, tmp_path / "counts")
+    _, statements, _ = _statements(DeployOptions(out, kafka_config=str(jks)))
+    tables = [st.sql for st in statements if st.sql.startswith("CREATE TABLE")]
+    assert len(tables) == 3 and all("'properties.security.protocol' = 'SSL',\n  "
+                                    "'properties.ssl.truststore.location' = '/x.jks'\n)" in t for t in tables)
+    # the embedded broker takes none
+    r = subprocess.run(cli("run", str(out), "--kafka-config", str(ca), "--dry-run"), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith("error: --kafka-config is for a run on your own Kafka")
 
 
 def test_a_broker_that_goes_away_mid_run_ends_it_in_one_line_with_no_job_left(tmp_path, broker):

@@ -12,6 +12,8 @@ is the cluster's own path and is passed as it is (a cluster in a container or on
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import shutil
 import subprocess
@@ -42,6 +44,7 @@ class DeployOptions:
     schema_registry: str | None = None
     from_savepoint: str | None = None
     jars: list[str] | None = None
+    kafka_config: str | None = None  # a Kafka client properties file (TLS, SASL) for the job's Kafka tables
 
 
 # ------------------------------------------------------------------------------------------- the project
@@ -91,6 +94,7 @@ def _statements(opts: DeployOptions) -> tuple[Any, list[Any], dict[str, str]]:
     """(spec, statements, SET settings) of the job, for the broker and registry the cluster reaches."""
     from pipegen.compiler.project import build_statements
     from pipegen.compiler.targets.base import Settings
+    from pipegen.run import client_config
     from pipegen.run.errors import RunError
     from pipegen.run.session import load_project
 
@@ -108,6 +112,11 @@ def _statements(opts: DeployOptions) -> tuple[Any, list[Any], dict[str, str]]:
     # the project's own tables (formats as the spec says), for this broker and registry
     settings = Settings({"bootstrap_servers": bootstrap, "schema_registry_url": registry_url})
     statements, _ = build_statements(project.analysis, ("local",), settings)["local"]
+    try:
+        client = client_config.load(opts.kafka_config, librdkafka=False)
+    except RunError as e:
+        raise DeployError(str(e), e.hint, e.code) from None
+    statements = [dataclasses.replace(st, sql=client.with_tables(st.sql)) for st in statements]
     return project.spec, statements, project.settings
 
 

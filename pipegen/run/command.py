@@ -38,6 +38,7 @@ class RunOptions:
     schema_registry: str | None = None
     recreate_topics: bool = False
     parallelism: int = 1
+    kafka_config: str | None = None  # a Kafka client properties file: TLS, SASL
 
 
 def _java_ok() -> bool:
@@ -53,7 +54,8 @@ def execute(opts: RunOptions, echo: Callable[[str], None], status_err: Callable[
     from pipegen.run import kafka
 
     project, plan = _prepare(opts)
-    user = kafka.resolve(opts.project, opts.bootstrap_servers, opts.schema_registry, opts.recreate_topics)
+    user = kafka.resolve(opts.project, opts.bootstrap_servers, opts.schema_registry, opts.recreate_topics,
+                         opts.kafka_config)
     broker = user.describe(project.spec) if user is not None else None
     _check_report_path(opts.report)
     if opts.dry_run:

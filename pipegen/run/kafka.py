@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipegen.compiler import ir
+from pipegen.run.client_config import NONE, ClientConfig
 from pipegen.run.errors import RunError
 from pipegen.run.plan import sinks, sources
 from pipegen.run.registry import Registry, frame, unframe
@@ -54,19 +55,26 @@ class UserKafka:
     recreate: bool = False
     partitions: int = 1
     replication: int = -1  # the broker's default
+    client: ClientConfig = NONE  # --kafka-config: TLS and SASL settings
 
     def describe(self, spec: ir.Spec) -> list[str]:
         registry = f"; Schema Registry {self.registry_url}" if self.registry_url and avro_tables(spec) else ""
         topics = "the spec's topics recreated" if self.recreate else "topics created when missing, never deleted"
-        return [f"broker: your Kafka at {self.bootstrap}{registry} ({topics})"]
+        return [f"broker: your Kafka at {self.bootstrap}{self.client.describe()}{registry} ({topics})"]
+
+    def conf(self, **more: Any) -> dict[str, Any]:
+        """A confluent-kafka client's settings for this cluster."""
+        return {"bootstrap.servers": self.bootstrap, "log_level": 0, **self.client.librdkafka, **more}
 
 
 # ------------------------------------------------------------------------------------------- settings
-def resolve(project: Path, bootstrap: str | None, registry: str | None, recreate: bool) -> UserKafka | None:
+def resolve(project: Path, bootstrap: str | None, registry: str | None, recreate: bool,
+            kafka_config: str | None = None) -> UserKafka | None:
     """The user's Kafka of a run, or None for the embedded broker."""
     if bootstrap is None:
-        if registry is not None or recreate:
-            flag = "--schema-registry" if registry is not None else "--recreate-topics"
+        if registry is not None or recreate or kafka_config is not None:
+            flag = ("--schema-registry" if registry is not None else
+                    "--recreate-topics" if recreate else "--kafka-config")
             raise RunError(f"{flag} is for a run on your own Kafka",
                            "add --bootstrap-servers HOST:PORT (alone: the address in config/local.yaml)")
         return None
@@ -92,8 +100,10 @@ def resolve(project: Path, bootstrap: str | None, registry: str | None, recreate
         raise RunError(f"kafka.partitions and kafka.replication_factor in {project / 'config' / 'local.yaml'} "
                        "must be whole numbers", "fix them, or remove them for 1 partition and the broker's "
                        "replication default") from None
+    from pipegen.run import client_config
+
     return UserKafka(bootstrap.replace(" ", ""), str(url) if url else None, recreate, max(partitions, 1),
-                     replication)
+                     replication, client_config.load(kafka_config))
 
 
 def _local_yaml(project: Path) -> dict[str, Any]:
@@ -161,18 +171,30 @@ def check(user: UserKafka, spec: ir.Spec, jars: list[str]) -> None:
 def admin(user: UserKafka) -> Any:
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": user.bootstrap, "log_level": 0})
+    return AdminClient(user.conf())
 
 
 def reachable(user: UserKafka) -> Any:
     """The cluster's metadata; a RunError when no broker answers."""
     from confluent_kafka import KafkaException
 
+    from confluent_kafka.admin import AdminClient
+
+    seen: list[str] = []  # librdkafka's errors while it tried: a TLS or SASL failure says so there only
+    client = AdminClient(user.conf(error_cb=lambda e: seen.append(e.str())))
     try:
-        return admin(user).list_topics(timeout=TIMEOUT)
+        return client.list_topics(timeout=TIMEOUT)
     except KafkaException as e:
+        client.poll(0)  # the error callbacks queued meanwhile
         err = e.args[0] if e.args else e
         reason = err.str() if hasattr(err, "str") else str(err)
+        security = next((x for x in seen if re.search(r"SSL|SASL|[Aa]uthenticat|certificate", x)), None)
+        if security is not None:
+            where = f" (from --kafka-config {user.client.path})" if user.client.path else ""
+            raise RunError(f"your Kafka at {user.bootstrap} refused the connection's security{where}: "
+                           f"{' '.join(security.split())[:300]}",
+                           "check security.protocol, the CA (ssl.truststore.location) and the user in "
+                           "sasl.jaas.config against the cluster's listener; --kafka-config FILE gives them")
         raise RunError(f"no Kafka broker answers at {user.bootstrap} within {TIMEOUT:.0f} s ({reason})",
                        ADDRESS_HINT) from None
 
@@ -265,8 +287,8 @@ def _ends(user: UserKafka, partitions: list[tuple[str, int]]) -> dict[str, dict[
     batch would pass for new ones (measured 2026-12-01: five messages produced in one batch, high watermark 1)."""
     from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-    c = Consumer({"bootstrap.servers": user.bootstrap, "group.id": "pipegen-offsets", "log_level": 0,
-                  "enable.auto.commit": False, "enable.partition.eof": True})
+    c = Consumer(user.conf(**{"group.id": "pipegen-offsets", "enable.auto.commit": False,
+                              "enable.partition.eof": True}))
     try:
         ends = {tp: c.get_watermark_offsets(TopicPartition(*tp), timeout=TIMEOUT)[1] for tp in partitions}
         todo = {tp for tp, end in ends.items() if end > 0}

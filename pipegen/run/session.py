@@ -344,8 +344,15 @@ class Session:
         status(self.topics.describe())
         project = load_project(self.project.path, self.kafka.bootstrap, f"pipegen-run-{os.getpid()}",
                                self.kafka.registry_url if self.codec.avro else None)
-        self.project = dataclasses.replace(project, statements=kafka.from_offsets(project.statements,
-                                                                                   self.topics.start))
+        statements = [dataclasses.replace(st, sql=self.kafka.client.with_tables(st.sql))
+                      for st in kafka.from_offsets(project.statements, self.topics.start)]
+        self.project = dataclasses.replace(project, statements=statements)
+
+    def _client(self, **more: Any) -> dict[str, Any]:
+        """A confluent-kafka client's settings for the run's broker, or the user's Kafka (with its TLS, SASL)."""
+        if self.kafka is not None:
+            return self.kafka.conf(**more)
+        return {"bootstrap.servers": self.bootstrap, "log_level": 0, **more}
 
     def _create_topics(self) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -380,7 +387,10 @@ class Session:
         config = {"statements": [s.sql for s in self.project.statements], "settings": settings, "jars": jars,
                   "log_dir": str(self.dir)}
         cfg = self.dir / "job.json"
-        cfg.write_text(json.dumps(config, indent=1), encoding="utf-8")
+        # only its owner may read it: a --kafka-config's password is in the tables' options
+        fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(config, indent=1))
         self.worker = subprocess.Popen([sys.executable, "-m", "pipegen.run.job", str(cfg)], stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=open(self.dir / "worker.log", "wb"),
                                        start_new_session=True, text=True)
@@ -428,9 +438,8 @@ class Session:
 
         # linger.ms 5 and librdkafka's default batches (10,000 messages, 1 MB): measured against the loopback
         # broker in bench/results/run.md, longer lingers and larger batches were no faster
-        return Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5, "log_level": 0,
-                         "error_cb": self._kafka_error,
-                         "queue.buffering.max.messages": 1_000_000, "enable.idempotence": False})
+        return Producer(self._client(**{"linger.ms": 5, "error_cb": self._kafka_error,
+                                        "queue.buffering.max.messages": 1_000_000, "enable.idempotence": False}))
 
     def _write_tables(self) -> None:
         plans = {p.name: p for p in self.plan.sources}
@@ -499,7 +508,7 @@ class Session:
         if err.code() != KafkaError._ALL_BROKERS_DOWN or self.broker_lost or self.stop_all.is_set():
             return
         try:
-            AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0}).list_topics(timeout=5)
+            AdminClient(self._client()).list_topics(timeout=5)
             return
         except Exception:  # noqa: BLE001 - a KafkaException: it is gone
             pass
@@ -513,9 +522,8 @@ class Session:
         from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
         spec = self.project.spec
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"pipegen-read-{os.getpid()}",
-                             "enable.auto.commit": False, "log_level": 0, "error_cb": self._kafka_error,
-                             "fetch.wait.max.ms": FETCH_WAIT_MS})
+        consumer = Consumer(self._client(**{"group.id": f"pipegen-read-{os.getpid()}", "enable.auto.commit": False,
+                                            "error_cb": self._kafka_error, "fetch.wait.max.ms": FETCH_WAIT_MS}))
         by_topic: dict[str, list[ir.Sink]] = {}
         for k in sinks(spec):
             by_topic.setdefault(k.topic, []).append(k)
