@@ -479,9 +479,10 @@ def _cloud_only(given: dict[str, object]) -> None:
     """`--target cloud` takes none of a Flink cluster's options: one line naming the first one given."""
     for flag, value in given.items():
         if value:
-            _err(f"{flag} is for a Flink cluster, not --target cloud",
-                 "leave it out: Confluent Cloud keeps each statement's state itself (pipegen stop --target cloud "
-                 "stops the INSERT with its state, and deploy resumes it)")
+            why = ("Confluent Cloud's Flink reaches its own Kafka cluster itself" if flag == "--kafka-config" else
+                   "Confluent Cloud keeps each statement's state itself (pipegen stop --target cloud stops the "
+                   "INSERT with its state, and deploy resumes it)")
+            _err(f"{flag} is for a Flink cluster, not --target cloud", f"leave it out: {why}")
             raise typer.Exit(EXIT_USAGE)
 
 
