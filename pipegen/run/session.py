@@ -180,16 +180,22 @@ class FlinkRest:
         self.vertices = job.get("vertices", [])
         return job.get("state", "UNKNOWN")
 
-    def checkpoints(self) -> tuple[int, int, str]:
-        """(completed, failed, the newest failure's message) of the job's checkpoints."""
+    def checkpoints(self) -> tuple[int, int, int, str]:
+        """(completed, failed, never started, the newest failure's message) of the job's checkpoints. Flink
+        counts a checkpoint it could not trigger as failed, with no entry in its history: at the job's start, a
+        trigger before every task runs is one ("Checkpoint triggering task ... is not being executed at the
+        moment" in its log, measured 2026-12-02)."""
         try:
             got = self.get(f"/jobs/{self.job_id}/checkpoints")
         except (OSError, ValueError):
-            return 0, 0, ""
+            return 0, 0, 0, ""
         counts = got.get("counts") or {}
         failed = (got.get("latest") or {}).get("failed") or {}
         message = str(failed.get("failure_message", ""))[:200]
-        return int(counts.get("completed", 0)), int(counts.get("failed", 0)), message
+        started = sum(1 for h in got.get("history") or [] if h.get("status") == "FAILED")
+        total_failed = int(counts.get("failed", 0))
+        never = max(0, total_failed - started) if not message else 0
+        return int(counts.get("completed", 0)), total_failed - never, never, message
 
     def cause(self) -> str:
         """The newest exception the job reported (its class and first line), or ''."""
@@ -676,10 +682,14 @@ class Session:
     def _final_figures(self) -> None:
         self._flink_once()
         if self.rest is not None:
-            done, failed, cause = self.rest.checkpoints()
+            done, failed, never, cause = self.rest.checkpoints()
             if failed:
                 self.stats.notes.append(f"{failed} of {done + failed} checkpoints failed (the run goes on past them)"
                                         + (f"; the last: {cause}" if cause else ""))
+            elif never:
+                self.stats.notes.append(f"{done} checkpoint{'s' if done != 1 else ''} completed; {never} could not "
+                                        "be triggered (Flink counts them as failed: a trigger before every task "
+                                        "runs, as at the job's start, is one)")
         self.reconciliation = reconcile(self.checks, self.stats)
 
     # -- stop ---------------------------------------------------------------------------------------------
