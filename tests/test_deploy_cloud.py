@@ -365,8 +365,9 @@ def test_a_view_whose_sql_changed_is_dropped_and_created_again(project: Path) ->
         posted = [b["spec"]["statement"] for m, _, b in cc.requests[before:] if m == "POST"]
         assert posted[0] == "DROP VIEW IF EXISTS `cloud_orders_big`"
         assert posted[1].startswith("CREATE VIEW IF NOT EXISTS `cloud_orders_big` AS")
-        assert posted[-1].startswith("INSERT INTO") and "pipegen-cloud-orders-insert-big-out" in \
-            [p.rsplit("/", 1)[1] for m, p, _ in cc.requests[before:] if m == "DELETE"]
+        deleted = [p.rsplit("/", 1)[1] for m, p, _ in cc.requests[before:] if m == "DELETE"]
+        assert posted[-1].startswith("INSERT INTO") and deleted[0] == "pipegen-cloud-orders-insert-big-out", \
+            "the stopped INSERT goes first, before the views it reads are changed"
         assert "was stopped, and the project changed since: it is replaced" in got.output
         assert not [1 for m, _, b in cc.requests[before:] if m == "PATCH"], "a changed project is not resumed"
         assert f"{view}-drop" not in cc.statements

@@ -362,6 +362,13 @@ def deploy(project: Path, echo: Echo, status: Echo, *, poll: float = 1.0, env: d
                           f"({changed[0].file} differs)",
                           f"stop it first: pipegen stop {project} --target cloud, then deploy again")
     run = _Run(api, echo, status, poll)
+    if insert is not None and changed and _phase(existing[insert.name]) == "STOPPED":
+        # it cannot resume on other SQL: it goes first, before the views it reads are changed under it
+        status(f"  note: {insert.name} was stopped, and the project changed since: it is replaced, and the new "
+               "statement starts without the old one's state")
+        api.delete(insert.name)
+        _wait_gone(run, insert.name)
+        existing[insert.name] = None
     try:
         for s in proj.statements:
             _deploy_one(run, s, existing[s.name], props, resume=not changed)
@@ -396,9 +403,6 @@ def _deploy_one(run: _Run, s: CloudStatement, old: dict[str, Any] | None, props:
         st = run.wait(s.name, run.api.set_stopped(s.name, False), insert, what)
         run.echo(f"  {s.file}: {_phase(st)} (statement {s.name} resumed where it stopped)")
         return
-    if old is not None and insert and _phase(old) == "STOPPED":
-        run.status(f"  note: {s.name} was stopped, and the project changed since: it is replaced, and the new "
-                   "statement starts without the old one's state")
     if old is not None:
         # a record of an earlier deploy (other SQL, or failed, or stopped): statements are immutable, so it goes;
         # a view it made is dropped too, as CREATE VIEW IF NOT EXISTS would keep the old one
