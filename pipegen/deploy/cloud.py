@@ -371,7 +371,7 @@ def deploy(project: Path, echo: Echo, status: Echo, *, poll: float = 1.0, env: d
         existing[insert.name] = None
     try:
         for s in proj.statements:
-            _deploy_one(run, s, existing[s.name], props, resume=not changed)
+            _deploy_one(run, s, existing[s.name], props)
     except (DeployError, KeyboardInterrupt) as e:
         outcome = run.take_back()
         if isinstance(e, KeyboardInterrupt):
@@ -389,16 +389,16 @@ def deploy(project: Path, echo: Echo, status: Echo, *, poll: float = 1.0, env: d
     return 0
 
 
-def _deploy_one(run: _Run, s: CloudStatement, old: dict[str, Any] | None, props: dict[str, str],
-                resume: bool) -> None:
-    """``resume``: nothing of the project changed, so a stopped INSERT goes on where it stopped."""
+def _deploy_one(run: _Run, s: CloudStatement, old: dict[str, Any] | None, props: dict[str, str]) -> None:
+    """A stopped INSERT still here is of an unchanged project (``deploy`` deleted a changed one's): it goes on
+    where it stopped."""
     what = f"{s.file} (statement {s.name})"
     insert = s.phase == "insert"
     if old is not None and _sql_of(old) == s.sql and _phase(old) in ("COMPLETED", "RUNNING", "PENDING"):
         st = run.wait(s.name, old, insert, what)
         run.echo(f"  {s.file}: {_phase(st)} (statement {s.name} exists, reused)")
         return
-    if old is not None and insert and resume and _sql_of(old) == s.sql and _phase(old) == "STOPPED":
+    if old is not None and insert and _sql_of(old) == s.sql and _phase(old) == "STOPPED":
         run.status(f"  resuming {s.name} (stopped)")
         st = run.wait(s.name, run.api.set_stopped(s.name, False), insert, what)
         run.echo(f"  {s.file}: {_phase(st)} (statement {s.name} resumed where it stopped)")

@@ -46,24 +46,26 @@ class ClientConfig:
         mech = f" {self.java.get('sasl.mechanism', 'GSSAPI').upper()}" if self.protocol.startswith("SASL") else ""
         return f"; {self.protocol}{mech} from {self.path}"
 
-    def table_options(self) -> str:
-        """The Flink table options of these properties, as lines to add to a Kafka table's WITH clause."""
-        return "".join(f",\n  'properties.{k}' = '{v.replace(chr(39), chr(39) * 2)}'" for k, v in self.java.items())
-
     def with_tables(self, sql: str) -> str:
         """``sql`` (a CREATE TABLE) with these properties, when it is a Kafka table."""
-        if not self.java or not re.search(r"'connector' = '(upsert-)?kafka'", sql):
-            return sql
-        return re.sub(r"\n\)\s*$", lambda m: self.table_options() + m.group(0), sql)
+        return with_kafka_options(sql, {f"properties.{k}": v for k, v in self.java.items()})
 
 
 NONE = ClientConfig()
 
 
+def with_kafka_options(sql: str, options: dict[str, str]) -> str:
+    """``sql`` (a CREATE TABLE) with ``options`` added to its WITH clause, when it is a Kafka table."""
+    if not options or not re.search(r"'connector' = '(upsert-)?kafka'", sql):
+        return sql
+    extra = "".join(f",\n  '{k}' = '{v.replace(chr(39), chr(39) * 2)}'" for k, v in options.items())
+    return re.sub(r"\n\)\s*$", lambda m: extra + m.group(0), sql)
+
+
 def parse_properties(text: str) -> dict[str, str]:
     """Java's ``.properties`` form: ``key=value`` or ``key: value``, ``#`` and ``!`` comments, a trailing
     backslash continues the line."""
-    out: dict[str, str] = {}
+    lines: list[str] = []  # logical lines
     logical = ""
     for raw in text.splitlines():
         line = raw.strip() if not logical else raw.lstrip()
@@ -72,15 +74,15 @@ def parse_properties(text: str) -> dict[str, str]:
         if line.endswith("\\") and not line.endswith("\\\\"):
             logical += line[:-1]
             continue
-        line, logical = logical + line, ""
+        lines.append(logical + line)
+        logical = ""
+    if logical:
+        lines.append(logical)
+    out: dict[str, str] = {}
+    for line in lines:
         m = re.match(r"([^=:\s]+)\s*[=:\s]\s*(.*)$", line)
         if not m:
             raise ValueError(line)
-        out[m.group(1)] = m.group(2).strip()
-    if logical:
-        m = re.match(r"([^=:\s]+)\s*[=:\s]\s*(.*)$", logical)
-        if not m:
-            raise ValueError(logical)
         out[m.group(1)] = m.group(2).strip()
     return out
 

@@ -168,20 +168,18 @@ def check(user: UserKafka, spec: ir.Spec, jars: list[str]) -> None:
     Registry(user.registry_url).check()
 
 
-def admin(user: UserKafka) -> Any:
+def admin(user: UserKafka, **more: Any) -> Any:
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient(user.conf())
+    return AdminClient(user.conf(**more))
 
 
 def reachable(user: UserKafka) -> Any:
     """The cluster's metadata; a RunError when no broker answers."""
     from confluent_kafka import KafkaException
 
-    from confluent_kafka.admin import AdminClient
-
     seen: list[str] = []  # librdkafka's errors while it tried: a TLS or SASL failure says so there only
-    client = AdminClient(user.conf(error_cb=lambda e: seen.append(e.str())))
+    client = admin(user, error_cb=lambda e: seen.append(e.str()))
     try:
         return client.list_topics(timeout=TIMEOUT)
     except KafkaException as e:

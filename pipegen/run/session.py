@@ -153,11 +153,10 @@ def _regroup(st: Any, group: str) -> Any:
     import dataclasses
     import re
 
+    from pipegen.run.client_config import with_kafka_options
+
     sql = re.sub(r"('properties\.group\.id' = ')[^']*(')", lambda m: m.group(1) + group + m.group(2), st.sql)
-    if re.search(r"'connector' = '(upsert-)?kafka'", sql) and SOURCE_OPTIONS:
-        extra = "".join(f",\n  '{k}' = '{v}'" for k, v in SOURCE_OPTIONS.items())
-        sql = re.sub(r"\n\)\s*$", lambda m: extra + m.group(0), sql)
-    return dataclasses.replace(st, sql=sql)
+    return dataclasses.replace(st, sql=with_kafka_options(sql, SOURCE_OPTIONS))
 
 
 # ------------------------------------------------------------------------------------------- Flink's REST API
