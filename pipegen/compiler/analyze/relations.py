@@ -674,19 +674,24 @@ def _constant_order(run: Run, st: ir.TopN, inp: Relation) -> None:
     ordered by nothing else is refused then; of a field that may be null Flink plans it."""
     names = [o.column.path[0] for o in st.order_by if len(o.column.path) == 1]
 
+    def inputs(rel: Relation) -> list[Relation]:
+        return [r for r in map(run.relation, ir.statement_inputs(rel.statement)) if r is not None]
+
     def always_null(name: str) -> bool:
         found = defined_in(run.relation, inp, name)
-        e = found[1] if found is not None else None
+        if found is None:
+            return False
+        owner, e = found
         if not (isinstance(e, ir.Call) and e.name == "nullif" and len(e.args) == 2
                 and expr(e.args[0]) == expr(e.args[1])):
             return False
-        x, at = e.args[0], [r for r in map(run.relation, ir.statement_inputs(found[0].statement)) if r is not None]  # type: ignore[index]
+        x, at = e.args[0], inputs(owner)
         if isinstance(x, ir.Column) and len(x.path) <= 2:
-            owner = next((r for r in at if r.column(x.path[-1]) is not None), None)
-            found = defined_in(run.relation, owner, x.path[-1]) if owner is not None else None
+            read = next((r for r in at if r.column(x.path[-1]) is not None), None)
+            found = defined_in(run.relation, read, x.path[-1]) if read is not None else None
             if found is None:
                 return False  # a field: Flink knows whether it may be null, as the checks do
-            x, at = found[1], [r for r in map(run.relation, ir.statement_inputs(found[0].statement)) if r is not None]
+            x, at = found[1], inputs(found[0])
         return _of_never_null(x, at)
 
     if not names or len(names) < len(st.order_by) or not all(n in inp.constants or always_null(n) for n in names):
@@ -704,8 +709,10 @@ def _of_never_null(e: ir.Expr, inputs: list[Relation]) -> bool:
     if isinstance(e, ir.NullLit):
         return False
     if isinstance(e, ir.Column):
-        col = next((c for r in inputs for c in r.columns if c.name in (e.path[-1] if len(e.path) == 2 and e.path[0] in
-                    {r.name for r in inputs} else e.path[0],)), None)
+        # `input.col` names a column of that input; otherwise the first name is the column (a field's record)
+        qualified = len(e.path) == 2 and e.path[0] in {r.name for r in inputs}
+        name = e.path[-1] if qualified else e.path[0]
+        col = next((c for r in inputs for c in r.columns if c.name == name), None)
         return col is not None and not col.type.nullable
     return all(_of_never_null(c, inputs) for c in children(e))
 
